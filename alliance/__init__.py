@@ -1,0 +1,1 @@
+"""Shared foundations: settings, the index format, text analysis and embeddings."""

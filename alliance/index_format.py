@@ -1,0 +1,219 @@
+"""The index format: the one contract between ingest (writer) and the engine (reader).
+
+An index folder holds immutable versions and a pointer naming the published one:
+
+    INDEX_DIR/CURRENT                      the published version's name, swapped by atomic rename
+    INDEX_DIR/versions/<v>/manifest.json   version, embedding model, files and their hashes
+    INDEX_DIR/versions/<v>/keywords.jsonl  keyword-search sidecar: one chunk's tokens per line
+    INDEX_DIR/versions/<v>/chroma/         embedded Chroma (or a collection on a Chroma server)
+
+Every chunk in the collection carries the metadata doc_id, path, title, section, topic, audience
+(public | staff), lang (en | zh), status (official | sample), source, updated and chunk (its
+number), plus course_code, provider, credits, mode and semester for catalogue courses.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
+    from chromadb.api.models.Collection import Collection
+
+    from alliance.settings import Settings
+
+FORMAT = 1
+POINTER = "CURRENT"
+
+
+class IndexUnavailableError(Exception):
+    """The index is missing, corrupt or written in a format this code does not read."""
+
+
+@dataclass(frozen=True)
+class EmbeddingSpec:
+    """Which embedding produced the vectors; a different spec means every chunk is re-embedded."""
+
+    backend: str
+    model: str
+
+
+@dataclass
+class FileEntry:
+    """One source file in the index: its content hash and the chunks made from it."""
+
+    hash: str
+    titles: list[str]
+    audience: str
+    chunk_ids: list[str]
+
+
+@dataclass
+class Manifest:
+    """What a published version holds."""
+
+    version: str
+    created: str
+    embedding: EmbeddingSpec
+    chunking: dict[str, int]
+    store: dict[str, str]
+    files: dict[str, FileEntry] = field(default_factory=dict)
+    format: int = FORMAT
+
+    @property
+    def chunk_count(self) -> int:
+        return sum(len(entry.chunk_ids) for entry in self.files.values())
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, indent=1, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Manifest:
+        data = json.loads(text)
+        if data.get("format") != FORMAT:
+            raise IndexUnavailableError(
+                f"index format {data.get('format')!r}, this code reads {FORMAT}"
+            )
+        return cls(
+            version=data["version"],
+            created=data["created"],
+            embedding=EmbeddingSpec(**data["embedding"]),
+            chunking=data["chunking"],
+            store=data["store"],
+            files={path: FileEntry(**entry) for path, entry in data["files"].items()},
+        )
+
+
+@dataclass(frozen=True)
+class KeywordEntry:
+    """One line of the keyword sidecar."""
+
+    id: str
+    audience: str
+    lang: str
+    tokens: list[str]
+
+
+def new_version_name() -> str:
+    """A sortable, unique version name such as 20261128T201500Z-3fa2c1."""
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+def collection_name(prefix: str, version: str) -> str:
+    return f"{prefix}-{version}"
+
+
+class IndexLayout:
+    """Paths inside one index folder, and the pointer that publishes a version."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.pointer = self.root / POINTER
+        self.versions = self.root / "versions"
+        self.lock = self.root / ".ingest.lock"
+
+    def version_dir(self, version: str) -> Path:
+        return self.versions / version
+
+    def manifest_path(self, version: str) -> Path:
+        return self.version_dir(version) / "manifest.json"
+
+    def keywords_path(self, version: str) -> Path:
+        return self.version_dir(version) / "keywords.jsonl"
+
+    def chroma_path(self, version: str) -> Path:
+        return self.version_dir(version) / "chroma"
+
+    def current_version(self) -> str | None:
+        """The published version, or None when nothing has been published yet."""
+        try:
+            version = self.pointer.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        if not version or not self.manifest_path(version).is_file():
+            raise IndexUnavailableError(f"{self.pointer} names {version!r}, which has no manifest")
+        return version
+
+    def read_manifest(self, version: str) -> Manifest:
+        try:
+            return Manifest.from_json(self.manifest_path(version).read_text(encoding="utf-8"))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise IndexUnavailableError(
+                f"cannot read the manifest of version {version}: {exc}"
+            ) from exc
+
+    def write_manifest(self, manifest: Manifest) -> None:
+        _write_durably(self.manifest_path(manifest.version), manifest.to_json())
+
+    def write_keywords(self, version: str, entries: list[KeywordEntry]) -> None:
+        lines = (json.dumps(asdict(entry), ensure_ascii=False) for entry in entries)
+        _write_durably(self.keywords_path(version), "".join(line + "\n" for line in lines))
+
+    def read_keywords(self, version: str) -> Iterator[KeywordEntry]:
+        with self.keywords_path(version).open(encoding="utf-8") as handle:
+            for line in handle:
+                yield KeywordEntry(**json.loads(line))
+
+    def publish(self, version: str) -> None:
+        """Make `version` the one readers see, in one atomic step."""
+        _write_durably(self.pointer, version + "\n")
+
+
+def _write_durably(path: Path, text: str) -> None:
+    """Write to a temporary file, fsync it, then rename over `path`: readers see old or new."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with tmp.open("w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+def store_spec(settings: Settings, version: str) -> dict[str, str]:
+    """Where a new version's vectors live, as recorded in its manifest."""
+    kind = "server" if settings.chroma_host else "local"
+    return {"kind": kind, "collection": collection_name(settings.chroma_collection_prefix, version)}
+
+
+def open_client(settings: Settings, layout: IndexLayout, version: str, kind: str) -> ClientAPI:
+    """A Chroma client for one version: embedded on local disk, or the configured server."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if kind == "server":
+        if not settings.chroma_host:
+            raise IndexUnavailableError(
+                "this index lives on a Chroma server, but CHROMA_HOST is not set"
+            )
+        return chromadb.HttpClient(
+            host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
+        )
+    return chromadb.PersistentClient(
+        path=str(layout.chroma_path(version)), settings=chroma_settings
+    )
+
+
+def open_collection(settings: Settings, layout: IndexLayout, manifest: Manifest) -> Collection:
+    """The published collection of `manifest`'s version, for reading."""
+    client = open_client(settings, layout, manifest.version, manifest.store["kind"])
+    try:
+        return client.get_collection(manifest.store["collection"], embedding_function=None)
+    except Exception as exc:  # chromadb raises NotFoundError, ValueError or HTTP errors
+        raise IndexUnavailableError(
+            f"collection {manifest.store['collection']} of version {manifest.version} "
+            f"cannot be opened: {exc}"
+        ) from exc

@@ -1,0 +1,43 @@
+"""Language detection and keyword tokenisation for Chinese and English text."""
+
+import logging
+import re
+from functools import cache
+
+_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_CJK_RUN = re.compile(f"[{_CJK}]+")
+_CJK_CHAR = re.compile(f"[{_CJK}]")
+_LATIN_WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
+_TOKEN_RUN = re.compile(f"[{_CJK}]+|[A-Za-z0-9]+(?:[-'][A-Za-z0-9]+)*")
+
+
+def detect_language(text: str) -> str:
+    """Return "zh" when Chinese characters make up a fair share of the letters, else "en"."""
+    cjk = len(_CJK_CHAR.findall(text))
+    latin = sum(len(word) for word in _LATIN_WORD.findall(text.lower()))
+    # One Chinese character carries about as much as four Latin letters.
+    return "zh" if cjk * 4 >= latin and cjk > 0 else "en"
+
+
+@cache
+def _jieba():
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    return jieba
+
+
+def tokenize(text: str) -> list[str]:
+    """Keyword tokens: jieba words plus character bigrams for Chinese, lower-cased English words.
+
+    Bigrams let paraphrases that jieba segments differently (成立 / 创建成立) still share terms.
+    """
+    tokens: list[str] = []
+    for run in _TOKEN_RUN.findall(text):
+        if _CJK_RUN.fullmatch(run):
+            tokens.extend(word for word in _jieba().lcut(run) if word.strip())
+            tokens.extend(run[i : i + 2] for i in range(len(run) - 1))
+        else:
+            tokens.append(run.lower())
+    return tokens
