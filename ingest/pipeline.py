@@ -1,0 +1,268 @@
+"""The ingest run: discover, diff against the published version, load, split, embed, publish."""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from tqdm import tqdm
+
+from alliance.embeddings import embedding_spec, make_embeddings
+from alliance.index_format import (
+    FileEntry,
+    IndexLayout,
+    IndexUnavailableError,
+    KeywordEntry,
+    Manifest,
+    new_version_name,
+    store_spec,
+)
+from alliance.language import tokenize
+from ingest.chunking import Chunk, chunk_document
+from ingest.discovery import FileError, SourceFile, discover
+from ingest.documents import LoadError
+from ingest.loaders import load_file
+from ingest.vector_writer import VersionWriter, remove_stale_versions
+
+if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
+
+    from alliance.settings import Settings
+
+log = logging.getLogger(__name__)
+
+EmbeddingsFactory = Callable[["Settings"], "Embeddings"]
+
+
+class IngestConfigError(Exception):
+    """A usage or configuration problem: nothing was published."""
+
+
+@dataclass
+class Summary:
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    chunks: int = 0
+    errors: list[FileError] = field(default_factory=list)
+    index_version: str | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.errors else 0
+
+
+@dataclass
+class _Plan:
+    """What changes between the published version and the knowledge folder."""
+
+    kept: dict[str, FileEntry]  # path -> entry whose vectors are copied as they are
+    to_load: list[SourceFile]
+    fallback: dict[str, FileEntry]  # last good entries of files to load, kept if loading fails
+    removed: list[str]
+    added: set[str]
+
+
+@contextmanager
+def _exclusive(layout: IndexLayout) -> Iterator[None]:
+    layout.root.mkdir(parents=True, exist_ok=True)
+    with layout.lock.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise IngestConfigError(f"another ingest is running on {layout.root}") from None
+        yield
+
+
+def _previous(layout: IndexLayout) -> Manifest | None:
+    try:
+        version = layout.current_version()
+        return layout.read_manifest(version) if version else None
+    except IndexUnavailableError as exc:
+        log.warning("the published index is unreadable (%s); building a new one from scratch", exc)
+        return None
+
+
+def _plan(
+    sources: list[SourceFile],
+    unreadable: list[FileError],
+    previous: Manifest | None,
+    rebuild: bool,
+) -> _Plan:
+    old = {} if previous is None or rebuild else previous.files
+    kept = {
+        s.relpath: old[s.relpath]
+        for s in sources
+        if s.relpath in old and old[s.relpath].hash == s.hash
+    }
+    # A file that is now unreadable keeps its last good version: nothing is lost.
+    kept |= {e.path: old[e.path] for e in unreadable if e.path in old}
+    to_load = [s for s in sources if s.relpath not in kept]
+    present = {s.relpath for s in sources} | {e.path for e in unreadable}
+    previous_paths = set(previous.files) if previous else set()
+    return _Plan(
+        kept=kept,
+        to_load=to_load,
+        fallback={s.relpath: old[s.relpath] for s in to_load if s.relpath in old},
+        removed=sorted(previous_paths - present),
+        added={s.relpath for s in to_load if s.relpath not in previous_paths},
+    )
+
+
+def _load_and_split(
+    plan: _Plan, settings: Settings, errors: list[FileError], progress: bool
+) -> tuple[dict[str, FileEntry], list[Chunk]]:
+    entries: dict[str, FileEntry] = {}
+    chunks: list[Chunk] = []
+    for source in tqdm(plan.to_load, desc="reading", unit="file", disable=not progress):
+        try:
+            documents = load_file(source.path, source.relpath, source.data)
+            file_chunks = [
+                chunk
+                for document in documents
+                for chunk in chunk_document(
+                    document, source.hash, settings.chunk_size, settings.chunk_overlap
+                )
+            ]
+            if not file_chunks:
+                raise LoadError("no text to index")
+        except Exception as exc:
+            if not isinstance(exc, LoadError):  # a loader library failing in an undocumented way
+                log.exception("unexpected failure loading %s", source.relpath)
+            reason = str(exc) if isinstance(exc, LoadError) else f"{type(exc).__name__}: {exc}"
+            errors.append(FileError(source.relpath, reason))
+            if source.relpath in plan.fallback:  # nothing is lost: the last good version stays
+                plan.kept[source.relpath] = plan.fallback[source.relpath]
+            continue
+        entries[source.relpath] = FileEntry(
+            hash=source.hash,
+            titles=sorted({document.meta.title for document in documents}),
+            audience=",".join(sorted({document.meta.audience for document in documents})),
+            chunk_ids=[chunk.id for chunk in file_chunks],
+        )
+        chunks.extend(file_chunks)
+    return entries, chunks
+
+
+def _embed(
+    chunks: list[Chunk], embeddings: Embeddings, batch_size: int, progress: bool
+) -> list[list[float]]:
+    vectors: list[list[float]] = []
+    with tqdm(total=len(chunks), desc="embedding", unit="chunk", disable=not progress) as bar:
+        for start in range(0, len(chunks), batch_size):
+            batch = chunks[start : start + batch_size]
+            vectors.extend(embeddings.embed_documents([chunk.embedding_text for chunk in batch]))
+            bar.update(len(batch))
+    return vectors
+
+
+def run_ingest(
+    settings: Settings,
+    *,
+    dry_run: bool = False,
+    progress: bool = False,
+    embeddings_factory: EmbeddingsFactory = make_embeddings,
+) -> Summary:
+    """Bring the published index in line with the knowledge folder, in one atomic publish."""
+    if not settings.knowledge_dir.is_dir():
+        raise IngestConfigError(f"knowledge folder {settings.knowledge_dir} does not exist")
+    layout = IndexLayout(settings.index_dir)
+    with _exclusive(layout):
+        previous = _previous(layout)
+        sources, errors = discover(settings.knowledge_dir, int(settings.max_file_mb * 1_000_000))
+        if not sources and not errors:
+            raise IngestConfigError(f"no documents found in {settings.knowledge_dir}")
+        spec = embedding_spec(settings)
+        chunking = {"chunk_size": settings.chunk_size, "chunk_overlap": settings.chunk_overlap}
+        kind = "server" if settings.chroma_host else "local"
+        rebuild = previous is not None and (
+            previous.embedding != spec
+            or previous.chunking != chunking
+            or previous.store["kind"] != kind
+        )
+        if rebuild:
+            log.info("embedding, chunking or store changed since the published index: rebuilding")
+        plan = _plan(sources, errors, previous, rebuild)
+        new_entries, new_chunks = _load_and_split(plan, settings, errors, progress)
+        summary = Summary(
+            added=len(plan.added & new_entries.keys()),
+            updated=len(new_entries.keys() - plan.added),
+            removed=len(plan.removed),
+            unchanged=len(plan.kept),
+            chunks=sum(len(e.chunk_ids) for e in (plan.kept | new_entries).values()),
+            errors=errors,
+            index_version=previous.version if previous else None,
+        )
+        if dry_run:
+            return summary
+        if not plan.kept and not new_entries:
+            raise IngestConfigError("no document could be indexed")
+        if not (new_entries or plan.removed or rebuild):
+            return summary
+        version = new_version_name()
+        manifest = Manifest(
+            version=version,
+            created=datetime.now(UTC).isoformat(timespec="seconds"),
+            embedding=spec,
+            chunking=chunking,
+            store=store_spec(settings, version),
+            files=dict(sorted((plan.kept | new_entries).items())),
+        )
+        kept_ids = [chunk_id for entry in plan.kept.values() for chunk_id in entry.chunk_ids]
+        _write_version(settings, layout, previous, manifest, kept_ids, new_chunks,
+                       embeddings_factory, progress)  # fmt: skip
+        layout.publish(version)
+        log.info("published index version %s (%d chunks)", version, manifest.chunk_count)
+        keep = {version, previous.version} if previous else {version}
+        remove_stale_versions(settings, layout, keep)
+        summary.index_version = version
+        return summary
+
+
+def _write_version(
+    settings: Settings,
+    layout: IndexLayout,
+    previous: Manifest | None,
+    manifest: Manifest,
+    kept_ids: list[str],
+    new_chunks: list[Chunk],
+    embeddings_factory: EmbeddingsFactory,
+    progress: bool,
+) -> None:
+    """Write every part of an unpublished version; the manifest last, as its seal."""
+    vectors = []
+    if new_chunks:
+        embeddings = embeddings_factory(settings)
+        vectors = _embed(new_chunks, embeddings, settings.embedding_batch_size, progress)
+    writer = VersionWriter(settings, layout, manifest.version, manifest.store)
+    if previous is not None:
+        writer.copy_from(previous, kept_ids)
+    writer.add(new_chunks, vectors)
+    keywords = _kept_keywords(layout, previous, set(kept_ids)) + [
+        KeywordEntry(
+            id=chunk.id,
+            audience=str(chunk.metadata["audience"]),
+            lang=str(chunk.metadata["lang"]),
+            tokens=tokenize(chunk.embedding_text),
+        )
+        for chunk in new_chunks
+    ]
+    layout.write_keywords(manifest.version, keywords)
+    layout.write_manifest(manifest)
+
+
+def _kept_keywords(
+    layout: IndexLayout, previous: Manifest | None, kept_ids: set[str]
+) -> list[KeywordEntry]:
+    if previous is None or not kept_ids:
+        return []
+    return [entry for entry in layout.read_keywords(previous.version) if entry.id in kept_ids]

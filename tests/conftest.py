@@ -1,0 +1,75 @@
+"""Shared fixtures: settings on temporary folders, the shipped knowledge, the real model."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from alliance.settings import Settings
+
+REPO = Path(__file__).resolve().parent.parent
+KNOWLEDGE = REPO / "knowledge"
+
+MINIMAL_FRONT_MATTER = """---
+title: {title}
+topic: faq
+audience: {audience}
+lang: {lang}
+status: official
+source: test
+updated: 2026-11-28
+---
+"""
+
+
+def markdown(title: str, body: str, audience: str = "public", lang: str = "en") -> str:
+    front = MINIMAL_FRONT_MATTER.format(title=title, audience=audience, lang=lang)
+    return f"{front}\n# {title}\n\n{body}\n"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch, tmp_path):
+    """Tests never read the developer's .env or settings from the shell."""
+    monkeypatch.chdir(tmp_path)
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
+
+
+@pytest.fixture
+def knowledge(tmp_path) -> Path:
+    folder = tmp_path / "knowledge"
+    folder.mkdir()
+    (folder / "a.md").write_text(markdown("Alpha", "## One\n\nAlpha text about credits."))
+    (folder / "b.md").write_text(markdown("Beta", "## Two\n\nBeta text about courses."))
+    (folder / "c.md").write_text(markdown("Gamma", "## Three\n\n员工手册。", "staff", "zh"))
+    return folder
+
+
+@pytest.fixture
+def settings(tmp_path, knowledge) -> Settings:
+    return Settings(knowledge_dir=knowledge, index_dir=tmp_path / "index")
+
+
+@pytest.fixture(scope="session")
+def shipped_settings(tmp_path_factory) -> Settings:
+    """The shipped knowledge base, copied so tests cannot change the repository's files."""
+    root = tmp_path_factory.mktemp("shipped")
+    shutil.copytree(KNOWLEDGE, root / "knowledge")
+    return Settings(knowledge_dir=root / "knowledge", index_dir=root / "index")
+
+
+@pytest.fixture(scope="session")
+def real_embeddings(shipped_settings):
+    from alliance.embeddings import make_embeddings
+
+    return make_embeddings(shipped_settings)
+
+
+@pytest.fixture(scope="session")
+def shipped_index(shipped_settings, real_embeddings) -> Settings:
+    """The shipped knowledge base ingested once with the real model."""
+    from ingest.pipeline import run_ingest
+
+    summary = run_ingest(shipped_settings, embeddings_factory=lambda _: real_embeddings)
+    assert summary.errors == []
+    return shipped_settings

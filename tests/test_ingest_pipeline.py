@@ -1,0 +1,201 @@
+"""Incremental, atomic ingest against a real embedded Chroma; fake embeddings keep it fast."""
+
+import threading
+
+import numpy as np
+import pytest
+from conftest import markdown
+from fakes import FakeEmbeddings, refuse_model
+
+from alliance.index_format import IndexLayout, open_client, open_collection
+from alliance.settings import Settings
+from ingest.pipeline import IngestConfigError, run_ingest
+
+
+def _ingest(settings, embeddings=None, **kwargs):
+    embeddings = embeddings or FakeEmbeddings()
+    return run_ingest(settings, embeddings_factory=lambda _: embeddings, **kwargs)
+
+
+def _published(settings):
+    layout = IndexLayout(settings.index_dir)
+    manifest = layout.read_manifest(layout.current_version())
+    collection = open_collection(settings, layout, manifest)
+    return layout, manifest, collection
+
+
+def _stored(collection) -> dict[str, tuple]:
+    data = collection.get(include=["embeddings", "metadatas", "documents"])
+    return {
+        chunk_id: (tuple(vector), meta["path"], text)
+        for chunk_id, vector, meta, text in zip(
+            data["ids"], data["embeddings"], data["metadatas"], data["documents"], strict=True
+        )
+    }
+
+
+def test_first_run_publishes_a_complete_version(settings):
+    summary = _ingest(settings)
+    assert (summary.added, summary.updated, summary.removed, summary.unchanged) == (3, 0, 0, 0)
+    assert summary.errors == [] and summary.exit_code == 0
+    layout, manifest, collection = _published(settings)
+    assert summary.index_version == manifest.version == layout.current_version()
+    assert summary.chunks == manifest.chunk_count == collection.count() == 3
+    assert set(manifest.files) == {"a.md", "b.md", "c.md"}
+    keywords = {entry.id: entry for entry in layout.read_keywords(manifest.version)}
+    assert set(keywords) == set(_stored(collection))
+    staff = [entry for entry in keywords.values() if entry.audience == "staff"]
+    assert len(staff) == 1 and "员工" in staff[0].tokens and staff[0].lang == "zh"
+
+
+def test_unchanged_run_neither_loads_the_model_nor_publishes(settings):
+    first = _ingest(settings)
+    again = run_ingest(settings, embeddings_factory=refuse_model)
+    assert (again.unchanged, again.added, again.updated, again.removed) == (3, 0, 0, 0)
+    assert again.index_version == first.index_version and again.chunks == 3
+
+
+def test_changed_document_is_replaced_and_others_are_not_re_embedded(settings, knowledge):
+    _ingest(settings)
+    before = _stored(_published(settings)[2])
+    (knowledge / "b.md").write_text(markdown("Beta", "## Two\n\nBeta text, revised."))
+    embeddings = FakeEmbeddings()
+    summary = _ingest(settings, embeddings)
+    assert (summary.updated, summary.unchanged, summary.added) == (1, 2, 0)
+    assert len(embeddings.embedded) == 1 and "revised" in embeddings.embedded[0]
+    after = _stored(_published(settings)[2])
+    assert {v[1] for k, v in after.items() if k not in before} == {"b.md"}
+    assert not any(v[1] == "b.md" for k, v in after.items() if k in before)
+    for chunk_id, (vector, path, text) in after.items():
+        if path != "b.md":  # copied as they were (Chroma renormalises: float32 rounding only)
+            assert before[chunk_id][1:] == (path, text)
+            assert np.allclose(before[chunk_id][0], vector, atol=1e-6)
+
+
+def test_removed_and_renamed_documents(settings, knowledge):
+    _ingest(settings)
+    (knowledge / "a.md").unlink()
+    (knowledge / "b.md").rename(knowledge / "b-renamed.md")
+    summary = _ingest(settings)
+    assert (summary.added, summary.removed, summary.unchanged) == (1, 2, 1)
+    _, manifest, collection = _published(settings)
+    assert set(manifest.files) == {"b-renamed.md", "c.md"}
+    assert {value[1] for value in _stored(collection).values()} == {"b-renamed.md", "c.md"}
+
+
+def test_bad_file_is_skipped_and_the_rest_published(settings, knowledge):
+    (knowledge / "broken.md").write_text("---\ntitle: [oops\n---\n")
+    summary = _ingest(settings)
+    assert summary.exit_code == 1 and summary.added == 3
+    assert [(e.path, "YAML" in e.error) for e in summary.errors] == [("broken.md", True)]
+    assert set(_published(settings)[1].files) == {"a.md", "b.md", "c.md"}
+
+
+def test_a_document_that_breaks_keeps_its_last_good_version(settings, knowledge):
+    _ingest(settings)
+    (knowledge / "a.md").write_bytes(b"\xff\xfe broken")
+    summary = _ingest(settings)
+    assert [e.path for e in summary.errors] == ["a.md"] and summary.unchanged == 3
+    _, manifest, collection = _published(settings)
+    assert "a.md" in manifest.files
+    assert any("Alpha" in value[2] for value in _stored(collection).values())
+
+
+def test_dry_run_reports_without_loading_or_publishing(settings, knowledge):
+    summary = run_ingest(settings, dry_run=True, embeddings_factory=refuse_model)
+    assert summary.added == 3 and summary.chunks == 3 and summary.index_version is None
+    assert IndexLayout(settings.index_dir).current_version() is None
+    _ingest(settings)
+    (knowledge / "d.md").write_text(markdown("Delta", "New."))
+    summary = run_ingest(settings, dry_run=True, embeddings_factory=refuse_model)
+    assert (summary.added, summary.unchanged, summary.chunks) == (1, 3, 4)
+    assert len(_published(settings)[1].files) == 3
+
+
+def test_another_embedding_model_re_embeds_everything(settings, tmp_path):
+    _ingest(settings)
+    model = tmp_path / "other-model"
+    model.mkdir()
+    (model / "modules.json").write_text("[]")
+    other = settings.model_copy(update={"embedding_model": str(model)})
+    embeddings = FakeEmbeddings()
+    summary = _ingest(other, embeddings)
+    assert summary.updated == 3 and len(embeddings.embedded) == 3
+    assert _published(other)[1].embedding.model == str(model)
+
+
+def test_old_versions_are_removed_but_the_previous_one_is_kept(settings, knowledge):
+    versions = []
+    for number in range(4):
+        (knowledge / "n.md").write_text(markdown("N", f"Revision {number}."))
+        versions.append(_ingest(settings).index_version)
+    layout = IndexLayout(settings.index_dir)
+    assert sorted(p.name for p in layout.versions.iterdir()) == sorted(versions[-2:])
+
+
+def test_leftovers_of_a_killed_run_are_cleaned_up(settings, knowledge):
+    _ingest(settings)
+    layout = IndexLayout(settings.index_dir)
+    (layout.versions / "20000101T000000Z-dead00" / "chroma").mkdir(parents=True)
+    (knowledge / "d.md").write_text(markdown("Delta", "New."))
+    _ingest(settings)
+    assert "20000101T000000Z-dead00" not in [p.name for p in layout.versions.iterdir()]
+
+
+def test_corrupt_pointer_rebuilds_from_scratch(settings):
+    _ingest(settings)
+    layout = IndexLayout(settings.index_dir)
+    layout.pointer.write_text("no-such-version\n")
+    summary = _ingest(settings)
+    assert summary.added == 3 and layout.current_version() == summary.index_version
+
+
+def test_concurrent_ingest_is_refused(settings):
+    started, release = threading.Event(), threading.Event()
+
+    class SlowEmbeddings(FakeEmbeddings):
+        def embed_documents(self, texts):
+            started.set()
+            release.wait(10)
+            return super().embed_documents(texts)
+
+    worker = threading.Thread(target=_ingest, args=(settings, SlowEmbeddings()))
+    worker.start()
+    try:
+        assert started.wait(10)
+        with pytest.raises(IngestConfigError, match="another ingest is running"):
+            _ingest(settings)
+    finally:
+        release.set()
+        worker.join()
+    assert IndexLayout(settings.index_dir).current_version() is not None
+
+
+@pytest.mark.parametrize("layout", ["missing", "empty", "only-ignored"])
+def test_configuration_errors_publish_nothing(tmp_path, layout):
+    folder = tmp_path / "kb"
+    if layout != "missing":
+        folder.mkdir()
+    if layout == "only-ignored":
+        (folder / "picture.png").write_bytes(b"png")
+    settings = Settings(knowledge_dir=folder, index_dir=tmp_path / "index")
+    with pytest.raises(IngestConfigError):
+        _ingest(settings)
+    assert IndexLayout(tmp_path / "index").current_version() is None
+
+
+def test_nothing_indexable_publishes_nothing(tmp_path):
+    folder = tmp_path / "kb"
+    folder.mkdir()
+    (folder / "bad.md").write_text("no front matter")
+    settings = Settings(knowledge_dir=folder, index_dir=tmp_path / "index")
+    with pytest.raises(IngestConfigError, match="no document could be indexed"):
+        _ingest(settings)
+
+
+def test_collections_use_cosine_distance(settings):
+    _ingest(settings)
+    _, manifest, _ = _published(settings)
+    client = open_client(settings, IndexLayout(settings.index_dir), manifest.version, "local")
+    collection = client.get_collection(manifest.store["collection"])
+    assert collection.configuration["hnsw"]["space"] == "cosine"
