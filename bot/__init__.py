@@ -1,0 +1,1 @@
+"""Alliance Assistant: the answer engine and its adapters (console, command line, Telegram)."""

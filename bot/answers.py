@@ -1,0 +1,61 @@
+"""What the engine returns: an answer with its sources, in a shape every adapter can render."""
+
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+Role = Literal["learner", "staff"]
+
+
+def audiences_for(role: Role) -> tuple[str, ...]:
+    """Which document audiences a role may read: staff-only text never reaches learners."""
+    return ("public", "staff") if role == "staff" else ("public",)
+
+
+@dataclass(frozen=True)
+class Source:
+    title: str
+    section: str
+    path: str
+    audience: str
+    status: str
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk with its fused score."""
+
+    id: str
+    text: str
+    metadata: dict
+    score: float
+
+    @property
+    def source(self) -> Source:
+        meta = self.metadata
+        return Source(
+            title=str(meta.get("title", "")),
+            section=str(meta.get("section", "")),
+            path=str(meta.get("path", "")),
+            audience=str(meta.get("audience", "")),
+            status=str(meta.get("status", "")),
+        )
+
+
+@dataclass(frozen=True)
+class Answer:
+    answer: str
+    abstained: bool
+    language: str
+    sources: list[Source] = field(default_factory=list)
+    latency_ms: float = 0.0
+    passages: list[Passage] = field(default_factory=list, repr=False)
+
+    def to_json_dict(self, question: str) -> dict:
+        return {
+            "question": question,
+            "answer": self.answer,
+            "abstained": self.abstained,
+            "language": self.language,
+            "sources": [asdict(source) for source in self.sources],
+            "latency_ms": round(self.latency_ms, 1),
+        }

@@ -1,0 +1,79 @@
+"""Command line of the assistant: `python -m bot ask | chat | run`.
+
+Exit status: 0 success; 2 usage or configuration error (no index, bad settings, no token).
+"""
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from alliance.embeddings import EmbeddingUnavailableError
+from alliance.index_format import IndexUnavailableError
+from alliance.logging_setup import configure_logging
+from alliance.settings import Settings
+from bot.answers import Role
+from bot.console import chat, format_answer
+from bot.engine import Engine, build_engine
+
+log = logging.getLogger(__name__)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Alliance Assistant")
+    commands = parser.add_subparsers(dest="command", required=True)
+    ask = commands.add_parser("ask", help="answer questions (from standard input when none given)")
+    ask.add_argument("question", nargs="?", help="the question; omit to read one per line")
+    ask.add_argument("--json", action="store_true", help="one JSON object per answer")
+    chat_cmd = commands.add_parser("chat", help="interactive console conversation")
+    run = commands.add_parser("run", help="the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
+    for command in (ask, chat_cmd):
+        command.add_argument("--role", choices=["learner", "staff"], default="learner")
+    for command in (ask, chat_cmd, run):
+        command.add_argument("--index", type=Path, help="index folder (default: INDEX_DIR)")
+    return parser
+
+
+async def _ask(engine: Engine, questions: Iterable[str], role: Role, as_json: bool) -> None:
+    for line in questions:
+        question = line.strip()
+        if not question:
+            continue
+        answer = await engine.answer(question, role)
+        if as_json:
+            print(json.dumps(answer.to_json_dict(question), ensure_ascii=False), flush=True)
+        else:
+            print(f"Q: {question}\n{format_answer(answer)}\n", flush=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = Settings(**({"index_dir": args.index} if args.index else {}))
+    except ValidationError as exc:
+        print(f"bot: invalid setting: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level)
+    if args.command == "run" and settings.telegram_bot_token is None:
+        print("bot: TELEGRAM_BOT_TOKEN is not set; use `python -m bot chat`", file=sys.stderr)
+        return 2
+    try:
+        engine = build_engine(settings)
+    except (IndexUnavailableError, EmbeddingUnavailableError) as exc:
+        print(f"bot: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "ask":
+        questions = [args.question] if args.question is not None else sys.stdin
+        asyncio.run(_ask(engine, questions, args.role, args.json))
+    elif args.command == "chat":
+        asyncio.run(chat(engine, args.role))
+    else:
+        from bot.telegram_app import run_bot
+
+        run_bot(settings, engine)
+    return 0

@@ -1,0 +1,99 @@
+"""Hybrid retrieval over the published index: dense search in Chroma plus BM25, fused by rank."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from alliance.embeddings import embedding_spec
+from alliance.index_format import IndexLayout, IndexUnavailableError, open_collection
+from alliance.language import tokenize
+from bot.answers import Passage, Role, audiences_for
+from bot.keyword_search import KeywordIndex
+
+if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
+
+    from alliance.settings import Settings
+
+log = logging.getLogger(__name__)
+
+CANDIDATES = 20  # per retriever, before fusion
+RRF_K = 60
+
+
+def reciprocal_rank_fusion(
+    rankings: Sequence[Sequence[str]], weights: Sequence[float]
+) -> list[tuple[str, float]]:
+    """Weighted RRF: each ranking adds weight / (RRF_K + rank) to the ids it lists."""
+    scores: dict[str, float] = defaultdict(float)
+    for ranking, weight in zip(rankings, weights, strict=True):
+        for rank, item in enumerate(ranking, start=1):
+            scores[item] += weight / (RRF_K + rank)
+    return sorted(scores.items(), key=lambda pair: pair[1], reverse=True)
+
+
+class Retriever:
+    """Holds one published index version in memory and searches it."""
+
+    def __init__(self, settings: Settings, embeddings: Embeddings) -> None:
+        layout = IndexLayout(settings.index_dir)
+        version = layout.current_version()
+        if version is None:
+            raise IndexUnavailableError(
+                f"no published index in {settings.index_dir}: run `python -m ingest` to build it"
+            )
+        manifest = layout.read_manifest(version)
+        if manifest.embedding != embedding_spec(settings):
+            raise IndexUnavailableError(
+                f"the index was embedded with {manifest.embedding.model}, the settings ask for "
+                f"{embedding_spec(settings).model}: run `python -m ingest` to re-embed"
+            )
+        self.version = version
+        self._embeddings = embeddings
+        self._collection = open_collection(settings, layout, manifest)
+        self._keywords = KeywordIndex(layout.read_keywords(version))
+        log.info("index version %s loaded: %d chunks", version, len(self._keywords.ids))
+
+    def search(self, question: str, role: Role, limit: int) -> list[Passage]:
+        audiences = audiences_for(role)
+        dense = self._collection.query(
+            query_embeddings=[self._embeddings.embed_query(question)],
+            n_results=CANDIDATES,
+            where={"audience": {"$in": list(audiences)}},
+            include=["documents", "metadatas"],
+        )
+        found = {
+            chunk_id: (text, meta)
+            for chunk_id, text, meta in zip(
+                dense["ids"][0], dense["documents"][0], dense["metadatas"][0], strict=True
+            )
+        }
+        keyword_ids = [
+            chunk_id
+            for chunk_id, _ in self._keywords.search(tokenize(question), audiences, CANDIDATES)
+        ]
+        fused = reciprocal_rank_fusion([dense["ids"][0], keyword_ids], [1.0, 1.0])[:limit]
+        missing = [chunk_id for chunk_id, _ in fused if chunk_id not in found]
+        if missing:
+            extra = self._collection.get(
+                ids=missing,
+                where={"audience": {"$in": list(audiences)}},
+                include=["documents", "metadatas"],
+            )
+            found |= dict(
+                zip(
+                    extra["ids"],
+                    zip(extra["documents"], extra["metadatas"], strict=True),
+                    strict=True,
+                )
+            )
+        return [
+            Passage(
+                id=chunk_id, text=found[chunk_id][0], metadata=dict(found[chunk_id][1]), score=score
+            )
+            for chunk_id, score in fused
+            if chunk_id in found
+        ]
