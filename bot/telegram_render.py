@@ -1,0 +1,63 @@
+"""Render answers as Telegram HTML: every piece of text escaped, split under the length limit."""
+
+from html import escape
+
+from bot.answers import Answer
+
+TELEGRAM_LIMIT = 4096
+_SOURCES = {"en": "Sources", "zh": "来源"}
+_SAMPLE = {"en": "sample text, not the official rule", "zh": "示例文本，并非正式规定"}
+
+
+def render_answer(answer: Answer) -> list[str]:
+    """HTML paragraphs of the answer and its numbered sources, packed into messages."""
+    paragraphs = [escape(part) for part in answer.answer.split("\n\n") if part.strip()]
+    if answer.sources:
+        lines = [f"<b>{_SOURCES[answer.language]}</b>"]
+        for number, source in enumerate(answer.sources, start=1):
+            where = " › ".join(part for part in (source.title, source.section) if part)
+            sample = f" <i>({_SAMPLE[answer.language]})</i>" if source.status == "sample" else ""
+            lines.append(f"[{number}] {escape(where)}{sample}")
+        paragraphs.append("\n".join(lines))
+    return pack(paragraphs)
+
+
+def pack(paragraphs: list[str], limit: int = TELEGRAM_LIMIT) -> list[str]:
+    """Join whole paragraphs into messages of at most `limit` characters. A paragraph over the
+    limit is split at line ends, then at the limit but never inside a tag or an entity; as
+    tags never span lines here, every message stays valid HTML."""
+    messages: list[str] = []
+    for paragraph in (piece for p in paragraphs for piece in _fit(p, limit)):
+        if messages and len(messages[-1]) + 2 + len(paragraph) <= limit:
+            messages[-1] += "\n\n" + paragraph
+        else:
+            messages.append(paragraph)
+    return messages or [""]
+
+
+def _fit(paragraph: str, limit: int) -> list[str]:
+    if len(paragraph) <= limit:
+        return [paragraph]
+    pieces, current = [], ""
+    for line in paragraph.split("\n"):
+        while len(line) > limit:
+            cut = _safe_cut(line, limit)
+            pieces.append(line[:cut])
+            line = line[cut:]
+        if current and len(current) + 1 + len(line) > limit:
+            pieces.append(current)
+            current = line
+        else:
+            current = f"{current}\n{line}" if current else line
+    return [*pieces, current] if current else pieces
+
+
+def _safe_cut(text: str, limit: int) -> int:
+    """A cut position at or below `limit` that is inside neither a tag nor an entity."""
+    cut = limit
+    tag, entity = text.rfind("<", 0, cut), text.rfind("&", 0, cut)
+    if tag > text.rfind(">", 0, cut):
+        cut = tag
+    if entity > text.rfind(";", 0, cut):
+        cut = min(cut, entity)
+    return cut or limit

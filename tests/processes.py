@@ -1,0 +1,47 @@
+"""Run the project's entry points as real processes, the way an admin or a deployment does."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from alliance.settings import Settings
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def environment(settings: Settings, **extra: str) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if key.upper() not in _SETTINGS}
+    env |= {
+        "KNOWLEDGE_DIR": str(settings.knowledge_dir),
+        "INDEX_DIR": str(settings.index_dir),
+        "PYTHONPATH": str(REPO),
+        **extra,
+    }
+    return env
+
+
+_SETTINGS = {name.upper() for name in Settings.model_fields}
+
+
+def run(module_args: list[str], settings: Settings, stdin: str = "", **extra: str):
+    return subprocess.run(
+        [sys.executable, "-m", *module_args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=environment(settings, **extra),
+        timeout=300,
+    )
+
+
+def start(module_args: list[str], settings: Settings, log: Path, **extra: str) -> subprocess.Popen:
+    """A long-running process whose output goes to `log`: a pipe nobody reads would fill up
+    and block the process."""
+    with log.open("w") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", *module_args],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=environment(settings, **extra),
+        )

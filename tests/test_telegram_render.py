@@ -1,0 +1,65 @@
+"""Telegram HTML rendering: escaped text, sources, and splitting under the length limit."""
+
+import re
+from html import escape
+from html.parser import HTMLParser
+
+from bot.answers import Answer, Source
+from bot.telegram_render import TELEGRAM_LIMIT, pack, render_answer
+
+
+class _TagBalance(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.open: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.open.append(tag)
+
+    def handle_endtag(self, tag):
+        assert self.open and self.open.pop() == tag
+
+
+def _balanced(message: str) -> bool:
+    parser = _TagBalance()
+    parser.feed(message)
+    parser.close()
+    return parser.open == [] and not re.search(r"&[a-z]*$", message)
+
+
+def test_document_text_is_escaped_and_sources_numbered():
+    answer = Answer(
+        answer="[1] <script>x</script> & more",
+        abstained=False,
+        language="en",
+        sources=[Source("A <b>", "Part & 1", "a.md", "public", "sample")],
+    )
+    [message] = render_answer(answer)
+    assert "&lt;script&gt;" in message and "&amp; more" in message
+    assert "[1] A &lt;b&gt; › Part &amp; 1" in message and "sample text" in message
+    assert _balanced(message)
+
+
+def test_long_answers_split_on_paragraphs_within_the_limit():
+    paragraphs = [f"Paragraph {n} " + "x" * 900 for n in range(12)]
+    answer = Answer(
+        "\n\n".join(paragraphs), False, "en", [Source("T", "S", "p", "public", "official")]
+    )
+    messages = render_answer(answer)
+    assert len(messages) > 2 and all(len(m) <= TELEGRAM_LIMIT for m in messages)
+    assert all(_balanced(m) for m in messages)
+    assert "".join(messages).count("Paragraph") == 12  # nothing lost
+
+
+def test_a_paragraph_over_the_limit_is_cut_outside_entities():
+    text = "credit & bank < rules > " * 2_000  # one line, no paragraph breaks
+    messages = render_answer(Answer(text, False, "en"))
+    assert len(messages) > 5
+    assert all(len(m) <= TELEGRAM_LIMIT and _balanced(m) for m in messages)
+    assert "".join(messages).replace("\n", "") == escape(text)
+
+
+def test_tags_stay_whole_because_they_never_span_lines():
+    lines = "\n".join(f"[{n}] <i>sample</i>" for n in range(1_000))
+    messages = pack([lines], limit=200)
+    assert all(len(m) <= 200 and _balanced(m) for m in messages)
