@@ -199,9 +199,14 @@ def open_client(settings: Settings, layout: IndexLayout, version: str, kind: str
             raise IndexUnavailableError(
                 "this index lives on a Chroma server, but CHROMA_HOST is not set"
             )
-        return chromadb.HttpClient(
-            host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
-        )
+        try:
+            return chromadb.HttpClient(
+                host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
+            )
+        except ValueError as exc:  # chromadb's way of saying the server did not answer
+            raise IndexUnavailableError(
+                f"Chroma server {settings.chroma_host}:{settings.chroma_port}: {exc}"
+            ) from exc
     return chromadb.PersistentClient(
         path=str(layout.chroma_path(version)), settings=chroma_settings
     )

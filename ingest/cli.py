@@ -14,6 +14,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from alliance.embeddings import EmbeddingUnavailableError
+from alliance.index_format import IndexUnavailableError
 from alliance.logging_setup import configure_logging
 from alliance.settings import Settings
 from ingest.pipeline import IngestConfigError, Summary, run_ingest
@@ -58,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     try:
         summary = run_ingest(settings, dry_run=args.dry_run, progress=sys.stderr.isatty())
-    except (IngestConfigError, EmbeddingUnavailableError) as exc:
+    except (IngestConfigError, EmbeddingUnavailableError, IndexUnavailableError) as exc:
         print(f"ingest: {exc}; nothing was published", file=sys.stderr)
         return 2
     print(_summary_line(summary, time.perf_counter() - started, args.dry_run), file=sys.stderr)

@@ -20,6 +20,7 @@ from alliance.index_format import (
     KeywordEntry,
     Manifest,
     new_version_name,
+    open_client,
     store_spec,
 )
 from alliance.language import tokenize
@@ -184,6 +185,8 @@ def run_ingest(
         spec = embedding_spec(settings)
         chunking = {"chunk_size": settings.chunk_size, "chunk_overlap": settings.chunk_overlap}
         kind = "server" if settings.chroma_host else "local"
+        if kind == "server":  # fail before minutes of embedding, not after
+            open_client(settings, layout, "", kind)
         rebuild = previous is not None and (
             previous.embedding != spec
             or previous.chunking != chunking

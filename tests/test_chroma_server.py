@@ -1,0 +1,112 @@
+"""The index on a real Chroma server (`chroma run` on 127.0.0.1), the scale-out path."""
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from conftest import markdown
+from fakes import FakeEmbeddings
+
+from alliance.index_format import IndexLayout, IndexUnavailableError, open_client
+from bot.retrieval import Retriever
+from ingest.pipeline import run_ingest
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def chroma_server(tmp_path_factory):
+    chroma = Path(sys.executable).with_name("chroma")
+    if not chroma.exists():
+        pytest.skip("the chroma command is not installed beside this Python")
+    port = _free_port()
+    data = tmp_path_factory.mktemp("chroma-server")
+    log = (data / "server.log").open("w")
+    process = subprocess.Popen(
+        [
+            str(chroma),
+            "run",
+            "--path",
+            str(data / "db"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={"ANONYMIZED_TELEMETRY": "False", "PATH": "/usr/bin:/bin"},
+    )
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1)
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.skip(
+                    f"the Chroma server could not start: {(data / 'server.log').read_text()[-500:]}"
+                )
+            time.sleep(0.2)
+    yield port
+    process.terminate()
+    process.wait(timeout=20)
+    log.close()
+
+
+def test_ingest_and_search_through_a_chroma_server(chroma_server, settings, knowledge):
+    server = settings.model_copy(update={"chroma_host": "127.0.0.1", "chroma_port": chroma_server})
+    embeddings = FakeEmbeddings()
+    first = run_ingest(server, embeddings_factory=lambda _: embeddings)
+    assert first.added == 3
+    layout = IndexLayout(server.index_dir)
+    manifest = layout.read_manifest(first.index_version)
+    assert manifest.store == {"kind": "server", "collection": f"alliance-{first.index_version}"}
+    assert not layout.chroma_path(first.index_version).exists()  # vectors live on the server
+
+    retriever = Retriever(server, embeddings)
+    [top, *_] = retriever.search("Alpha › One\nAlpha text about credits.", "learner", 3)
+    assert top.metadata["path"] == "a.md"
+    assert all(
+        p.metadata["audience"] == "public" for p in retriever.search("员工手册", "learner", 3)
+    )
+
+    (knowledge / "d.md").write_text(markdown("Delta", "Delta text."))
+    second = run_ingest(server, embeddings_factory=lambda _: embeddings)
+    assert (second.added, second.unchanged) == (1, 3)
+    (knowledge / "e.md").write_text(markdown("Epsilon", "Epsilon text."))
+    third = run_ingest(server, embeddings_factory=lambda _: embeddings)
+    client = open_client(server, layout, "", "server")
+    names = {c.name for c in client.list_collections() if c.name.startswith("alliance-")}
+    assert names == {f"alliance-{second.index_version}", f"alliance-{third.index_version}"}
+    assert client.get_collection(f"alliance-{third.index_version}").count() == 5
+
+
+def test_switching_from_local_to_server_re_embeds(chroma_server, settings):
+    run_ingest(settings, embeddings_factory=lambda _: FakeEmbeddings())
+    server = settings.model_copy(
+        update={
+            "chroma_host": "127.0.0.1",
+            "chroma_port": chroma_server,
+            "chroma_collection_prefix": "moved",
+        }
+    )
+    embeddings = FakeEmbeddings()
+    summary = run_ingest(server, embeddings_factory=lambda _: embeddings)
+    assert summary.updated == 3 and len(embeddings.embedded) == 3
+
+
+def test_unreachable_server_is_a_clear_error(settings):
+    server = settings.model_copy(update={"chroma_host": "127.0.0.1", "chroma_port": _free_port()})
+    with pytest.raises(IndexUnavailableError, match="Could not connect"):
+        run_ingest(server, embeddings_factory=lambda _: FakeEmbeddings())
+    assert IndexLayout(server.index_dir).current_version() is None

@@ -1,0 +1,48 @@
+"""Settings: every field documented in .env.example, typed parsing, clear errors."""
+
+import re
+
+import pytest
+from conftest import REPO
+from pydantic import ValidationError
+
+from alliance.settings import Settings
+
+
+def test_env_example_lists_every_setting():
+    text = (REPO / ".env.example").read_text()
+    listed = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", text, re.MULTILINE))
+    assert listed == {name.upper() for name in Settings.model_fields}
+
+
+def test_every_setting_is_described():
+    assert all(field.description for field in Settings.model_fields.values())
+
+
+def test_ids_are_read_as_comma_separated_lists(monkeypatch):
+    monkeypatch.setenv("ADMIN_USER_IDS", "1, 22,333")
+    monkeypatch.setenv("STAFF_USER_IDS", "")
+    settings = Settings()
+    assert settings.admin_user_ids == [1, 22, 333] and settings.staff_user_ids == []
+
+
+def test_dotenv_file_is_read(tmp_path):
+    (tmp_path / ".env").write_text("TOP_K=7\nCHROMA_HOST=127.0.0.1\n")
+    settings = Settings()
+    assert settings.top_k == 7 and settings.chroma_host == "127.0.0.1"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("ADMIN_USER_IDS", "1,abc"), ("CHUNK_SIZE", "10"), ("CHROMA_COLLECTION_PREFIX", "bad name!")],
+)
+def test_bad_values_are_clear_errors(monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError, match=name.lower()):
+        Settings()
+
+
+def test_the_token_is_secret_in_reprs(monkeypatch):
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:secret-value")
+    settings = Settings()
+    assert "secret-value" not in repr(settings) and "secret-value" not in str(settings.model_dump())
