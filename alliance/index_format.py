@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -156,10 +155,14 @@ class IndexLayout:
         lines = (json.dumps(asdict(entry), ensure_ascii=False) for entry in entries)
         _write_durably(self.keywords_path(version), "".join(line + "\n" for line in lines))
 
-    def read_keywords(self, version: str) -> Iterator[KeywordEntry]:
-        with self.keywords_path(version).open(encoding="utf-8") as handle:
-            for line in handle:
-                yield KeywordEntry(**json.loads(line))
+    def read_keywords(self, version: str) -> list[KeywordEntry]:
+        try:
+            with self.keywords_path(version).open(encoding="utf-8") as handle:
+                return [KeywordEntry(**json.loads(line)) for line in handle]
+        except (OSError, ValueError, TypeError) as exc:
+            raise IndexUnavailableError(
+                f"cannot read the keyword sidecar of version {version}: {exc}"
+            ) from exc
 
     def publish(self, version: str) -> None:
         """Make `version` the one readers see, in one atomic step."""

@@ -68,6 +68,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"bot: {exc}", file=sys.stderr)
         return 2
     if args.command == "ask":
+        # Bytes that are not UTF-8 become U+FFFD rather than ending the run mid-way.
+        sys.stdin.reconfigure(errors="replace")
         questions = [args.question] if args.question is not None else sys.stdin
         asyncio.run(_ask(engine, questions, args.role, args.json))
     elif args.command == "chat":

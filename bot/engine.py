@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from alliance.language import detect_language
 from bot.answers import Answer, Passage, Role
-from bot.retrieval import Retriever
+from bot.retrieval import PublishedIndex, Retriever
 
 if TYPE_CHECKING:
     from alliance.settings import Settings
@@ -75,7 +75,8 @@ class Engine:
 
 
 def build_engine(settings: Settings) -> Engine:
-    """Load the embedding model and the published index: the heavy start-up work, done once."""
+    """Open the published index, then load the model (seconds): a missing index fails fast."""
     from alliance.embeddings import make_embeddings
 
-    return Engine(settings, Retriever(settings, make_embeddings(settings)))
+    index = PublishedIndex.load(settings)
+    return Engine(settings, Retriever(index, make_embeddings(settings)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from alliance.embeddings import embedding_spec
@@ -14,6 +15,7 @@ from bot.answers import Passage, Role, audiences_for
 from bot.keyword_search import KeywordIndex
 
 if TYPE_CHECKING:
+    from chromadb.api.models.Collection import Collection
     from langchain_core.embeddings import Embeddings
 
     from alliance.settings import Settings
@@ -40,10 +42,16 @@ def reciprocal_rank_fusion(
     return sorted(scores.items(), key=lambda pair: pair[1], reverse=True)
 
 
-class Retriever:
-    """Holds one published index version in memory and searches it."""
+@dataclass(frozen=True)
+class PublishedIndex:
+    """One published index version, opened for reading: cheap next to loading the model."""
 
-    def __init__(self, settings: Settings, embeddings: Embeddings) -> None:
+    version: str
+    collection: Collection
+    keywords: KeywordIndex
+
+    @classmethod
+    def load(cls, settings: Settings) -> PublishedIndex:
         layout = IndexLayout(settings.index_dir)
         version = layout.current_version()
         if version is None:
@@ -56,11 +64,21 @@ class Retriever:
                 f"the index was embedded with {manifest.embedding.model}, the settings ask for "
                 f"{embedding_spec(settings).model}: run `python -m ingest` to re-embed"
             )
-        self.version = version
+        index = cls(
+            version=version,
+            collection=open_collection(settings, layout, manifest),
+            keywords=KeywordIndex(layout.read_keywords(version)),
+        )
+        log.info("index version %s loaded: %d chunks", version, len(index.keywords.ids))
+        return index
+
+
+class Retriever:
+    """Searches one published index version with the query embedding model."""
+
+    def __init__(self, index: PublishedIndex, embeddings: Embeddings) -> None:
+        self.index = index
         self._embeddings = embeddings
-        self._collection = open_collection(settings, layout, manifest)
-        self._keywords = KeywordIndex(layout.read_keywords(version))
-        log.info("index version %s loaded: %d chunks", version, len(self._keywords.ids))
 
     def search(self, question: str, role: Role, limit: int) -> list[Passage]:
         audiences = list(audiences_for(role))
@@ -69,7 +87,7 @@ class Retriever:
         found: dict[str, tuple[str, dict]] = {}
         dense_ids: list[str] = []
         if dense_weight > 0:
-            dense = self._collection.query(
+            dense = self.index.collection.query(
                 query_embeddings=[self._embeddings.embed_query(question)],
                 n_results=CANDIDATES,
                 where=where,
@@ -85,13 +103,13 @@ class Retriever:
             )
         keyword_ids = [
             chunk_id
-            for chunk_id, _ in self._keywords.search(tokenize(question), audiences, CANDIDATES)
+            for chunk_id, _ in self.index.keywords.search(tokenize(question), audiences, CANDIDATES)
         ]
         fused = reciprocal_rank_fusion([dense_ids, keyword_ids], [dense_weight, keyword_weight])
         fused = fused[:limit]
         missing = [chunk_id for chunk_id, _ in fused if chunk_id not in found]
         if missing:
-            extra = self._collection.get(
+            extra = self.index.collection.get(
                 ids=missing, where=where, include=["documents", "metadatas"]
             )
             found |= dict(

@@ -75,8 +75,12 @@ class _Plan:
 
 @contextmanager
 def _exclusive(layout: IndexLayout) -> Iterator[None]:
-    layout.root.mkdir(parents=True, exist_ok=True)
-    with layout.lock.open("a") as handle:
+    try:
+        layout.root.mkdir(parents=True, exist_ok=True)
+        handle = layout.lock.open("a")
+    except OSError as exc:
+        raise IngestConfigError(f"cannot write the index folder {layout.root}: {exc}") from exc
+    with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -175,7 +179,7 @@ def run_ingest(
 ) -> Summary:
     """Bring the published index in line with the knowledge folder, in one atomic publish."""
     if not settings.knowledge_dir.is_dir():
-        raise IngestConfigError(f"knowledge folder {settings.knowledge_dir} does not exist")
+        raise IngestConfigError(f"knowledge folder {settings.knowledge_dir} is not a folder")
     layout = IndexLayout(settings.index_dir)
     with _exclusive(layout):
         previous = _previous(layout)

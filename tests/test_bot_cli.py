@@ -2,13 +2,25 @@
 
 import io
 import json
+import shutil
+import subprocess
+import sys
 
 import pytest
-from processes import run
+from fakes import FakeEmbeddings
+from processes import environment, run
 
+from alliance.index_format import IndexLayout
 from bot.console import chat
 from bot.engine import Engine
-from bot.retrieval import Retriever
+from bot.retrieval import PublishedIndex, Retriever
+from ingest.pipeline import run_ingest
+
+
+@pytest.fixture(scope="module")
+def engine(shipped_index, real_embeddings) -> Engine:
+    return Engine(shipped_index, Retriever(PublishedIndex.load(shipped_index), real_embeddings))
+
 
 SOURCE_KEYS = {"title", "section", "path", "audience", "status"}
 ANSWER_KEYS = {"question", "answer", "abstained", "language", "sources", "latency_ms"}
@@ -51,9 +63,43 @@ def test_ask_as_learner_never_cites_staff_documents(shipped_index):
     )
 
 
+def test_hostile_standard_input_is_answered_line_by_line(shipped_index):
+    hostile = (
+        "\x00\x07\u202e\u200b\n<b>credit</b> & bank\n".encode() + b"\xff\xfe\n" + b"x" * 100_000
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "ask", "--json"],
+        input=hostile,
+        capture_output=True,
+        env=environment(shipped_index),
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    answers = [json.loads(line) for line in result.stdout.decode().splitlines()]
+    assert len(answers) == 4 and all(set(a) == ANSWER_KEYS for a in answers)
+
+
 def test_missing_index_exits_2_with_how_to_build_it(tmp_path, settings):
     result = run(["bot", "ask", "--index", str(tmp_path / "nowhere"), "hello"], settings)
     assert result.returncode == 2 and "python -m ingest" in result.stderr
+
+
+@pytest.mark.parametrize("damage", ["pointer", "manifest", "keywords", "chroma"])
+def test_corrupt_index_exits_2_with_a_clear_message(tmp_path, settings, damage):
+    run_ingest(settings, embeddings_factory=lambda _: FakeEmbeddings())
+    layout = IndexLayout(settings.index_dir)
+    version = layout.current_version()
+    if damage == "pointer":
+        layout.pointer.write_text("gone\n")
+    elif damage == "manifest":
+        layout.manifest_path(version).write_text("{not json")
+    elif damage == "keywords":
+        layout.keywords_path(version).write_text("[1, 2]\n")
+    else:
+        shutil.rmtree(layout.chroma_path(version))
+    result = run(["bot", "ask", "hello"], settings)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip(), "a message says what is wrong"
 
 
 @pytest.mark.parametrize(
@@ -70,8 +116,7 @@ def test_usage_errors_exit_2(settings, args, extra, message):
     assert result.returncode == 2 and message in result.stderr
 
 
-async def test_console_chat_answers_until_exit(shipped_index, real_embeddings):
-    engine = Engine(shipped_index, Retriever(shipped_index, real_embeddings))
+async def test_console_chat_answers_until_exit(engine):
     lines = iter(
         ["When was the alliance established?", "", "   ", "联盟是什么时候成立的？", "exit"]
     )
@@ -81,8 +126,7 @@ async def test_console_chat_answers_until_exit(shipped_index, real_embeddings):
     assert "8 June 2020" in text and "2020年6月8日" in text and "来源" in text
 
 
-async def test_console_chat_ends_on_end_of_input(shipped_index, real_embeddings):
-    engine = Engine(shipped_index, Retriever(shipped_index, real_embeddings))
+async def test_console_chat_ends_on_end_of_input(engine):
 
     def read(_prompt):
         raise EOFError
@@ -92,8 +136,7 @@ async def test_console_chat_ends_on_end_of_input(shipped_index, real_embeddings)
     assert "Alliance Assistant" in out.getvalue()
 
 
-async def test_engine_handles_empty_and_oversized_questions(shipped_index, real_embeddings):
-    engine = Engine(shipped_index, Retriever(shipped_index, real_embeddings))
+async def test_engine_handles_empty_and_oversized_questions(engine):
     empty = await engine.answer("   ")
     assert empty.abstained and empty.sources == []
     huge = await engine.answer("credit " * 50_000 + "\u202e\u200b<b>")

@@ -12,7 +12,7 @@ from conftest import markdown
 from fakes import FakeEmbeddings
 
 from alliance.index_format import IndexLayout, IndexUnavailableError, open_client
-from bot.retrieval import Retriever
+from bot.retrieval import PublishedIndex, Retriever
 from ingest.pipeline import run_ingest
 
 
@@ -73,7 +73,7 @@ def test_ingest_and_search_through_a_chroma_server(chroma_server, settings, know
     assert manifest.store == {"kind": "server", "collection": f"alliance-{first.index_version}"}
     assert not layout.chroma_path(first.index_version).exists()  # vectors live on the server
 
-    retriever = Retriever(server, embeddings)
+    retriever = Retriever(PublishedIndex.load(server), embeddings)
     [top, *_] = retriever.search("Alpha › One\nAlpha text about credits.", "learner", 3)
     assert top.metadata["path"] == "a.md"
     assert all(

@@ -58,7 +58,8 @@ def test_dry_run_publishes_nothing(kb):
 @pytest.mark.parametrize(
     ("args", "extra", "message"),
     [
-        (["--knowledge", "/nonexistent/folder"], {}, "does not exist"),
+        (["--knowledge", "/nonexistent/folder"], {}, "is not a folder"),
+        (["--index", "/dev/null/index"], {}, "cannot write the index folder"),
         ([], {"CHUNK_SIZE": "lots"}, "invalid setting"),
         (["--bogus"], {}, "unrecognized arguments"),
     ],

@@ -10,7 +10,7 @@ from processes import run, start
 
 from alliance.index_format import IndexLayout
 from alliance.settings import Settings
-from bot.retrieval import Retriever
+from bot.retrieval import PublishedIndex, Retriever
 from ingest.pipeline import run_ingest
 
 EXTRA_DOCUMENTS = 60
@@ -33,7 +33,7 @@ def published(tmp_path, real_embeddings) -> Settings:
 def _still_serving(settings, real_embeddings, version):
     layout = IndexLayout(settings.index_dir)
     assert layout.current_version() == version
-    retriever = Retriever(settings, real_embeddings)
+    retriever = Retriever(PublishedIndex.load(settings), real_embeddings)
     [top, *_] = retriever.search("When was the alliance established?", "learner", 4)
     assert "2020" in top.text
 
@@ -86,6 +86,6 @@ def test_killed_runs_leave_the_previous_version_serving(published, real_embeddin
     new_version = layout.current_version()
     assert new_version != version
     assert {p.name for p in layout.versions.iterdir()} == {version, new_version}
-    retriever = Retriever(published, real_embeddings)
+    retriever = Retriever(PublishedIndex.load(published), real_embeddings)
     found = retriever.search("Branch notice 7", "learner", 4)
     assert any(p.metadata["title"] == "Notice 7" for p in found)

@@ -4,12 +4,12 @@ import pytest
 
 from alliance.index_format import KeywordEntry
 from bot.keyword_search import KeywordIndex
-from bot.retrieval import Retriever, reciprocal_rank_fusion
+from bot.retrieval import PublishedIndex, Retriever, reciprocal_rank_fusion
 
 
 @pytest.fixture(scope="module")
 def retriever(shipped_index, real_embeddings):
-    return Retriever(shipped_index, real_embeddings)
+    return Retriever(PublishedIndex.load(shipped_index), real_embeddings)
 
 
 @pytest.mark.parametrize(
