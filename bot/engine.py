@@ -25,7 +25,7 @@ _NOT_FOUND = {
     "zh": "知识库中没有找到相关内容，请咨询您所属的分校（工作站）。",
 }
 _SAMPLE_NOTE = {
-    "en": "Note: [{n}] is sample text, not the official rule.",
+    "en": "Note: [{n}] quote sample text, not the official rules.",
     "zh": "注意：[{n}] 为示例文本，并非正式规定。",
 }
 

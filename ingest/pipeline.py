@@ -225,8 +225,9 @@ def run_ingest(
             files=dict(sorted((plan.kept | new_entries).items())),
         )
         kept_ids = [chunk_id for entry in plan.kept.values() for chunk_id in entry.chunk_ids]
-        _write_version(settings, layout, previous, manifest, kept_ids, new_chunks,
-                       embeddings_factory, progress)  # fmt: skip
+        _write_version(
+            settings, layout, previous, manifest, kept_ids, new_chunks, embeddings_factory, progress
+        )
         layout.publish(version)
         log.info("published index version %s (%d chunks)", version, manifest.chunk_count)
         keep = {version, previous.version} if previous else {version}
