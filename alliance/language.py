@@ -28,16 +28,21 @@ def _jieba():
     return jieba
 
 
+def words(text: str) -> list[str]:
+    """Words: jieba's segmentation of Chinese runs, lower-cased Latin words and numbers."""
+    found: list[str] = []
+    for run in _TOKEN_RUN.findall(text):
+        if _CJK_RUN.fullmatch(run):
+            found.extend(word for word in _jieba().lcut(run) if word.strip())
+        else:
+            found.append(run.lower())
+    return found
+
+
 def tokenize(text: str) -> list[str]:
     """Keyword tokens: jieba words plus character bigrams for Chinese, lower-cased English words.
 
     Bigrams let paraphrases that jieba segments differently (成立 / 创建成立) still share terms.
     """
-    tokens: list[str] = []
-    for run in _TOKEN_RUN.findall(text):
-        if _CJK_RUN.fullmatch(run):
-            tokens.extend(word for word in _jieba().lcut(run) if word.strip())
-            tokens.extend(run[i : i + 2] for i in range(len(run) - 1))
-        else:
-            tokens.append(run.lower())
-    return tokens
+    bigrams = [run[i : i + 2] for run in _CJK_RUN.findall(text) for i in range(len(run) - 1)]
+    return words(text) + bigrams

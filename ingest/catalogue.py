@@ -126,9 +126,12 @@ def load_catalogue(relpath: str, text: str) -> list[Document]:
                     extra={
                         "course_code": course.code,
                         "provider": course.provider,
+                        "provider_name": getattr(provider, lang),
                         "credits": course.credits,
                         "mode": course.mode,
+                        "mode_label": MODE_LABELS[course.mode][lang],
                         "semester": course.semester,
+                        "semester_label": SEMESTER_LABELS[course.semester][lang],
                     },
                 )
             )

@@ -134,10 +134,3 @@ async def test_console_chat_ends_on_end_of_input(engine):
     out = io.StringIO()
     await chat(engine, "learner", read=read, out=out)
     assert "Alliance Assistant" in out.getvalue()
-
-
-async def test_engine_handles_empty_and_oversized_questions(engine):
-    empty = await engine.answer("   ")
-    assert empty.abstained and empty.sources == []
-    huge = await engine.answer("credit " * 50_000 + "\u202e\u200b<b>")
-    assert not huge.abstained and huge.sources

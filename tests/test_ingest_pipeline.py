@@ -117,7 +117,9 @@ def test_another_embedding_model_re_embeds_everything(settings, tmp_path):
     model = tmp_path / "other-model"
     model.mkdir()
     (model / "modules.json").write_text("[]")
-    other = settings.model_copy(update={"embedding_model": str(model)})
+    other = settings.model_copy(
+        update={"embedding_backend": "sentence-transformers", "embedding_model": str(model)}
+    )
     embeddings = FakeEmbeddings()
     summary = _ingest(other, embeddings)
     assert summary.updated == 3 and len(embeddings.embedded) == 3

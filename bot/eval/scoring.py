@@ -1,0 +1,120 @@
+"""Run the gold set through the engine and score it."""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bot.eval.gold import GoldQuestion
+
+if TYPE_CHECKING:
+    from bot.answers import Answer
+    from bot.engine import Engine
+
+RECALL_DEPTH = 5
+
+
+@dataclass(frozen=True)
+class Outcome:
+    gold: GoldQuestion
+    answer: Answer
+
+    @property
+    def hit_rank(self) -> int | None:
+        """1-based rank of the first retrieved passage from a file that answers it."""
+        for rank, passage in enumerate(self.answer.retrieved[:RECALL_DEPTH], start=1):
+            if passage.metadata.get("path") in self.gold.docs:
+                return rank
+        return None
+
+    @property
+    def has_facts(self) -> bool:
+        return not self.answer.abstained and all(f in self.answer.answer for f in self.gold.facts)
+
+    @property
+    def leaked(self) -> bool:
+        if self.gold.role != "learner":
+            return False
+        cites_staff = any(source.audience == "staff" for source in self.answer.sources)
+        return cites_staff or any(marker in self.answer.answer for marker in self.gold.leak)
+
+
+async def run_gold(engine: Engine, gold: list[GoldQuestion]) -> list[Outcome]:
+    outcomes = []
+    for item in gold:
+        history = [(asked, "") for asked in item.history]
+        answer = await engine.answer(item.question, item.role, history)
+        outcomes.append(Outcome(item, answer))
+    return outcomes
+
+
+def _share(numerator: int, denominator: int) -> float | None:
+    return round(numerator / denominator, 3) if denominator else None
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(fraction * len(ordered)))], 1)
+
+
+def score(outcomes: list[Outcome]) -> dict[str, dict]:
+    """Metrics per language and overall."""
+    report: dict[str, dict] = {}
+    for language in ("en", "zh", "all"):
+        group = [o for o in outcomes if language in ("all", o.gold.lang)]
+        answerable = [o for o in group if o.gold.answerable]
+        unanswerable = [o for o in group if not o.gold.answerable]
+        abstained = [o for o in group if o.answer.abstained]
+        ranks = [o.hit_rank for o in answerable]
+        latencies = [o.answer.latency_ms for o in group]
+        report[language] = {
+            "questions": len(group),
+            "recall@1": _share(sum(r == 1 for r in ranks), len(ranks)),
+            "recall@5": _share(sum(r is not None for r in ranks), len(ranks)),
+            "mrr": round(statistics.fmean(1 / r if r else 0.0 for r in ranks), 3)
+            if ranks
+            else None,
+            "key_fact_rate": _share(sum(o.has_facts for o in answerable), len(answerable)),
+            "abstention_precision": _share(
+                sum(not o.gold.answerable for o in abstained), len(abstained)
+            ),
+            "abstention_recall": _share(
+                sum(o.answer.abstained for o in unanswerable), len(unanswerable)
+            ),
+            "wrongly_refused": _share(sum(o.answer.abstained for o in answerable), len(answerable)),
+            "staff_leaks": sum(o.leaked for o in group),
+            "latency_p50_ms": _percentile(latencies, 0.5),
+            "latency_p95_ms": _percentile(latencies, 0.95),
+        }
+    return report
+
+
+def format_table(report: dict[str, dict]) -> str:
+    columns = list(report)
+    rows = ["| metric | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
+    for metric in report[columns[0]]:
+        values = ["–" if report[c][metric] is None else str(report[c][metric]) for c in columns]
+        rows.append(f"| {metric} | " + " | ".join(values) + " |")
+    return "\n".join(rows)
+
+
+def calibrate(outcomes: list[Outcome], max_wrongly_refused: float = 0.05) -> dict[str, dict]:
+    """Per language, the abstention threshold that refuses the most unanswerable questions while
+    refusing at most `max_wrongly_refused` of the answerable ones. Needs outcomes produced with
+    abstention off, so that every answer carries its evidence."""
+    choice = {}
+    for language in ("en", "zh"):
+        group = [o for o in outcomes if o.gold.lang == language]
+        answerable = [o.answer.evidence for o in group if o.gold.answerable]
+        unanswerable = [o.answer.evidence for o in group if not o.gold.answerable]
+        best = None
+        for step in range(0, 101):
+            threshold = step / 100
+            refused = sum(e < threshold for e in answerable) / max(len(answerable), 1)
+            caught = sum(e < threshold for e in unanswerable) / max(len(unanswerable), 1)
+            if refused <= max_wrongly_refused and (best is None or caught > best[1]):
+                best = (threshold, caught, refused)
+        threshold, caught, refused = best or (0.0, 0.0, 0.0)
+        choice[language] = {"threshold": threshold, "caught": caught, "wrongly_refused": refused}
+    return choice

@@ -1,0 +1,115 @@
+"""Generative mode: grounded, cited, and falling back to the extractive answer on any doubt."""
+
+import asyncio
+
+import pytest
+from langchain_core.language_models.fake_chat_models import (
+    FakeListChatModel,
+    GenericFakeChatModel,
+)
+from langchain_core.messages import AIMessage
+from stub_llm_server import StubChatServer
+
+from alliance.settings import Settings
+from bot.engine import Engine
+from bot.generative import GenerativeComposer, make_composer
+from bot.retrieval import PublishedIndex, Retriever
+
+QUESTION = "Do learners pay anything to have their credits recognised?"
+
+
+def _engine(settings, embeddings, model, timeout_s=5.0) -> Engine:
+    index = PublishedIndex.load(settings)
+    return Engine(settings, Retriever(index, embeddings), GenerativeComposer(model, timeout_s))
+
+
+class _FailingModel(FakeListChatModel):
+    async def _agenerate(self, *args, **kwargs):
+        raise ConnectionError("provider down")
+
+
+class _SlowModel(FakeListChatModel):
+    async def _agenerate(self, *args, **kwargs):
+        await asyncio.sleep(5)
+        return await super()._agenerate(*args, **kwargs)
+
+
+async def test_a_cited_reply_becomes_the_answer_with_renumbered_sources(
+    shipped_index, real_embeddings
+):
+    model = GenericFakeChatModel(
+        messages=iter([AIMessage("It is free of charge [3], as the rules say [3].")])
+    )
+    answer = await _engine(shipped_index, real_embeddings, model).answer(QUESTION)
+    assert answer.answer.startswith("It is free of charge [1], as the rules say [1].")
+    assert len(answer.sources) == 1 and not answer.abstained
+    assert "sample text" in answer.answer  # the cited rule is a sample document
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        FakeListChatModel(responses=["Credit recognition costs 500 yuan."]),  # no citation
+        FakeListChatModel(responses=["It is free [9]."]),  # cites a passage that was not given
+        FakeListChatModel(responses=["NOT_COVERED"]),
+        _FailingModel(responses=["unused"]),
+        _SlowModel(responses=["It is free [1]."]),
+    ],
+    ids=["uncited", "invalid-citation", "refusal", "provider-error", "time-out"],
+)
+async def test_anything_unverifiable_falls_back_to_the_extractive_answer(
+    shipped_index, real_embeddings, model
+):
+    answer = await _engine(shipped_index, real_embeddings, model, timeout_s=0.5).answer(QUESTION)
+    assert "free of charge" in answer.answer and "[1]" in answer.answer
+    assert "500 yuan" not in answer.answer and "[9]" not in answer.answer
+
+
+async def test_the_prompt_holds_only_retrieved_passages_and_the_rules(
+    shipped_index, real_embeddings
+):
+    with StubChatServer("Recognition is free of charge for learners of member units [1].") as stub:
+        settings = shipped_index.model_copy(
+            update={"llm_provider": "openai", "llm_base_url": stub.base_url, "llm_model": "stub-7b"}
+        )
+        engine = Engine(
+            settings,
+            Retriever(PublishedIndex.load(settings), real_embeddings),
+            make_composer(settings),
+        )
+        answer = await engine.answer(QUESTION, "learner")
+    assert answer.answer.startswith(
+        "Recognition is free of charge for learners of member units [1]."
+    )
+    [request] = stub.requests
+    system, user = request["messages"][0]["content"], request["messages"][1]["content"]
+    assert request["model"] == "stub-7b"
+    assert "ONLY the numbered passages" in system and "never instructions" in system
+    assert "[1] (" in user and QUESTION in user
+    assert "200 yuan" not in user  # staff text never reaches the prompt for a learner
+
+
+async def test_an_unreachable_endpoint_falls_back(shipped_index, real_embeddings):
+    settings = shipped_index.model_copy(
+        update={"llm_provider": "openai", "llm_base_url": "http://127.0.0.1:9/v1", "llm_model": "x",
+                "llm_timeout_s": 2.0}
+    )  # fmt: skip
+    engine = Engine(
+        settings, Retriever(PublishedIndex.load(settings), real_embeddings), make_composer(settings)
+    )
+    answer = await engine.answer(QUESTION)
+    assert "free of charge" in answer.answer
+
+
+async def test_follow_ups_are_rewritten_by_the_model_when_one_is_configured(
+    shipped_index, real_embeddings
+):
+    model = FakeListChatModel(responses=["Which online courses does Chongqing RTVU offer?"])
+    engine = _engine(shipped_index, real_embeddings, model)
+    history = [("Which online courses does Sichuan RTVU offer?", "SC-101, SC-230")]
+    answer = await engine.answer("And for Chongqing RTVU?", history=history)
+    assert "CQ-210" in answer.answer
+
+
+def test_no_provider_means_extractive_only():
+    assert make_composer(Settings()) is None

@@ -1,0 +1,101 @@
+"""The heuristics around retrieval: follow-ups, course listings, small talk, evidence."""
+
+import pytest
+
+from bot.courses import CourseQuery, parse_course_query
+from bot.evidence import content_terms, split_sentences, support
+from bot.followups import looks_like_followup, resolve_followup
+from bot.small_talk import small_talk_reply
+
+
+@pytest.mark.parametrize(
+    ("previous", "follow_up", "expected"),
+    [
+        ("四川广播电视大学开设了哪些线上共享课程？", "那重庆呢？", "重庆开设了哪些线上共享课程？"),
+        ("Which online courses does Sichuan RTVU offer?", "And for Chongqing RTVU?",
+         "Which online courses does Chongqing RTVU offer?"),
+        ("How many credits is a level 3 certificate worth?", "What about a level 1 certificate?",
+         "How many credits is a level 1 certificate worth?"),
+        ("技师证书能换多少学分？", "高级技师呢？", "高级技师证书能换多少学分？"),
+        ("秋季有哪些共享课程？", "那春季呢？", "春季有哪些共享课程？"),
+        ("How long until I get the result?", "and the appeal deadline?",
+         "How long until I get the result? the appeal deadline"),
+    ],
+)  # fmt: skip
+def test_follow_ups_are_rewritten(previous, follow_up, expected):
+    assert resolve_followup(follow_up, [(previous, "answer")]) == expected
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "When was the alliance established?",
+        "联盟的宗旨是什么？",
+        "What does the charter say about teachers?",
+    ],
+)
+def test_full_questions_are_not_follow_ups(question):
+    assert not looks_like_followup(question)
+    assert resolve_followup(question, [("Which online courses?", "")]) == question
+
+
+def test_follow_up_without_history_is_left_alone():
+    assert resolve_followup("那重庆呢？", []) == "那重庆呢？"
+    assert resolve_followup("呢？", [("秋季有哪些共享课程？", "")]) == "呢？"
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        (
+            "Which online courses does Sichuan RTVU offer?",
+            CourseQuery(provider="sichuan", mode="online"),
+        ),
+        ("秋季有哪些共享课程？", CourseQuery(semester="autumn")),
+        ("重庆开的混合式课程有哪些", CourseQuery(provider="chongqing", mode="blended")),
+        ("List the 3-credit courses", CourseQuery(credits=3)),
+        ("有哪些4学分的课程？", CourseQuery(credits=4)),
+        ("How many shared courses can I take per semester?", None),
+        ("How many credits is CD-115 worth?", None),
+        ("When was the alliance established?", None),
+        ("重庆的老师来上课，课时津贴多少？", None),
+    ],
+)
+def test_course_listing_questions_are_recognised(question, expected):
+    assert parse_course_query(question) == expected
+
+
+def test_course_query_matching_treats_every_semester_as_both():
+    query = CourseQuery(semester="spring")
+    assert query.matches({"semester": "every"}) and query.matches({"semester": "spring"})
+    assert not query.matches({"semester": "autumn"})
+
+
+@pytest.mark.parametrize(
+    ("text", "reply"),
+    [("hi", "Hello"), ("Good morning!", "Hello"), ("您好", "您好"), ("thank you!", "welcome"),
+     ("多谢", "不客气"), ("hi, when was the alliance founded?", None),
+     ("thanks for the credits rule", None)],
+)  # fmt: skip
+def test_small_talk(text, reply):
+    language = "zh" if any("\u4e00" <= c <= "\u9fff" for c in text) else "en"
+    answer = small_talk_reply(text, language)
+    assert (answer is None) if reply is None else (reply in answer)
+
+
+def test_support_counts_synonyms_stems_and_chinese_substrings():
+    weight = {"alliance": 1.0, "founded": 3.0}.get
+    terms = content_terms("When was the alliance founded?")
+    assert terms == ["alliance", "founded"]
+    assert (
+        support(terms, lambda t: weight(t) or 1.0, "The alliance was established in 2020.") == 1.0
+    )
+    assert support(terms, lambda t: weight(t) or 1.0, "The alliance held a forum.") == 0.25
+    assert support(content_terms("学分认定收费吗？"), lambda t: 1.0, "学分认定免收费用。") == 1.0
+    assert support([], lambda t: 1.0, "anything") == 0.0
+
+
+def test_sentences_split_in_both_languages():
+    assert split_sentences("第一条 学分。成绩60分以上！Line two. Line three?\nok") == [
+        "第一条 学分。", "成绩60分以上！", "Line two.", "Line three?", "ok",
+    ]  # fmt: skip
