@@ -98,11 +98,19 @@ async def test_learners_never_get_staff_text(engine):
     assert "200 yuan" in staff.answer
 
 
-async def test_a_new_index_version_is_picked_up_without_a_failed_request(tmp_path, real_embeddings):
+@pytest.fixture
+def own_index(tmp_path, real_embeddings) -> tuple[Settings, Engine]:
+    """A private copy of the knowledge base and its index, for tests that change them."""
     shutil.copytree(KNOWLEDGE, tmp_path / "knowledge")
     settings = Settings(knowledge_dir=tmp_path / "knowledge", index_dir=tmp_path / "index")
     run_ingest(settings, embeddings_factory=lambda _: real_embeddings)
-    engine = Engine(settings, Retriever(PublishedIndex.load(settings), real_embeddings))
+    return settings, Engine(settings, Retriever(PublishedIndex.load(settings), real_embeddings))
+
+
+async def test_a_new_index_version_is_picked_up_without_a_failed_request(
+    own_index, real_embeddings
+):
+    settings, engine = own_index
     old_version = engine.retriever.index.version
     question = "What is the opening time of the Chengdu learning centre library?"
     assert "9:00 to 21:00" not in (await engine.answer(question)).answer
@@ -121,11 +129,8 @@ async def test_a_new_index_version_is_picked_up_without_a_failed_request(tmp_pat
     assert "9:00 to 21:00" in answer.answer
 
 
-async def test_an_unreadable_new_version_keeps_the_old_one_serving(tmp_path, real_embeddings):
-    shutil.copytree(KNOWLEDGE, tmp_path / "knowledge")
-    settings = Settings(knowledge_dir=tmp_path / "knowledge", index_dir=tmp_path / "index")
-    run_ingest(settings, embeddings_factory=lambda _: real_embeddings)
-    engine = Engine(settings, Retriever(PublishedIndex.load(settings), real_embeddings))
-    (tmp_path / "index" / "CURRENT").write_text("no-such-version\n")
+async def test_an_unreadable_new_version_keeps_the_old_one_serving(own_index):
+    settings, engine = own_index
+    (settings.index_dir / "CURRENT").write_text("no-such-version\n")
     answer = await engine.answer("When was the alliance established?")
     assert "8 June 2020" in answer.answer
