@@ -46,13 +46,15 @@ def extract(
 ) -> Extract:
     """Pick the best-supported sentences, preferring passages in the question's language."""
     same = [p for p in passages if p.metadata.get("lang") == language]
-    pool, note = (same, "") if same else (list(passages), _OTHER_LANGUAGE[language])
+    pool, fallback = (same, "") if same else (list(passages), _OTHER_LANGUAGE[language])
     scored = []
     for rank, passage in enumerate(pool):
         context = passage_support(terms, weight, passage)
         for position, sentence in enumerate(split_sentences(passage.text)):
             # The sentence's own words count most; its passage's context and rank break ties.
             own = support(terms, weight, sentence)
+            if own == 0 and not fallback:  # a sentence must speak to the question itself
+                continue
             score = (1 - CONTEXT_WEIGHT) * own + CONTEXT_WEIGHT * context - RANK_WEIGHT * rank
             scored.append((score, rank, position, sentence, passage))
     if not scored:
@@ -77,10 +79,8 @@ def extract(
         if passage not in cited:
             cited.append(passage)
         parts.append(_cite(sentence, cited.index(passage) + 1))
-    lines = [note] if note else []
-    lines.append(("" if language == "zh" else " ").join(parts))
-    note = sample_note(cited, language)
-    return Extract("\n\n".join([*lines, note] if note else lines), cited)
+    lines = [fallback, ("" if language == "zh" else " ").join(parts), sample_note(cited, language)]
+    return Extract("\n\n".join(line for line in lines if line), cited)
 
 
 def _cite(sentence: str, number: int) -> str:

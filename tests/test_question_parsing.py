@@ -2,8 +2,10 @@
 
 import pytest
 
+from bot.answers import Passage
 from bot.courses import CourseQuery, parse_course_query
 from bot.evidence import content_terms, split_sentences, support
+from bot.extractive import extract
 from bot.followups import looks_like_followup, resolve_followup
 from bot.small_talk import small_talk_reply
 
@@ -99,3 +101,34 @@ def test_sentences_split_in_both_languages():
     assert split_sentences("第一条 学分。成绩60分以上！Line two. Line three?\nok") == [
         "第一条 学分。", "成绩60分以上！", "Line two.", "Line three?", "ok",
     ]  # fmt: skip
+
+
+def _passage(text: str, lang: str, status: str = "official", rank: int = 0) -> Passage:
+    meta = {"title": f"Doc {rank}", "section": "S", "lang": lang, "status": status, "path": "p"}
+    return Passage(id=str(rank), text=text, metadata=meta, score=1.0)
+
+
+def test_extract_prefers_the_questions_language_and_cites_before_punctuation():
+    passages = [
+        _passage("学分认定免收费用。", "zh"),
+        _passage("Credit recognition is free of charge. The sky is blue.", "en", "sample", 1),
+    ]
+    result = extract(content_terms("Is credit recognition free?"), lambda t: 1.0, passages, "en")
+    assert result.text.startswith("Credit recognition is free of charge [1].")
+    assert "sky" not in result.text and "sample text" in result.text
+    assert [p.metadata["lang"] for p in result.cited] == ["en"]
+
+
+def test_extract_falls_back_to_the_other_language_with_a_note():
+    passages = [_passage("SC-101 carries 2 credits.", "en")]
+    result = extract(content_terms("SC-101 课程有几个学分？"), lambda t: 1.0, passages, "zh")
+    assert result.text.startswith("没有中文文件涉及此问题") and "2 credits [1]" in result.text
+
+
+def test_extract_drops_near_duplicate_sentences():
+    passages = [
+        _passage("Credit recognition is free of charge.", "en"),
+        _passage("Credit recognition is free of charge for everyone.", "en", rank=1),
+    ]
+    result = extract(content_terms("Is credit recognition free?"), lambda t: 1.0, passages, "en")
+    assert result.text.count("free of charge") == 1
