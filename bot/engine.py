@@ -18,6 +18,7 @@ from bot.courses import list_courses, parse_course_query
 from bot.evidence import content_terms
 from bot.extractive import extract, passage_support
 from bot.followups import resolve_followup
+from bot.generative import NOT_COVERED
 from bot.retrieval import PublishedIndex, Retriever
 from bot.small_talk import small_talk_reply
 
@@ -122,7 +123,9 @@ class Engine:
         )
         if self._composer is not None and grounded_in_passages and not answer.abstained:
             composed = await self._composer.compose(question, answer.retrieved, language)
-            if composed is not None:
+            if composed == NOT_COVERED:  # the model read the passages and found no answer
+                answer = Answer(_NOT_COVERED[language], True, language, retrieved=answer.retrieved)
+            elif composed is not None:
                 text, cited = composed
                 answer = replace(
                     answer, answer=text, sources=[p.source for p in cited], passages=cited

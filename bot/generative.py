@@ -34,6 +34,8 @@ _REWRITE = (
     "for context. Reply with the question only, in the language of the last message."
 )
 _LANGUAGES = {"en": "English", "zh": "Simplified Chinese"}
+# The model's word for "the passages do not answer this": the engine then abstains.
+NOT_COVERED = "NOT_COVERED"
 _CITATION = re.compile(r"\[(\d+)\]")
 
 
@@ -54,9 +56,10 @@ class GenerativeComposer:
 
     async def compose(
         self, question: str, passages: Sequence[Passage], language: str
-    ) -> tuple[str, list[Passage]] | None:
-        """(answer, cited passages) with citations renumbered in order of use, or None when the
-        reply is missing, refuses, or cites nothing valid."""
+    ) -> tuple[str, list[Passage]] | str | None:
+        """(answer, cited passages) with citations renumbered in order of use; NOT_COVERED when
+        the model judges that the passages do not answer; None when the reply is missing or
+        cites nothing valid."""
         numbered = "\n\n".join(
             f"[{n}] ({p.metadata.get('title', '')} › {p.metadata.get('section', '')})\n{p.text}"
             for n, p in enumerate(passages, start=1)
@@ -65,7 +68,9 @@ class GenerativeComposer:
             _RULES.format(language=_LANGUAGES[language]),
             f"Passages:\n<<<\n{numbered}\n>>>\n\nQuestion: {question}",
         )
-        if not text or "NOT_COVERED" in text:
+        if text and NOT_COVERED in text:
+            return NOT_COVERED
+        if not text:
             return None
         numbers = [int(n) for n in _CITATION.findall(text)]
         if not numbers or any(not 1 <= n <= len(passages) for n in numbers):

@@ -51,11 +51,10 @@ async def test_a_cited_reply_becomes_the_answer_with_renumbered_sources(
     [
         FakeListChatModel(responses=["Credit recognition costs 500 yuan."]),  # no citation
         FakeListChatModel(responses=["It is free [9]."]),  # cites a passage that was not given
-        FakeListChatModel(responses=["NOT_COVERED"]),
         _FailingModel(responses=["unused"]),
         _SlowModel(responses=["It is free [1]."]),
     ],
-    ids=["uncited", "invalid-citation", "refusal", "provider-error", "time-out"],
+    ids=["uncited", "invalid-citation", "provider-error", "time-out"],
 )
 async def test_anything_unverifiable_falls_back_to_the_extractive_answer(
     shipped_index, real_embeddings, model
@@ -63,6 +62,12 @@ async def test_anything_unverifiable_falls_back_to_the_extractive_answer(
     answer = await _engine(shipped_index, real_embeddings, model, timeout_s=0.5).answer(QUESTION)
     assert "free of charge" in answer.answer and "[1]" in answer.answer
     assert "500 yuan" not in answer.answer and "[9]" not in answer.answer
+
+
+async def test_the_models_not_covered_makes_the_engine_abstain(shipped_index, real_embeddings):
+    model = FakeListChatModel(responses=["NOT_COVERED"])
+    answer = await _engine(shipped_index, real_embeddings, model).answer(QUESTION)
+    assert answer.abstained and answer.sources == [] and "home branch" in answer.answer
 
 
 async def test_the_prompt_holds_only_retrieved_passages_and_the_rules(
