@@ -17,6 +17,10 @@ MODES = {
     "blended": ("blended", "hybrid", "weekend", "混合", "面授", "周末"),
 }
 _COURSE_WORDS = re.compile(r"courses?\b|课程|网课", re.IGNORECASE)
+# A listing asks which courses: "When is the exam of the spring course?" is not one.
+_LISTING = re.compile(
+    r"\b(which|what|list|any|courses)\b|哪些|哪几|有什么|列出|什么课|哪门", re.IGNORECASE
+)
 _CREDITS = re.compile(r"(\d+)\s*(?:-\s*)?(?:credits?|学分)", re.IGNORECASE)
 _CODE = re.compile(r"\b[A-Z]{2,4}-\d{2,4}\b", re.IGNORECASE)
 
@@ -70,7 +74,9 @@ def _find(text: str, table: dict[str, tuple[str, ...]]) -> str | None:
 def parse_course_query(question: str) -> CourseQuery | None:
     """A listing question about courses with at least one filter, else None. A question naming
     one course code is about that course, and goes to ordinary retrieval."""
-    if not _COURSE_WORDS.search(question) or _CODE.search(question):
+    if not (_COURSE_WORDS.search(question) and _LISTING.search(question)):
+        return None
+    if _CODE.search(question):
         return None
     credits = _CREDITS.search(question)
     query = CourseQuery(

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from alliance.index_format import IndexLayout, IndexUnavailableError
 from alliance.language import detect_language
+from bot.answer_kinds import answer_kind, holds
 from bot.answers import Answer, Role
 from bot.courses import list_courses, parse_course_query
 from bot.evidence import content_terms
@@ -160,6 +161,11 @@ def _answer(
             _NOT_COVERED[language], True, language, evidence=best, retrieved=passages
         ), True
     extracted = extract(terms, weight, passages, language)
+    kind = answer_kind(question)
+    if kind is not None and not holds(kind, extracted.body):
+        return Answer(
+            _NOT_COVERED[language], True, language, evidence=best, retrieved=passages
+        ), True
     sources = [p.source for p in extracted.cited]
     return Answer(
         extracted.text, False, language, sources, 0.0, best, extracted.cited, passages

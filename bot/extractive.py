@@ -28,8 +28,9 @@ _SAMPLE = {
 
 @dataclass(frozen=True)
 class Extract:
-    text: str
+    text: str  # the cited sentences with any notes
     cited: list[Passage]
+    body: str = ""  # the chosen sentences alone
 
 
 def passage_support(terms: Sequence[str], weight: Callable[[str], float], p: Passage) -> float:
@@ -79,8 +80,10 @@ def extract(
         if passage not in cited:
             cited.append(passage)
         parts.append(_cite(sentence, cited.index(passage) + 1))
-    lines = [fallback, ("" if language == "zh" else " ").join(parts), sample_note(cited, language)]
-    return Extract("\n\n".join(line for line in lines if line), cited)
+    joiner = "" if language == "zh" else " "
+    lines = [fallback, joiner.join(parts), sample_note(cited, language)]
+    body = joiner.join(sentence for _, _, sentence, _ in chosen)
+    return Extract("\n\n".join(line for line in lines if line), cited, body)
 
 
 def _cite(sentence: str, number: int) -> str:

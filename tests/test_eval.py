@@ -18,7 +18,7 @@ THRESHOLDS = {
     "recall@5": 0.95,
     "mrr": 0.90,
     "key_fact_rate": 0.80,
-    "abstention_recall": 0.15,
+    "abstention_recall": 0.40,
     "wrongly_refused": 0.05,
 }
 

@@ -2,6 +2,7 @@
 
 import pytest
 
+from bot.answer_kinds import answer_kind, holds
 from bot.answers import Passage
 from bot.courses import CourseQuery, parse_course_query
 from bot.evidence import content_terms, split_sentences, support
@@ -61,6 +62,7 @@ def test_follow_up_without_history_is_left_alone():
         ("How many credits is CD-115 worth?", None),
         ("When was the alliance established?", None),
         ("重庆的老师来上课，课时津贴多少？", None),
+        ("When is the final exam for the smart logistics course this spring?", None),
     ],
 )
 def test_course_listing_questions_are_recognised(question, expected):
@@ -132,3 +134,25 @@ def test_extract_drops_near_duplicate_sentences():
     ]
     result = extract(content_terms("Is credit recognition free?"), lambda t: 1.0, passages, "en")
     assert result.text.count("free of charge") == 1
+
+
+@pytest.mark.parametrize(
+    ("question", "kind", "answer", "holds_it"),
+    [
+        ("What's the phone number of the office?", "contact", "The office is in Chengdu.", False),
+        ("联盟办公室的电话是多少？", "contact", "电话：028-12345678。", True),
+        ("How much are the tuition fees?", "amount", "Degree education is integrated.", False),
+        ("Is credit recognition free?", None, "", True),
+        ("How much does recognition cost?", "amount", "It is free of charge.", True),
+        ("学分认定要多少钱？", "amount", "免收费用。", True),
+        ("When was the alliance founded?", "time", "It was founded on 8 June 2020.", True),
+        ("CD-115的期末考试安排在哪一天？", "time", "包含周末面授。", True),
+        ("How many credits is SC-101 worth?", "count", "SC-101 carries 2 credits.", True),
+        ("联盟有几所发起学校？", "count", "由三所学校共同发起。", True),
+        ("Who founded the alliance?", None, "", True),
+    ],
+)  # fmt: skip
+def test_answer_kinds(question, kind, answer, holds_it):
+    assert answer_kind(question) == kind
+    if kind is not None:
+        assert holds(kind, answer) is holds_it
