@@ -188,10 +188,15 @@ def _write_durably(path: Path, text: str) -> None:
         os.close(directory)
 
 
+def store_kind(settings: Settings) -> str:
+    """ "server" when a Chroma server is configured, else "local" (embedded, on disk)."""
+    return "server" if settings.chroma_host else "local"
+
+
 def store_spec(settings: Settings, version: str) -> dict[str, str]:
     """Where a new version's vectors live, as recorded in its manifest."""
-    kind = "server" if settings.chroma_host else "local"
-    return {"kind": kind, "collection": collection_name(settings.chroma_collection_prefix, version)}
+    collection = collection_name(settings.chroma_collection_prefix, version)
+    return {"kind": store_kind(settings), "collection": collection}
 
 
 def open_client(settings: Settings, layout: IndexLayout, version: str, kind: str) -> ClientAPI:

@@ -19,15 +19,19 @@ class Source:
     audience: str
     status: str
 
+    @property
+    def label(self) -> str:
+        """How answers cite it: document title › section."""
+        return " › ".join(part for part in (self.title, self.section) if part)
+
 
 @dataclass(frozen=True)
 class Passage:
-    """A retrieved chunk with its fused score."""
+    """A retrieved chunk: its text and the metadata ingest stored with it."""
 
     id: str
     text: str
     metadata: dict
-    score: float
 
     @property
     def source(self) -> Source:

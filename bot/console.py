@@ -20,9 +20,8 @@ def format_answer(answer: Answer) -> str:
     if answer.sources:
         lines.append(f"\n{_SOURCES[answer.language]}:")
         for number, source in enumerate(answer.sources, start=1):
-            where = " › ".join(part for part in (source.title, source.section) if part)
             sample = f" [{_SAMPLE[answer.language]}]" if source.status == "sample" else ""
-            lines.append(f"[{number}] {where} ({source.path}){sample}")
+            lines.append(f"[{number}] {source.label} ({source.path}){sample}")
     return "\n".join(lines)
 
 

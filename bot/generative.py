@@ -61,8 +61,7 @@ class GenerativeComposer:
         the model judges that the passages do not answer; None when the reply is missing or
         cites nothing valid."""
         numbered = "\n\n".join(
-            f"[{n}] ({p.metadata.get('title', '')} › {p.metadata.get('section', '')})\n{p.text}"
-            for n, p in enumerate(passages, start=1)
+            f"[{n}] ({p.source.label})\n{p.text}" for n, p in enumerate(passages, start=1)
         )
         text = await self._ask(
             _RULES.format(language=_LANGUAGES[language]),

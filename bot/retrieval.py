@@ -79,13 +79,8 @@ class PublishedIndex:
             )
         collection = open_collection(settings, layout, manifest)
         catalogue = collection.get(where={"topic": "courses"}, include=["documents", "metadatas"])
-        courses = [
-            Passage(id=chunk_id, text=text, metadata=dict(meta), score=0.0)
-            for chunk_id, text, meta in zip(
-                catalogue["ids"], catalogue["documents"], catalogue["metadatas"], strict=True
-            )
-            if meta.get("course_code")
-        ]
+        found = _passages(catalogue["ids"], catalogue["documents"], catalogue["metadatas"])
+        courses = [p for p in found.values() if p.metadata.get("course_code")]
         index = cls(
             version=version,
             embedding=manifest.embedding,
@@ -109,12 +104,12 @@ class Retriever:
         return [c for c in self.index.courses if c.metadata.get("audience") in audiences]
 
     def search(self, question: str, role: Role, limit: int) -> list[Passage]:
+        """The best `limit` chunks the role may read, fused from dense and keyword rankings."""
         audiences = list(audiences_for(role))
         where = {"audience": {"$in": audiences}}
         backend = self.index.embedding.backend
         dense_weight, keyword_weight = FUSION_WEIGHTS[(backend, detect_language(question))]
-        found: dict[str, tuple[str, dict]] = {}
-        dense_ids: list[str] = []
+        found: dict[str, Passage] = {}
         if dense_weight > 0:
             dense = self.index.collection.query(
                 query_embeddings=[self.embeddings.embed_query(question)],
@@ -122,36 +117,25 @@ class Retriever:
                 where=where,
                 include=["documents", "metadatas"],
             )
-            dense_ids = dense["ids"][0]
-            found = dict(
-                zip(
-                    dense_ids,
-                    zip(dense["documents"][0], dense["metadatas"][0], strict=True),
-                    strict=True,
-                )
-            )
+            found = _passages(dense["ids"][0], dense["documents"][0], dense["metadatas"][0])
         keyword_ids = [
             chunk_id
             for chunk_id, _ in self.index.keywords.search(tokenize(question), audiences, CANDIDATES)
         ]
-        fused = reciprocal_rank_fusion([dense_ids, keyword_ids], [dense_weight, keyword_weight])
-        fused = fused[:limit]
+        rankings = [list(found), keyword_ids]
+        fused = reciprocal_rank_fusion(rankings, [dense_weight, keyword_weight])[:limit]
         missing = [chunk_id for chunk_id, _ in fused if chunk_id not in found]
         if missing:
             extra = self.index.collection.get(
                 ids=missing, where=where, include=["documents", "metadatas"]
             )
-            found |= dict(
-                zip(
-                    extra["ids"],
-                    zip(extra["documents"], extra["metadatas"], strict=True),
-                    strict=True,
-                )
-            )
-        return [
-            Passage(
-                id=chunk_id, text=found[chunk_id][0], metadata=dict(found[chunk_id][1]), score=score
-            )
-            for chunk_id, score in fused
-            if chunk_id in found
-        ]
+            found |= _passages(extra["ids"], extra["documents"], extra["metadatas"])
+        return [found[chunk_id] for chunk_id, _ in fused if chunk_id in found]
+
+
+def _passages(ids: list[str], texts: list[str], metadatas: list) -> dict[str, Passage]:
+    """Chroma's parallel result lists as passages by id, in their order."""
+    return {
+        chunk_id: Passage(id=chunk_id, text=text, metadata=dict(meta))
+        for chunk_id, text, meta in zip(ids, texts, metadatas, strict=True)
+    }

@@ -15,9 +15,8 @@ def render_answer(answer: Answer) -> list[str]:
     if answer.sources:
         lines = [f"<b>{_SOURCES[answer.language]}</b>"]
         for number, source in enumerate(answer.sources, start=1):
-            where = " › ".join(part for part in (source.title, source.section) if part)
             sample = f" <i>({_SAMPLE[answer.language]})</i>" if source.status == "sample" else ""
-            lines.append(f"[{number}] {escape(where)}{sample}")
+            lines.append(f"[{number}] {escape(source.label)}{sample}")
         paragraphs.append("\n".join(lines))
     return pack(paragraphs)
 

@@ -21,6 +21,7 @@ from alliance.index_format import (
     Manifest,
     new_version_name,
     open_client,
+    store_kind,
     store_spec,
 )
 from alliance.language import tokenize
@@ -188,7 +189,7 @@ def run_ingest(
             raise IngestConfigError(f"no documents found in {settings.knowledge_dir}")
         spec = embedding_spec(settings)
         chunking = {"chunk_size": settings.chunk_size, "chunk_overlap": settings.chunk_overlap}
-        kind = "server" if settings.chroma_host else "local"
+        kind = store_kind(settings)
         if kind == "server":  # fail before minutes of embedding, not after
             open_client(settings, layout, "", kind)
         rebuild = previous is not None and (

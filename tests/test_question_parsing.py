@@ -107,7 +107,7 @@ def test_sentences_split_in_both_languages():
 
 def _passage(text: str, lang: str, status: str = "official", rank: int = 0) -> Passage:
     meta = {"title": f"Doc {rank}", "section": "S", "lang": lang, "status": status, "path": "p"}
-    return Passage(id=str(rank), text=text, metadata=meta, score=1.0)
+    return Passage(id=str(rank), text=text, metadata=meta)
 
 
 def test_extract_prefers_the_questions_language_and_cites_before_punctuation():
