@@ -1,9 +1,10 @@
 """The one typed settings object, read from the environment (and an optional .env) at start-up."""
 
+import sys
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -104,3 +105,13 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+
+def settings_or_exit(program: str, **overrides: object) -> Settings:
+    """Settings from the environment with a command line's overrides (None means not given);
+    a bad value ends the program with status 2 and the reason, as a usage error does."""
+    try:
+        return Settings(**{key: value for key, value in overrides.items() if value is not None})
+    except ValidationError as exc:
+        print(f"{program}: invalid setting: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None

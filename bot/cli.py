@@ -11,12 +11,10 @@ import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from alliance.embeddings import EmbeddingUnavailableError
 from alliance.index_format import IndexUnavailableError
 from alliance.logging_setup import configure_logging
-from alliance.settings import Settings
+from alliance.settings import settings_or_exit
 from bot.answers import Role
 from bot.console import chat, format_answer
 from bot.engine import Engine, build_engine
@@ -53,11 +51,7 @@ async def _ask(engine: Engine, questions: Iterable[str], role: Role, as_json: bo
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    try:
-        settings = Settings(**({"index_dir": args.index} if args.index else {}))
-    except ValidationError as exc:
-        print(f"bot: invalid setting: {exc}", file=sys.stderr)
-        return 2
+    settings = settings_or_exit("bot", index_dir=args.index)
     configure_logging(settings.log_level)
     if args.command == "run" and settings.telegram_bot_token is None:
         print("bot: TELEGRAM_BOT_TOKEN is not set; use `python -m bot chat`", file=sys.stderr)

@@ -11,12 +11,10 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from alliance.embeddings import EmbeddingUnavailableError
 from alliance.index_format import IndexUnavailableError
 from alliance.logging_setup import configure_logging
-from alliance.settings import Settings
+from alliance.settings import settings_or_exit
 from ingest.pipeline import IngestConfigError, Summary, run_ingest
 
 
@@ -49,12 +47,7 @@ def _summary_line(summary: Summary, seconds: float, dry_run: bool) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    try:
-        overrides = {"knowledge_dir": args.knowledge, "index_dir": args.index}
-        settings = Settings(**{key: value for key, value in overrides.items() if value})
-    except ValidationError as exc:
-        print(f"ingest: invalid setting: {exc}", file=sys.stderr)
-        return 2
+    settings = settings_or_exit("ingest", knowledge_dir=args.knowledge, index_dir=args.index)
     configure_logging(settings.log_level)
     started = time.perf_counter()
     try:

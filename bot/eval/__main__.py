@@ -8,12 +8,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from alliance.embeddings import EmbeddingUnavailableError, embedding_spec
 from alliance.index_format import IndexUnavailableError
 from alliance.logging_setup import configure_logging
-from alliance.settings import Settings
+from alliance.settings import Settings, settings_or_exit
 from bot.engine import build_engine
 from bot.eval.gold import GOLD_PATH, load_gold
 from bot.eval.scoring import calibrate, format_table, run_gold, score
@@ -70,11 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--calibrate", action="store_true", help="also choose abstention thresholds from the set"
     )
     args = parser.parse_args(argv)
-    try:
-        settings = Settings(**({"index_dir": args.index} if args.index else {}))
-    except ValidationError as exc:
-        print(f"bot.eval: invalid setting: {exc}", file=sys.stderr)
-        return 2
+    settings = settings_or_exit("bot.eval", index_dir=args.index)
     configure_logging("WARNING")
     try:
         report = asyncio.run(_evaluate(settings, args.gold, args.calibrate))
