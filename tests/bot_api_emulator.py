@@ -7,6 +7,7 @@ updates as if users had written them.
 
 import itertools
 import json
+import re
 import sys
 import threading
 import time
@@ -117,6 +118,9 @@ class BotAPIEmulator:
                 int(params.get("offset", 0)), float(params.get("timeout", 0))
             )
         if method == "sendMessage":
+            problem = html_problem(params["text"]) if params.get("parse_mode") == "HTML" else None
+            if problem or len(params["text"]) > 4096:
+                return 400, {"description": f"Bad Request: can't parse entities: {problem}"}
             message = {
                 "message_id": next(self._message_ids),
                 "date": int(time.time()),
@@ -184,6 +188,31 @@ class _QuietServer(ThreadingHTTPServer):
         """A client that hangs up mid-poll (the bot shutting down) is no test failure."""
         if not isinstance(sys.exc_info()[1], OSError):
             super().handle_error(request, client_address)
+
+
+_TELEGRAM_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre",
+                  "span", "tg-spoiler", "blockquote"}  # fmt: skip
+_MARKUP = re.compile(r"<(/?)([a-z-]+)(?:\s[^<>]*)?>|&(?:lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);")
+
+
+def html_problem(text: str) -> str | None:
+    """What Telegram's HTML parse mode would reject: unknown or unbalanced tags, or a bare
+    <, > or & outside a tag or entity. None when the text is valid."""
+    open_tags: list[str] = []
+    for match in _MARKUP.finditer(text):
+        closing, tag = match.group(1), match.group(2)
+        if tag is None:
+            continue
+        if tag not in _TELEGRAM_TAGS:
+            return f"unsupported tag <{tag}>"
+        if not closing:
+            open_tags.append(tag)
+        elif not open_tags or open_tags.pop() != tag:
+            return f"unexpected end tag </{tag}>"
+    if open_tags:
+        return f"unclosed tag <{open_tags[-1]}>"
+    bare = re.search(r"[<>&]", _MARKUP.sub("", text))
+    return f"bare {bare.group(0)!r}" if bare else None
 
 
 def _value(key: str, value: str) -> object:

@@ -4,7 +4,7 @@ import signal
 import subprocess
 
 import pytest
-from bot_api_emulator import BotAPIEmulator
+from bot_api_emulator import BotAPIEmulator, html_problem
 from processes import start
 
 TOKEN = "123456789:TEST-token-for-the-emulator-only_abcdef"
@@ -84,10 +84,27 @@ def test_commands_are_registered_in_both_languages(telegram):
     assert {params.get("language_code") for params in registered} == {None, "zh"}
 
 
-def test_hostile_text_is_escaped(telegram):
+def test_hostile_text_gets_a_valid_reply(telegram):
+    # The emulator refuses HTML that Telegram would refuse, so every reply here is checked.
     emulator, _, _ = telegram
-    message = _reply(emulator, "<b>credit</b> & <script>alert(1)</script>", 48)
-    assert "<script>" not in message["text"]
+    message = _reply(emulator, "<b>credit</b> & <script>alert(1)</script> \u202e\x07", 48)
+    assert "something went wrong" not in message["text"]
+    assert html_problem(message["text"]) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "valid"),
+    [
+        ("<b>Sources</b>\n[1] A &amp; B <i>(sample)</i>", True),
+        ("a < b", False),
+        ("Q&A", False),
+        ("<b>open", False),
+        ("<script>x</script>", False),
+        ("<b><i>x</b></i>", False),
+    ],
+)
+def test_the_emulator_checks_html_as_telegram_does(text, valid):
+    assert (html_problem(text) is None) is valid
 
 
 def test_the_token_never_reaches_the_log(telegram):
