@@ -11,6 +11,10 @@ _LATIN_WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 _TOKEN_RUN = re.compile(f"[{_CJK}]+|[A-Za-z0-9]+(?:[-'][A-Za-z0-9]+)*")
 
 
+def has_chinese(text: str) -> bool:
+    return _CJK_CHAR.search(text) is not None
+
+
 def detect_language(text: str) -> str:
     """Return "zh" when Chinese characters make up a fair share of the letters, else "en"."""
     cjk = len(_CJK_CHAR.findall(text))

@@ -4,7 +4,7 @@ that the text contains. It picks the sentences of an extractive answer and decid
 import re
 from collections.abc import Callable, Sequence
 
-from alliance.language import words
+from alliance.language import has_chinese, words
 
 # Question words and function words carry no evidence either way.
 _STOPWORD_TEXT = """
@@ -36,7 +36,6 @@ _SYNONYM_GROUPS = (
 )
 _SYNONYMS = {word: group for group in _SYNONYM_GROUPS for word in group}
 _SENTENCE_END = re.compile(r"(?<=[。！？!?；;])|(?<=\.)\s+|\n+")
-_CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 def content_terms(question: str) -> list[str]:
@@ -62,13 +61,13 @@ def support(terms: Sequence[str], weight: Callable[[str], float], text: str) -> 
     if not terms:
         return 0.0
     lowered = text.lower()
-    stems = {_stem(word) for word in words(lowered) if not _CJK.search(word)}
+    stems = {_stem(word) for word in words(lowered) if not has_chinese(word)}
     total = found = 0.0
     for term in terms:
         w = weight(term)
         total += w
         if any(
-            (variant in lowered) if _CJK.search(variant) else (_stem(variant) in stems)
+            (variant in lowered) if has_chinese(variant) else (_stem(variant) in stems)
             for variant in _SYNONYMS.get(term, (term,))
         ):
             found += w
