@@ -1,10 +1,11 @@
 """The one typed settings object, read from the environment (and an optional .env) at start-up."""
 
+import re
 import sys
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -94,6 +95,57 @@ class Settings(BaseSettings):
     staff_user_ids: Annotated[list[int], NoDecode] = Field(
         default_factory=list, description="Comma-separated Telegram user ids of branch staff."
     )
+    staff_invite_codes: Annotated[dict[str, str], NoDecode] = Field(
+        default_factory=dict,
+        description="Per-branch staff invite codes as comma-separated BRANCH=HASH pairs; "
+        "`python -m bot invite-code BRANCH` makes a code and prints its pair. Codes are never "
+        "stored in clear.",
+    )
+    telegram_webhook_url: str | None = Field(
+        None,
+        description="Public HTTPS URL Telegram posts updates to; when set the bot runs in "
+        "webhook mode instead of long polling.",
+    )
+    telegram_webhook_secret: SecretStr | None = Field(
+        None,
+        description="Secret token Telegram sends with every webhook request (1-256 of A-Z, a-z, "
+        "0-9, _ and -); required in webhook mode.",
+    )
+    telegram_webhook_listen: str = Field(
+        "127.0.0.1", description="Address the webhook server listens on (0.0.0.0 in a container)."
+    )
+    telegram_webhook_port: int = Field(
+        8080, ge=1, le=65535, description="Port of the webhook server; it also serves /healthz."
+    )
+
+    # Conversations and abuse control
+    history_turns: int = Field(
+        3, ge=0, le=20, description="Earlier question-answer turns remembered per user and chat."
+    )
+    history_max_age_s: int = Field(
+        1800, ge=0, description="Seconds after which a conversation's earlier turns are forgotten."
+    )
+    user_questions_per_minute: int = Field(
+        10, ge=1, le=600, description="Questions one user may ask per minute before a polite wait."
+    )
+    max_question_chars: int = Field(
+        1000, ge=10, le=4096, description="Longer Telegram messages are refused, not answered."
+    )
+    log_message_text: bool = Field(
+        False,
+        description="Log the text of questions (for debugging only); by default logs carry user "
+        "ids, never message text.",
+    )
+
+    # Persistence
+    database_url: str = Field(
+        "sqlite+aiosqlite:///data/assistant.db",
+        description="SQLAlchemy async URL of the database of users, roles, feedback and the "
+        "question log; postgresql+asyncpg://... when several replicas share state.",
+    )
+    question_log_days: int = Field(
+        90, ge=1, description="Days a logged question and answer is kept (feedback is kept)."
+    )
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Log level of the entry points."
@@ -105,6 +157,36 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("staff_invite_codes", mode="before")
+    @classmethod
+    def _split_pairs(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        pairs = {}
+        for part in filter(None, (piece.strip() for piece in value.split(","))):
+            branch, sep, code_hash = part.partition("=")
+            if not sep or not branch.strip() or not code_hash.strip().startswith("scrypt$"):
+                raise ValueError(
+                    "expected BRANCH=scrypt$... pairs from `python -m bot invite-code BRANCH`"
+                )
+            pairs[branch.strip()] = code_hash.strip()
+        return pairs
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _secret_format(cls, value: SecretStr | None) -> SecretStr | None:
+        # Telegram's own rule for secret_token; a bad one would only fail at setWebhook.
+        allowed = r"[A-Za-z0-9_-]{1,256}"
+        if value is not None and not re.fullmatch(allowed, value.get_secret_value()):
+            raise ValueError("use 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> "Settings":
+        if self.telegram_webhook_url and self.telegram_webhook_secret is None:
+            raise ValueError("TELEGRAM_WEBHOOK_URL needs TELEGRAM_WEBHOOK_SECRET")
+        return self
 
 
 def settings_or_exit(program: str, **overrides: object) -> Settings:

@@ -1,4 +1,4 @@
-"""Command line of the assistant: `python -m bot ask | chat | run`.
+"""Command line of the assistant: `python -m bot ask | chat | run | invite-code`.
 
 Exit status: 0 success; 2 usage or configuration error (no index, bad settings, no token).
 """
@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import json
 import logging
+import re
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -18,6 +19,7 @@ from alliance.settings import settings_or_exit
 from bot.answers import Role
 from bot.console import chat, format_answer
 from bot.engine import Engine, build_engine
+from bot.invite_codes import hash_code, new_code
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +32,10 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="one JSON object per answer")
     chat_cmd = commands.add_parser("chat", help="interactive console conversation")
     run = commands.add_parser("run", help="the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
+    invite = commands.add_parser(
+        "invite-code", help="make a staff invite code for a branch and print its settings entry"
+    )
+    invite.add_argument("branch", help="branch (workstation) name, e.g. chengdu-jinniu")
     for command in (ask, chat_cmd):
         command.add_argument("--role", choices=["learner", "staff"], default="learner")
     for command in (ask, chat_cmd, run):
@@ -49,8 +55,21 @@ async def _ask(engine: Engine, questions: Iterable[str], role: Role, as_json: bo
             print(f"Q: {question}\n{format_answer(answer)}\n", flush=True)
 
 
+def _invite_code(branch: str) -> int:
+    branch = branch.strip()
+    if not re.fullmatch(r"[^,=\s]{1,100}", branch):
+        print("bot: use 1-100 characters without spaces, commas or '='", file=sys.stderr)
+        return 2
+    code = new_code()
+    print(f"invite code for {branch} (give it to the branch; it is not stored): {code}")
+    print(f"add to STAFF_INVITE_CODES (comma-separated): {branch}={hash_code(code)}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "invite-code":
+        return _invite_code(args.branch)
     settings = settings_or_exit("bot", index_dir=args.index)
     configure_logging(settings.log_level)
     if args.command == "run" and settings.telegram_bot_token is None:

@@ -34,6 +34,7 @@ _DISPLAY = {
     "blended": {"en": "blended", "zh": "混合式"},
 }
 _HEADER = {"en": "Shared courses ({filters}):", "zh": "符合条件（{filters}）的共享课程："}
+_ALL = {"en": "All shared courses:", "zh": "全部共享课程："}
 _NONE = {
     "en": "No shared course in the catalogue matches ({filters}).",
     "zh": "共享课程目录中没有符合条件（{filters}）的课程。",
@@ -78,14 +79,20 @@ def parse_course_query(question: str) -> CourseQuery | None:
         return None
     if _CODE.search(question):
         return None
-    credits = _CREDITS.search(question)
-    query = CourseQuery(
-        provider=_find(question, PROVIDERS),
-        semester=_find(question, SEMESTERS),
-        mode=_find(question, MODES),
+    query = parse_course_filters(question)
+    return None if query == CourseQuery() else query
+
+
+def parse_course_filters(text: str) -> CourseQuery:
+    """The provider, semester, mode and credits named in `text` (`/courses spring online`); an
+    empty query lists every course."""
+    credits = _CREDITS.search(text) or re.fullmatch(r"\s*(\d+)\s*", text)
+    return CourseQuery(
+        provider=_find(text, PROVIDERS),
+        semester=_find(text, SEMESTERS),
+        mode=_find(text, MODES),
         credits=int(credits.group(1)) if credits else None,
     )
-    return None if query == CourseQuery() else query
 
 
 def _filters(query: CourseQuery, language: str) -> str:
@@ -110,7 +117,7 @@ def list_courses(
     filters = _filters(query, language)
     if not matching:
         return _NONE[language].format(filters=filters), []
-    lines = [_HEADER[language].format(filters=filters)]
+    lines = [_HEADER[language].format(filters=filters) if filters else _ALL[language]]
     for number, course in enumerate(matching, start=1):
         meta = course.metadata
         lines.append(

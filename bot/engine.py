@@ -15,7 +15,7 @@ from alliance.index_format import IndexLayout, IndexUnavailableError
 from alliance.language import detect_language
 from bot.answer_kinds import answer_kind, holds
 from bot.answers import Answer, Role
-from bot.courses import list_courses, parse_course_query
+from bot.courses import CourseQuery, list_courses, parse_course_filters, parse_course_query
 from bot.evidence import content_terms
 from bot.extractive import extract, passage_support
 from bot.followups import resolve_followup
@@ -102,6 +102,19 @@ class Engine:
                 log.info("switched to index version %s", index.version)
                 self.retriever = Retriever(index, self.retriever.embeddings)
 
+    @property
+    def index_version(self) -> str:
+        return self.retriever.index.version
+
+    async def courses(self, filters: str, role: Role = "learner", language: str = "en") -> Answer:
+        """The catalogue's courses matching `filters` (provider, semester, mode, credits in
+        either language; empty for all), in `language`."""
+        started = time.perf_counter()
+        await self.refresh()
+        query = parse_course_filters(clean_question(filters))
+        answer = _course_listing(self.retriever, query, role, language)
+        return replace(answer, latency_ms=_since(started))
+
     async def answer(
         self, question: str, role: Role = "learner", history: Sequence[tuple[str, str]] = ()
     ) -> Answer:
@@ -149,9 +162,7 @@ def _answer(
     and extraction; True when the answer rests on retrieved passages a chat model may rephrase."""
     course_query = parse_course_query(question)
     if course_query is not None:
-        text, courses = list_courses(course_query, retriever.courses(role), language)
-        sources = [c.source for c in courses]
-        return Answer(text, False, language, sources, 0.0, 1.0, courses, courses), False
+        return _course_listing(retriever, course_query, role, language), False
     passages = retriever.search(question, role, PASSAGES)
     terms = content_terms(question)
     weight = retriever.index.keywords.idf
@@ -170,6 +181,12 @@ def _answer(
     return Answer(
         extracted.text, False, language, sources, 0.0, best, extracted.cited, passages
     ), True
+
+
+def _course_listing(retriever: Retriever, query: CourseQuery, role: Role, language: str) -> Answer:
+    text, courses = list_courses(query, retriever.courses(role), language)
+    sources = [c.source for c in courses]
+    return Answer(text, False, language, sources, 0.0, 1.0, courses, courses)
 
 
 def build_engine(settings: Settings) -> Engine:

@@ -1,12 +1,16 @@
-"""The Telegram adapter: parse the update, ask the engine, render, reply. No retrieval here."""
+"""The Telegram application: one factory that wires handlers to services, and the runner for
+long polling or, when a webhook URL is set, webhook mode."""
+
+from __future__ import annotations
 
 import logging
 
-from telegram import BotCommand, Update
-from telegram.constants import ChatAction, ParseMode
+from telegram import BotCommand, BotCommandScopeChat, Update
+from telegram.error import TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
+    CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
@@ -14,112 +18,121 @@ from telegram.ext import (
 )
 
 from alliance.settings import Settings
-from bot.answers import Role
+from bot import telegram_admin, telegram_handlers, telegram_texts
+from bot.conversations import Conversations
 from bot.engine import Engine
-from bot.telegram_render import render_answer
+from bot.reindex import Reindexer
+from bot.roles import Roles
+from bot.store import Store
+from bot.telegram_handlers import Services, user_language
+from bot.user_limits import QuestionLimit
 
 log = logging.getLogger(__name__)
 
-_WELCOME = {
-    "en": (
-        "Hello! I answer questions about the Chengdu–Chongqing RTVU Education Alliance: its "
-        "charter, credit transfer (credit bank) and shared courses, from the alliance's "
-        "documents, with sources.\n\nTry: <i>When was the alliance established?</i>\n"
-        "In a group, use /ask followed by your question."
-    ),
-    "zh": (
-        "您好！我根据联盟文件回答成渝地区双城经济圈广播电视大学教育联盟的相关问题：联盟章程、"
-        "学分银行（学分认定）和共享课程，并注明出处。\n\n试试：<i>联盟是什么时候成立的？</i>\n"
-        "在群组中，请使用 /ask 加上您的问题。"
-    ),
-}
-_FAILED = {
-    "en": "Sorry, something went wrong while answering. Please try again in a moment.",
-    "zh": "抱歉，回答时出现错误，请稍后再试。",
-}
-_COMMANDS = {
-    "en": [("start", "Welcome and examples"), ("help", "How to ask"), ("ask", "Ask a question")],
-    "zh": [("start", "欢迎与示例"), ("help", "使用说明"), ("ask", "提问")],
-}
-
-
-def _language(update: Update) -> str:
-    code = update.effective_user.language_code if update.effective_user else None
-    return "zh" if (code or "").startswith("zh") else "en"
-
-
-def _role(update: Update, settings: Settings) -> Role:
-    user = update.effective_user
-    return "staff" if user and user.id in settings.staff_user_ids else "learner"
-
-
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await update.effective_message.reply_html(_WELCOME[_language(update)])
-
-
-async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:
-    engine: Engine = context.bot_data["engine"]
-    settings: Settings = context.bot_data["settings"]
-    await update.effective_chat.send_action(ChatAction.TYPING)
-    answer = await engine.answer(question, _role(update, settings))
-    log.info(
-        "answered user %s in %.0f ms (abstained=%s)",
-        update.effective_user.id if update.effective_user else "?",
-        answer.latency_ms,
-        answer.abstained,
-    )
-    for text in render_answer(answer):
-        await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML)
-
-
-async def private_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await _answer(update, context, update.effective_message.text or "")
-
-
-async def ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    question = " ".join(context.args or [])
-    if not question:
-        await update.effective_message.reply_html(_WELCOME[_language(update)])
-        return
-    await _answer(update, context, question)
+# A 429 from Telegram is waited out (its retry_after) and the call retried, this many times.
+MAX_RETRIES = 5
+# Updates handled at once: answers run in threads, so slow ones do not hold up the rest.
+CONCURRENT_UPDATES = 64
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the traceback and tell the user; the bot carries on with the next update."""
     log.error("update failed", exc_info=context.error)
     if isinstance(update, Update) and update.effective_message:
-        await update.effective_message.reply_text(_FAILED[_language(update)])
-
-
-async def _register_commands(app: Application) -> None:
-    for language, commands in _COMMANDS.items():
-        await app.bot.set_my_commands(
-            [BotCommand(name, text) for name, text in commands],
-            language_code=None if language == "en" else language,
-        )
+        try:
+            await update.effective_message.reply_text(telegram_texts.FAILED[user_language(update)])
+        except TelegramError as exc:
+            log.error("could not tell the user about the failure: %s", exc)
 
 
 def build_app(settings: Settings, engine: Engine) -> Application:
-    """The bot application with its handlers; services live in bot_data."""
+    """The bot application with its handlers. The store opens (and closes) with the
+    application, on its event loop."""
     if settings.telegram_bot_token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     app = (
         Application.builder()
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(settings.telegram_api_base_url)
-        .rate_limiter(AIORateLimiter())
-        .post_init(_register_commands)
+        .rate_limiter(AIORateLimiter(max_retries=MAX_RETRIES))
+        .concurrent_updates(CONCURRENT_UPDATES)
+        .post_init(lambda app: start_services(app, settings, engine))
+        .post_shutdown(stop_services)
         .build()
     )
-    app.bot_data.update(engine=engine, settings=settings)
-    app.add_handler(CommandHandler(["start", "help"], start))
-    app.add_handler(CommandHandler("ask", ask))
-    private_text = filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE
-    app.add_handler(MessageHandler(private_text, private_question))
+    handlers = telegram_handlers
+    private, groups = filters.ChatType.PRIVATE, filters.ChatType.GROUPS
+    text = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
+    app.add_handlers(
+        [
+            CommandHandler("start", handlers.start),
+            CommandHandler("help", handlers.help_command),
+            CommandHandler("ask", handlers.ask),
+            CommandHandler("courses", handlers.courses),
+            CommandHandler("new", handlers.new_conversation),
+            CommandHandler("register", handlers.register),
+            CommandHandler("reindex", telegram_admin.reindex),
+            CommandHandler("stats", telegram_admin.stats),
+            MessageHandler(text & private, handlers.private_text),
+            MessageHandler(text & groups, handlers.group_text),
+            MessageHandler(
+                filters.UpdateType.MESSAGE & ~filters.TEXT & ~filters.StatusUpdate.ALL,
+                handlers.not_text,
+            ),
+            CallbackQueryHandler(handlers.vote, pattern=r"^vote:"),
+            CallbackQueryHandler(handlers.show_sources, pattern=r"^sources:"),
+        ]
+    )
     app.add_error_handler(on_error)
     return app
 
 
+async def start_services(app: Application, settings: Settings, engine: Engine) -> None:
+    store = await Store.open(settings.database_url, settings.question_log_days)
+    app.bot_data["services"] = Services(
+        settings=settings,
+        engine=engine,
+        store=store,
+        roles=Roles(settings, store),
+        conversations=Conversations(settings.history_turns, settings.history_max_age_s),
+        limits=QuestionLimit(settings.user_questions_per_minute),
+        reindexer=Reindexer(settings, engine),
+    )
+    await _register_commands(app, settings)
+
+
+async def stop_services(app: Application) -> None:
+    found: Services | None = app.bot_data.get("services")
+    if found is not None:
+        await found.store.close()
+
+
+async def _register_commands(app: Application, settings: Settings) -> None:
+    """The command menu in English (the default) and Chinese; admins also see theirs."""
+    for language, commands in telegram_texts.COMMANDS.items():
+        code = None if language == "en" else language
+        await app.bot.set_my_commands(
+            [BotCommand(name, text) for name, text in commands], language_code=code
+        )
+        admin_commands = commands + telegram_texts.ADMIN_COMMANDS[language]
+        for admin in settings.admin_user_ids:
+            try:
+                await app.bot.set_my_commands(
+                    [BotCommand(name, text) for name, text in admin_commands],
+                    scope=BotCommandScopeChat(admin),
+                    language_code=code,
+                )
+            except TelegramError as exc:  # an admin who never opened a chat with the bot
+                log.warning("no command menu for admin %s: %s", admin, exc)
+
+
 def run_bot(settings: Settings, engine: Engine) -> None:
-    """Long polling until interrupted."""
+    """Serve until interrupted: long polling, or webhook mode when a webhook URL is set."""
+    app = build_app(settings, engine)
+    if settings.telegram_webhook_url:
+        from bot.telegram_webhook import run_webhook
+
+        run_webhook(app, settings, engine)
+        return
     log.info("starting the Telegram bot (long polling)")
-    build_app(settings, engine).run_polling(allowed_updates=Update.ALL_TYPES)
+    app.run_polling(allowed_updates=Update.ALL_TYPES, bootstrap_retries=-1)

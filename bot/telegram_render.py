@@ -1,8 +1,9 @@
 """Render answers as Telegram HTML: every piece of text escaped, split under the length limit."""
 
+from dataclasses import asdict, fields
 from html import escape
 
-from bot.answers import Answer
+from bot.answers import Answer, Source
 
 TELEGRAM_LIMIT = 4096
 _SOURCES = {"en": "Sources", "zh": "来源"}
@@ -18,6 +19,24 @@ def render_answer(answer: Answer) -> list[str]:
             sample = f" <i>({_SAMPLE[answer.language]})</i>" if source.status == "sample" else ""
             lines.append(f"[{number}] {escape(source.label)}{sample}")
         paragraphs.append("\n".join(lines))
+    return pack(paragraphs)
+
+
+def cited_passages(answer: Answer) -> list[dict]:
+    """The answer's citations with their passage text, as the "Sources" button shows them."""
+    return [
+        {**asdict(passage.source), "text": passage.text}
+        for passage in answer.passages[: len(answer.sources)]
+    ]
+
+
+def render_sources(cited: list[dict]) -> list[str]:
+    """Each cited passage under its numbered label, escaped and packed into messages."""
+    names = {field.name for field in fields(Source)}
+    paragraphs = []
+    for number, item in enumerate(cited, start=1):
+        label = Source(**{name: str(item.get(name, "")) for name in names}).label
+        paragraphs.append(f"<b>[{number}] {escape(label)}</b>\n{escape(str(item.get('text', '')))}")
     return pack(paragraphs)
 
 

@@ -39,6 +39,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EmbeddingsFactory = Callable[["Settings"], "Embeddings"]
+# Told (stage, done, total) as a run goes: "reading" files, "embedding" chunks, "publishing".
+ProgressListener = Callable[[str, int, int], None]
+
+
+def _silent(stage: str, done: int, total: int) -> None:
+    pass
 
 
 class IngestConfigError(Exception):
@@ -125,11 +131,17 @@ def _plan(
 
 
 def _load_and_split(
-    plan: _Plan, settings: Settings, errors: list[FileError], progress: bool
+    plan: _Plan,
+    settings: Settings,
+    errors: list[FileError],
+    progress: bool,
+    listener: ProgressListener,
 ) -> tuple[dict[str, FileEntry], list[Chunk]]:
     entries: dict[str, FileEntry] = {}
     chunks: list[Chunk] = []
-    for source in tqdm(plan.to_load, desc="reading", unit="file", disable=not progress):
+    reading = tqdm(plan.to_load, desc="reading", unit="file", disable=not progress)
+    for done, source in enumerate(reading):
+        listener("reading", done, len(plan.to_load))
         try:
             documents = load_file(source.path, source.relpath, source.data)
             file_chunks = [
@@ -160,11 +172,16 @@ def _load_and_split(
 
 
 def _embed(
-    chunks: list[Chunk], embeddings: Embeddings, batch_size: int, progress: bool
+    chunks: list[Chunk],
+    embeddings: Embeddings,
+    batch_size: int,
+    progress: bool,
+    listener: ProgressListener,
 ) -> list[list[float]]:
     vectors: list[list[float]] = []
     with tqdm(total=len(chunks), desc="embedding", unit="chunk", disable=not progress) as bar:
         for start in range(0, len(chunks), batch_size):
+            listener("embedding", start, len(chunks))
             batch = chunks[start : start + batch_size]
             vectors.extend(embeddings.embed_documents([chunk.embedding_text for chunk in batch]))
             bar.update(len(batch))
@@ -177,8 +194,10 @@ def run_ingest(
     dry_run: bool = False,
     progress: bool = False,
     embeddings_factory: EmbeddingsFactory = make_embeddings,
+    listener: ProgressListener = _silent,
 ) -> Summary:
-    """Bring the published index in line with the knowledge folder, in one atomic publish."""
+    """Bring the published index in line with the knowledge folder, in one atomic publish;
+    `progress` draws bars on the terminal, `listener` hears the same steps."""
     if not settings.knowledge_dir.is_dir():
         raise IngestConfigError(f"knowledge folder {settings.knowledge_dir} is not a folder")
     layout = IndexLayout(settings.index_dir)
@@ -200,7 +219,7 @@ def run_ingest(
         if rebuild:
             log.info("embedding, chunking or store changed since the published index: rebuilding")
         plan = _plan(sources, errors, previous, rebuild)
-        new_entries, new_chunks = _load_and_split(plan, settings, errors, progress)
+        new_entries, new_chunks = _load_and_split(plan, settings, errors, progress, listener)
         summary = Summary(
             added=len(plan.added & new_entries.keys()),
             updated=len(new_entries.keys() - plan.added),
@@ -227,8 +246,10 @@ def run_ingest(
         )
         kept_ids = [chunk_id for entry in plan.kept.values() for chunk_id in entry.chunk_ids]
         _write_version(
-            settings, layout, previous, manifest, kept_ids, new_chunks, embeddings_factory, progress
-        )
+            settings, layout, previous, manifest, kept_ids, new_chunks, embeddings_factory,
+            progress, listener,
+        )  # fmt: skip
+        listener("publishing", 0, 0)
         layout.publish(version)
         log.info("published index version %s (%d chunks)", version, manifest.chunk_count)
         keep = {version, previous.version} if previous else {version}
@@ -246,12 +267,13 @@ def _write_version(
     new_chunks: list[Chunk],
     embeddings_factory: EmbeddingsFactory,
     progress: bool,
+    listener: ProgressListener,
 ) -> None:
     """Write every part of an unpublished version; the manifest last, as its seal."""
     vectors = []
     if new_chunks:
         embeddings = embeddings_factory(settings)
-        vectors = _embed(new_chunks, embeddings, settings.embedding_batch_size, progress)
+        vectors = _embed(new_chunks, embeddings, settings.embedding_batch_size, progress, listener)
     writer = VersionWriter(settings, layout, manifest.version, manifest.store)
     if previous is not None:
         writer.copy_from(previous, kept_ids)

@@ -1,8 +1,10 @@
 """A Telegram Bot API emulator on 127.0.0.1 for end-to-end tests of the real bot process.
 
-It serves the methods the bot uses (getMe, getUpdates with long polling, sendMessage,
-sendChatAction, setMyCommands, deleteWebhook), records every call, and lets a test queue
-updates as if users had written them.
+It serves the methods the bot uses (getMe, getUpdates with long polling and offsets,
+sendMessage, editMessageText, sendChatAction, answerCallbackQuery, setMyCommands, setWebhook,
+deleteWebhook) in the Bot API's formats, records every call, lets a test queue updates as if
+users had written them, and injects faults: error statuses (429 with retry_after, 500) and
+slow responses.
 """
 
 import itertools
@@ -14,7 +16,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl
 
-_RAW_STRINGS = {"text", "parse_mode", "action", "language_code"}
+_RAW_STRINGS = {"text", "parse_mode", "action", "language_code", "url", "secret_token"}
 BOT_USER = {
     "id": 777,
     "is_bot": True,
@@ -30,7 +32,11 @@ class BotAPIEmulator:
     def __init__(self, token: str) -> None:
         self.token = token
         self.calls: list[tuple[str, dict]] = []
-        self.sent: list[dict] = []
+        self.sent: list[dict] = []  # messages the bot sent, as they are now (edits applied)
+        self.edits: list[dict] = []  # every editMessageText, in order
+        self.answered_callbacks: list[dict] = []
+        self._faults: dict[str, list[tuple[int, dict, float]]] = {}
+        self._chats: dict[int, dict] = {}
         self._updates: list[dict] = []
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
@@ -56,37 +62,73 @@ class BotAPIEmulator:
     # What users do
     def user_message(
         self,
-        text: str,
+        text: str | None,
         *,
         user_id: int = 42,
         chat_id: int | None = None,
         chat_type: str = "private",
         language: str = "en",
+        reply_to: dict | None = None,
+        extra: dict | None = None,
     ) -> int:
+        """Queue a message from a user: text (commands and @mentions get their entities), or
+        None with `extra` for other kinds, e.g. {"sticker": {...}}."""
         chat_id = chat_id if chat_id is not None else user_id
         chat = {"id": chat_id, "type": chat_type}
         if chat_type != "private":
             chat["title"] = "Study group"
-        entities = []
-        if text.startswith("/"):
-            entities = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+        self._chats[chat_id] = chat
         message = {
             "message_id": next(self._message_ids),
             "date": int(time.time()),
             "chat": chat,
-            "from": {
-                "id": user_id,
-                "is_bot": False,
-                "first_name": "Learner",
-                "language_code": language,
-            },
-            "text": text,
-            "entities": entities,
+            "from": _user(user_id, language),
+            **(extra or {}),
         }
-        with self._changed:
-            self._updates.append({"update_id": next(self._update_ids), "message": message})
-            self._changed.notify_all()
+        if text is not None:
+            message["text"] = text
+            message["entities"] = _entities(text)
+        if reply_to is not None:
+            message["reply_to_message"] = reply_to
+        self._queue({"message": message})
         return message["message_id"]
+
+    def press(self, button: dict, message: dict, *, user_id: int, language: str = "en") -> None:
+        """Queue a press of an inline button under one of the bot's messages."""
+        callback = {
+            "id": str(next(self._update_ids) * 7919),
+            "from": _user(user_id, language),
+            "chat_instance": str(message["chat"]["id"]),
+            "message": message,
+            "data": button["callback_data"],
+        }
+        self._queue({"callback_query": callback})
+
+    def post_raw_update(self, update: dict) -> None:
+        """Queue an update exactly as given (hostile shapes included)."""
+        self._queue(update)
+
+    def _queue(self, body: dict) -> None:
+        with self._changed:
+            self._updates.append({"update_id": next(self._update_ids), **body})
+            self._changed.notify_all()
+
+    # Faults
+    def fail(self, method: str, status: int, times: int = 1, retry_after: int | None = None):
+        """The next `times` calls of `method` fail with `status` (429 carries retry_after)."""
+        extra = {"parameters": {"retry_after": retry_after}} if retry_after is not None else {}
+        with self._changed:
+            self._faults.setdefault(method, []).extend([(status, extra, 0.0)] * times)
+
+    def delay(self, method: str, seconds: float, times: int = 1) -> None:
+        """The next `times` calls of `method` answer normally, after `seconds`."""
+        with self._changed:
+            self._faults.setdefault(method, []).extend([(200, {}, seconds)] * times)
+
+    def _fault(self, method: str) -> tuple[int, dict, float] | None:
+        with self._changed:
+            queued = self._faults.get(method)
+            return queued.pop(0) if queued else None
 
     def wait_for_messages(self, chat_id: int, count: int = 1, timeout: float = 60) -> list[dict]:
         deadline = time.monotonic() + timeout
@@ -111,6 +153,12 @@ class BotAPIEmulator:
         with self._changed:
             self.calls.append((method, params))
             self._changed.notify_all()
+        fault = self._fault(method)
+        if fault is not None:
+            status, extra, seconds = fault
+            time.sleep(seconds)
+            if status != 200:
+                return status, {"description": f"injected fault {status}", **extra}
         if method == "getMe":
             return 200, BOT_USER
         if method == "getUpdates":
@@ -118,25 +166,66 @@ class BotAPIEmulator:
                 int(params.get("offset", 0)), float(params.get("timeout", 0))
             )
         if method == "sendMessage":
-            problem = html_problem(params["text"]) if params.get("parse_mode") == "HTML" else None
-            if problem or len(params["text"]) > 4096:
-                return 400, {"description": f"Bad Request: can't parse entities: {problem}"}
-            message = {
-                "message_id": next(self._message_ids),
-                "date": int(time.time()),
-                "chat": {"id": int(params["chat_id"]), "type": "private"},
-                "from": BOT_USER,
-                "text": params["text"],
-                "parse_mode": params.get("parse_mode"),
-                "reply_markup": params.get("reply_markup"),
-            }
+            return self._send_message(params)
+        if method == "editMessageText":
+            return self._edit_message(params)
+        if method == "answerCallbackQuery":
             with self._changed:
-                self.sent.append(message)
+                self.answered_callbacks.append(params)
                 self._changed.notify_all()
-            return 200, message
-        if method in {"sendChatAction", "setMyCommands", "deleteWebhook", "close"}:
+            return 200, True
+        if method in {"sendChatAction", "setMyCommands", "setWebhook", "deleteWebhook", "close"}:
             return 200, True
         return 404, {"description": f"Not Found: method {method} is not emulated"}
+
+    def _send_message(self, params: dict) -> tuple[int, dict]:
+        problem = _text_problem(params)
+        if problem:
+            return 400, {"description": f"Bad Request: {problem}"}
+        chat_id = int(params["chat_id"])
+        message = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": self._chats.get(chat_id, {"id": chat_id, "type": "private"}),
+            "from": BOT_USER,
+            "text": params["text"],
+            "parse_mode": params.get("parse_mode"),
+            "reply_markup": params.get("reply_markup"),
+        }
+        with self._changed:
+            self.sent.append(message)
+            self._changed.notify_all()
+        return 200, {key: value for key, value in message.items() if key != "parse_mode"}
+
+    def _edit_message(self, params: dict) -> tuple[int, dict]:
+        problem = _text_problem(params)
+        if problem:
+            return 400, {"description": f"Bad Request: {problem}"}
+        with self._changed:
+            found = [
+                m
+                for m in self.sent
+                if m["message_id"] == int(params["message_id"])
+                and m["chat"]["id"] == int(params["chat_id"])
+            ]
+            if not found:
+                return 400, {"description": "Bad Request: message to edit not found"}
+            if found[0]["text"] == params["text"]:
+                return 400, {"description": "Bad Request: message is not modified"}
+            found[0]["text"] = params["text"]
+            self.edits.append(params)
+            self._changed.notify_all()
+            return 200, {key: value for key, value in found[0].items() if key != "parse_mode"}
+
+    def wait_for(self, condition, timeout: float = 60) -> bool:
+        """Wait until `condition()` holds (checked whenever the bot calls)."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while not condition():
+                if time.monotonic() > deadline:
+                    return False
+                self._changed.wait(0.1)
+            return True
 
     def _get_updates(self, offset: int, timeout: float) -> list[dict]:
         deadline = time.monotonic() + min(timeout, 2.0)
@@ -213,6 +302,41 @@ def html_problem(text: str) -> str | None:
         return f"unclosed tag <{open_tags[-1]}>"
     bare = re.search(r"[<>&]", _MARKUP.sub("", text))
     return f"bare {bare.group(0)!r}" if bare else None
+
+
+def _text_problem(params: dict) -> str | None:
+    text = params.get("text", "")
+    if not text.strip():
+        return "message text is empty"
+    if len(text) > 4096:
+        return "message is too long"
+    if params.get("parse_mode") == "HTML":
+        problem = html_problem(text)
+        return f"can't parse entities: {problem}" if problem else None
+    return None
+
+
+def _user(user_id: int, language: str) -> dict:
+    return {"id": user_id, "is_bot": False, "first_name": "Learner", "language_code": language}
+
+
+def _entities(text: str) -> list[dict]:
+    """bot_command and mention entities, with offsets in UTF-16 code units as Telegram counts."""
+    found = []
+    for match in re.finditer(r"(?:^/[a-z_]+(?:@\w+)?)|@\w+", text):
+        kind = "bot_command" if match.group(0).startswith("/") else "mention"
+        found.append(
+            {
+                "type": kind,
+                "offset": _utf16_length(text[: match.start()]),
+                "length": _utf16_length(match.group(0)),
+            }
+        )
+    return found
+
+
+def _utf16_length(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
 
 
 def _value(key: str, value: str) -> object:

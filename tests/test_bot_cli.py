@@ -109,6 +109,9 @@ def test_corrupt_index_exits_2_with_a_clear_message(tmp_path, settings, damage):
         (["ask", "--role", "admin", "x"], {}, "invalid choice"),
         (["ask", "x"], {"TOP_K": "0"}, "invalid setting"),
         ([], {}, "required"),
+        (["invite-code", "two words"], {}, "without spaces"),
+        (["invite-code", "a,b"], {}, "without spaces"),
+        (["run"], {"TELEGRAM_BOT_TOKEN": "1:x", "TELEGRAM_WEBHOOK_URL": "https://x"}, "SECRET"),
     ],
 )
 def test_usage_errors_exit_2(settings, args, extra, message):
@@ -134,3 +137,14 @@ async def test_console_chat_ends_on_end_of_input(engine):
     out = io.StringIO()
     await chat(engine, "learner", read=read, out=out)
     assert "Alliance Assistant" in out.getvalue()
+
+
+def test_invite_code_prints_a_code_and_its_hash_entry(settings):
+    from bot.invite_codes import branch_for
+
+    result = run(["bot", "invite-code", "chengdu-jinniu"], settings)
+    assert result.returncode == 0
+    code = result.stdout.splitlines()[0].rsplit(": ", 1)[1]
+    branch, code_hash = result.stdout.splitlines()[1].rsplit(": ", 1)[1].split("=", 1)
+    assert branch == "chengdu-jinniu" and code not in code_hash
+    assert branch_for(code, {branch: code_hash}) == "chengdu-jinniu"

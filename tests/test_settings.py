@@ -34,7 +34,15 @@ def test_dotenv_file_is_read(tmp_path):
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("ADMIN_USER_IDS", "1,abc"), ("CHUNK_SIZE", "10"), ("CHROMA_COLLECTION_PREFIX", "bad name!")],
+    [
+        ("ADMIN_USER_IDS", "1,abc"),
+        ("CHUNK_SIZE", "10"),
+        ("CHROMA_COLLECTION_PREFIX", "bad name!"),
+        ("STAFF_INVITE_CODES", "jinniu=plain-code"),
+        ("STAFF_INVITE_CODES", "=scrypt$00$00"),
+        ("TELEGRAM_WEBHOOK_SECRET", "has spaces"),
+        ("USER_QUESTIONS_PER_MINUTE", "0"),
+    ],
 )
 def test_bad_values_are_clear_errors(monkeypatch, name, value):
     monkeypatch.setenv(name, value)
@@ -46,3 +54,16 @@ def test_the_token_is_secret_in_reprs(monkeypatch):
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:secret-value")
     settings = Settings()
     assert "secret-value" not in repr(settings) and "secret-value" not in str(settings.model_dump())
+
+
+def test_invite_codes_are_read_as_branch_hash_pairs(monkeypatch):
+    monkeypatch.setenv("STAFF_INVITE_CODES", "jinniu=scrypt$aa$bb, wanzhou=scrypt$cc$dd")
+    assert Settings().staff_invite_codes == {"jinniu": "scrypt$aa$bb", "wanzhou": "scrypt$cc$dd"}
+
+
+def test_webhook_mode_needs_a_secret(monkeypatch):
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_URL", "https://bot.example.org/telegram")
+    with pytest.raises(ValidationError, match="TELEGRAM_WEBHOOK_SECRET"):
+        Settings()
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", "s3cret_token")
+    assert Settings().telegram_webhook_secret.get_secret_value() == "s3cret_token"

@@ -1,34 +1,80 @@
-"""The real bot process over real HTTP against the Bot API emulator."""
+"""The real bot process (`python -m bot run`, long polling) over real HTTP against the Bot API
+emulator, tested as users and admins would use it."""
 
+import shutil
 import signal
+import sqlite3
 import subprocess
 
 import pytest
+import yaml
 from bot_api_emulator import BotAPIEmulator, html_problem
+from conftest import markdown
 from processes import start
 
+from alliance.settings import Settings
+from bot.invite_codes import hash_code
+from ingest.pipeline import run_ingest
+
 TOKEN = "123456789:TEST-token-for-the-emulator-only_abcdef"
-STAFF_ID = 99
+INVITE_CODE = "jinniu-code-2026"
+ADMIN_ID = 7
+STAFF_ID = 99  # staff by STAFF_USER_IDS
+QUESTIONS_PER_MINUTE = 5
+STAFF_QUESTION = "How much is the teaching allowance for a visiting teacher per class hour?"
+EXTRA_COURSES = 60  # a catalogue long enough that /courses needs several messages
 
 
 @pytest.fixture(scope="module")
-def telegram(shipped_index, tmp_path_factory):
-    log = tmp_path_factory.mktemp("bot") / "bot.log"
+def bot_settings(shipped_index, real_embeddings, tmp_path_factory) -> Settings:
+    """A copy of the shipped knowledge and index that /reindex may change, with a larger
+    course catalogue."""
+    root = tmp_path_factory.mktemp("telegram")
+    shutil.copytree(shipped_index.knowledge_dir, root / "knowledge")
+    shutil.copytree(shipped_index.index_dir, root / "index")
+    path = root / "knowledge" / "courses" / "shared-course-catalogue.yaml"
+    catalogue = yaml.safe_load(path.read_text(encoding="utf-8"))
+    catalogue["courses"] += [
+        {
+            "code": f"TS-{500 + n}",
+            "title": {"en": f"Regional Studies Seminar {n}", "zh": f"区域研究研讨课{n}"},
+            "provider": "chengdu",
+            "credits": 1,
+            "mode": "blended",
+            "semester": "spring",
+            "description": {"en": f"Seminar number {n} on the region.", "zh": f"第{n}次区域研讨。"},
+        }
+        for n in range(EXTRA_COURSES)
+    ]
+    path.write_text(yaml.safe_dump(catalogue, allow_unicode=True), encoding="utf-8")
+    settings = Settings(knowledge_dir=root / "knowledge", index_dir=root / "index")
+    assert run_ingest(settings, embeddings_factory=lambda _: real_embeddings).errors == []
+    return settings
+
+
+@pytest.fixture(scope="module")
+def telegram(bot_settings, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("bot")
+    log, database = folder / "bot.log", folder / "assistant.db"
     with BotAPIEmulator(TOKEN) as emulator:
         process = start(
             ["bot", "run"],
-            shipped_index,
+            bot_settings,
             log,
             TELEGRAM_BOT_TOKEN=TOKEN,
             TELEGRAM_API_BASE_URL=emulator.base_url,
             STAFF_USER_IDS=str(STAFF_ID),
+            ADMIN_USER_IDS=str(ADMIN_ID),
+            STAFF_INVITE_CODES=f"chengdu-jinniu={hash_code(INVITE_CODE)}",
+            DATABASE_URL=f"sqlite+aiosqlite:///{database}",
+            USER_QUESTIONS_PER_MINUTE=str(QUESTIONS_PER_MINUTE),
             LOG_LEVEL="INFO",
         )
         try:
             if not emulator.wait_for_call("getUpdates", timeout=120):
                 process.kill()
                 pytest.fail(f"the bot never polled: {log.read_text()[-3000:]}")
-            yield emulator, process, log
+            yield emulator, process, log, database
         finally:
             process.send_signal(signal.SIGINT)
             try:
@@ -37,56 +83,229 @@ def telegram(shipped_index, tmp_path_factory):
                 process.kill()
 
 
-def _reply(emulator, text, user_id, **kwargs):
-    emulator.user_message(text, user_id=user_id, **kwargs)
+def _replies(emulator, text, user_id, count=1, **kwargs):
+    """Send a message and wait for `count` new replies in its chat."""
     chat_id = kwargs.get("chat_id", user_id)
-    [message] = emulator.wait_for_messages(chat_id)
-    return message
+    before = len(emulator.wait_for_messages(chat_id, count=0, timeout=0))
+    emulator.user_message(text, user_id=user_id, **kwargs)
+    found = emulator.wait_for_messages(chat_id, count=before + count)
+    assert len(found) >= before + count, f"no reply to {text!r}"
+    return found[before:]
+
+
+def _reply(emulator, text, user_id, **kwargs):
+    return _replies(emulator, text, user_id, **kwargs)[0]
+
+
+def _buttons(message):
+    return {
+        button["text"]: button
+        for row in (message.get("reply_markup") or {}).get("inline_keyboard", [])
+        for button in row
+    }
 
 
 def test_private_questions_get_cited_answers_in_both_languages(telegram):
-    emulator, _, _ = telegram
+    emulator, _, _, _ = telegram
     english = _reply(emulator, "When was the alliance established?", 42)
     assert "8 June 2020" in english["text"] and english["parse_mode"] == "HTML"
-    assert "<b>Sources</b>" in english["text"]
+    assert "<b>Sources</b>" in english["text"] and "[1]" in english["text"]
+    assert set(_buttons(english)) == {"👍", "👎", "Sources"}
     chinese = _reply(emulator, "联盟是什么时候成立的？", 43, language="zh")
     assert "2020年6月8日" in chinese["text"] and "<b>来源</b>" in chinese["text"]
+    assert "来源" in _buttons(chinese)
 
 
-def test_groups_only_answer_ask_commands(telegram):
-    emulator, _, _ = telegram
-    emulator.user_message(
-        "When was the alliance established?", user_id=44, chat_id=-100, chat_type="group"
-    )
-    message = _reply(emulator, "/ask 联盟是什么时候成立的？", 44, chat_id=-100, chat_type="group")
-    assert "2020年6月8日" in message["text"]
-    assert len(emulator.wait_for_messages(-100, count=2, timeout=2)) == 1
+def test_a_follow_up_is_read_against_the_previous_question(telegram):
+    emulator, _, _, _ = telegram
+    first = _reply(emulator, "重庆广播电视大学有哪些在线课程？", 50, language="zh")
+    assert "CQ-210" in first["text"]
+    follow_up = _reply(emulator, "四川的呢？", 50, language="zh")
+    assert "SC-101" in follow_up["text"] and "SC-230" in follow_up["text"]
+    _reply(emulator, "/new", 50)
+    assert "SC-230" not in _reply(emulator, "四川的呢？", 50, language="zh")["text"]
+
+
+def test_groups_answer_only_when_spoken_to(telegram):
+    emulator, _, _, _ = telegram
+    group = {"chat_id": -100, "chat_type": "group"}
+    emulator.user_message("When was the alliance established?", user_id=44, **group)
+    mentioned = _reply(emulator, "@alliance_bot 联盟是什么时候成立的？", 44, **group)
+    assert "2020年6月8日" in mentioned["text"]
+    replying = _reply(emulator, "Where was it founded?", 45, reply_to=mentioned, **group)
+    assert "Chengdu" in replying["text"]
+    asked = _reply(emulator, "/ask Which universities started the alliance?", 46, **group)
+    assert "Chongqing RTVU" in asked["text"]
+    # The unaddressed message got no reply: three questions, three replies.
+    assert len(emulator.wait_for_messages(-100, count=4, timeout=2)) == 3
+
+
+def test_a_long_answer_is_split_into_valid_messages(telegram):
+    emulator, _, _, _ = telegram
+    before = len(emulator.sent)
+    emulator.user_message("/courses", user_id=51)
+    assert emulator.wait_for(lambda: any("TS-559" in m["text"] for m in emulator.sent[before:]))
+    parts = [m for m in emulator.sent[before:] if m["chat"]["id"] == 51]
+    assert len(parts) >= 2
+    assert all(len(m["text"]) <= 4096 and html_problem(m["text"]) is None for m in parts)
+    listed = "\n".join(m["text"] for m in parts)
+    assert all(f"TS-{500 + n}" in listed for n in range(EXTRA_COURSES))
+    assert "SC-101" in listed  # the shipped courses too
+
+
+def test_courses_filter_by_university_and_semester(telegram):
+    emulator, _, _, _ = telegram
+    online = _reply(emulator, "/courses Sichuan online", 52)["text"]
+    assert "SC-101" in online and "CQ-210" not in online and "TS-500" not in online
+    replies = _replies(emulator, "/courses 春季 重庆", 52, language="zh")
+    spring = "\n".join(m["text"] for m in replies)
+    assert "CQ-320" in spring and "春季" in spring
+
+
+def test_feedback_is_recorded_and_sources_shown(telegram):
+    emulator, _, _, database = telegram
+    answer = _reply(emulator, "What is the pass mark for a shared course?", 53)
+    emulator.press(_buttons(answer)["👍"], answer, user_id=53)
+    emulator.press(_buttons(answer)["👎"], answer, user_id=53)  # a change of mind replaces it
+    assert emulator.wait_for(lambda: len(emulator.answered_callbacks) >= 2)
+    with sqlite3.connect(database) as db:
+        rows = db.execute("SELECT user_id, vote, question, answer FROM feedback").fetchall()
+    mine = [row for row in rows if row[0] == 53]
+    assert len(mine) == 1 and mine[0][1] == -1 and "pass mark" in mine[0][2] and mine[0][3]
+    emulator.press(_buttons(answer)["Sources"], answer, user_id=53)
+    [shown] = emulator.wait_for_messages(53, count=2)[1:]
+    assert shown["text"].startswith("<b>[1]") and "60" in shown["text"]
+
+
+def test_stickers_and_overlong_messages_get_a_short_reply(telegram):
+    emulator, _, _, _ = telegram
+    sticker = {"sticker": {"file_id": "x", "file_unique_id": "y", "width": 512, "height": 512,
+                           "is_animated": False, "is_video": False, "type": "regular"}}  # fmt: skip
+    emulator.user_message(None, user_id=54, extra=sticker)
+    [reply] = emulator.wait_for_messages(54)
+    assert "text questions" in reply["text"]
+    too_long = _reply(emulator, "credit " * 500, 54)
+    assert "too long" in too_long["text"]
+
+
+def test_a_user_asking_too_fast_is_asked_to_wait(telegram):
+    emulator, _, _, _ = telegram
+    for _ in range(QUESTIONS_PER_MINUTE + 1):
+        emulator.user_message("What is the credit bank?", user_id=55)
+    replies = emulator.wait_for_messages(55, count=QUESTIONS_PER_MINUTE + 1)
+    assert sum("Please wait" in m["text"] for m in replies) == 1
 
 
 def test_staff_documents_reach_staff_only(telegram):
-    emulator, _, _ = telegram
-    question = "How much is the teaching allowance for a visiting teacher per class hour?"
-    learner = _reply(emulator, question, 45)
+    emulator, _, _, _ = telegram
+    learner = _reply(emulator, STAFF_QUESTION, 45)
     assert "200 yuan" not in learner["text"] and "handbook" not in learner["text"].lower()
-    staff = _reply(emulator, question, STAFF_ID)
-    assert "200 yuan" in staff["text"]
+    assert "200 yuan" in _reply(emulator, STAFF_QUESTION, STAFF_ID)["text"]
+    # Staff in a group get a learner's answer: everyone in the group reads it.
+    in_group = _reply(emulator, f"/ask {STAFF_QUESTION}", STAFF_ID, chat_id=-200, chat_type="group")
+    assert "200 yuan" not in in_group["text"]
 
 
-def test_start_greets_in_the_users_language(telegram):
-    emulator, _, _ = telegram
-    assert "/ask" in _reply(emulator, "/start", 46)["text"]
-    assert "您好" in _reply(emulator, "/start", 47, language="zh")["text"]
+def test_registration_with_an_invite_code_makes_a_learner_staff(telegram):
+    emulator, _, log, _ = telegram
+    user = 60
+    assert "200 yuan" not in _reply(emulator, STAFF_QUESTION, user)["text"]
+    assert "not valid" in _reply(emulator, "/register wrong-code", user)["text"]
+    group = _reply(emulator, f"/register {INVITE_CODE}", user, chat_id=-300, chat_type="group")
+    assert "private chat" in group["text"]
+    assert "chengdu-jinniu" in _reply(emulator, f"/register {INVITE_CODE}", user)["text"]
+    assert "200 yuan" in _reply(emulator, STAFF_QUESTION, user)["text"]
+    assert INVITE_CODE not in log.read_text()
+
+
+def test_wrong_invite_codes_are_throttled(telegram):
+    emulator, _, _, _ = telegram
+    user = 61
+    for attempt in range(5):
+        assert "not valid" in _reply(emulator, f"/register guess-{attempt}", user)["text"]
+    # Even the right code is refused while the user is locked out.
+    assert "Too many" in _reply(emulator, f"/register {INVITE_CODE}", user)["text"]
+    assert "200 yuan" not in _reply(emulator, STAFF_QUESTION, user)["text"]
+
+
+def test_admin_commands_refuse_everyone_else(telegram):
+    emulator, _, _, _ = telegram
+    for command in ("/reindex", "/stats"):
+        assert "Only admins" in _reply(emulator, command, 62)["text"]
+        group = _reply(emulator, command, 62, chat_id=-400, chat_type="group")
+        assert "Only admins" in group["text"]
+    assert not any(m["text"].startswith("⏳") for m in emulator.sent)
+
+
+def test_stats_show_questions_feedback_and_index_version(telegram):
+    emulator, _, _, _ = telegram
+    _reply(emulator, "What is the credit bank?", 63)
+    stats = _reply(emulator, "/stats", ADMIN_ID)["text"]
+    assert "questions" in stats and "Feedback: 👍" in stats and "Index version" in stats
+
+
+def test_an_admin_reindex_reports_progress_and_the_new_document_answers(telegram, bot_settings):
+    emulator, _, _, _ = telegram
+    question = "What colour is the alliance's zorblat badge?"
+    assert _reply(emulator, question, 64)["text"].startswith("The knowledge base does not")
+    (bot_settings.knowledge_dir / "faq" / "badge.en.md").write_text(
+        markdown("Alliance badges", "## Zorblat badge\n\nThe alliance's zorblat badge is teal.")
+    )
+    start = len(emulator.edits)
+    status = _reply(emulator, "/reindex", ADMIN_ID)
+    assert status["text"].startswith("⏳")
+    assert emulator.wait_for(lambda: status["text"].startswith("✅"), timeout=120), status["text"]
+    assert "1 added" in status["text"]
+    stages = [edit["text"] for edit in emulator.edits[start:]]
+    assert any("Embedding" in text for text in stages) and len(stages) >= 2
+    assert "teal" in _reply(emulator, question, 64)["text"]
+
+
+def test_two_reindex_requests_do_not_run_twice(telegram, bot_settings):
+    emulator, _, _, _ = telegram
+    (bot_settings.knowledge_dir / "faq" / "more.en.md").write_text(
+        markdown("More badges", "## Quibble badge\n\nThe quibble badge is orange.")
+    )
+    before = len(emulator.wait_for_messages(ADMIN_ID, count=0, timeout=0))
+    emulator.user_message("/reindex", user_id=ADMIN_ID)
+    emulator.user_message("/reindex", user_id=ADMIN_ID)
+    replies = emulator.wait_for_messages(ADMIN_ID, count=before + 2)[before:]
+    assert emulator.wait_for(lambda: any(m["text"].startswith("✅") for m in replies), 120)
+    assert [m["text"].startswith("✅") for m in replies].count(True) == 1
+    assert [("already running" in m["text"]) for m in replies].count(True) == 1
+    assert any(m["text"].startswith("✅") and "1 added" in m["text"] for m in replies)
+
+
+def test_a_429_is_waited_out_and_the_answer_arrives_once(telegram):
+    emulator, _, _, _ = telegram
+    emulator.fail("sendMessage", 429, retry_after=1)
+    before = sum(1 for method, _ in emulator.calls if method == "sendMessage")
+    answer = _reply(emulator, "When was the alliance established?", 65)
+    assert "8 June 2020" in answer["text"]
+    attempts = sum(1 for method, _ in emulator.calls if method == "sendMessage") - before
+    assert attempts == 2
+    assert len(emulator.wait_for_messages(65, count=2, timeout=3)) == 1
 
 
 def test_commands_are_registered_in_both_languages(telegram):
-    emulator, _, _ = telegram
+    emulator, _, _, _ = telegram
     registered = [params for method, params in emulator.calls if method == "setMyCommands"]
     assert {params.get("language_code") for params in registered} == {None, "zh"}
+    admin_menus = [params for params in registered if params.get("scope")]
+    assert admin_menus and all(params["scope"]["chat_id"] == ADMIN_ID for params in admin_menus)
+    assert any(c["command"] == "reindex" for c in admin_menus[0]["commands"])
+
+
+def test_start_greets_in_the_users_language(telegram):
+    emulator, _, _, _ = telegram
+    assert "/ask" in _reply(emulator, "/start", 46)["text"]
+    assert "您好" in _reply(emulator, "/start", 47, language="zh")["text"]
+    assert "/courses" in _reply(emulator, "/help", 47)["text"]
 
 
 def test_hostile_text_gets_a_valid_reply(telegram):
     # The emulator refuses HTML that Telegram would refuse, so every reply here is checked.
-    emulator, _, _ = telegram
+    emulator, _, _, _ = telegram
     message = _reply(emulator, "<b>credit</b> & <script>alert(1)</script> \u202e\x07", 48)
     assert "something went wrong" not in message["text"]
     assert html_problem(message["text"]) is None
@@ -108,7 +327,7 @@ def test_the_emulator_checks_html_as_telegram_does(text, valid):
 
 
 def test_the_token_never_reaches_the_log(telegram):
-    emulator, process, log = telegram
+    emulator, process, log, _ = telegram
     _reply(emulator, "What is the credit bank?", 49)
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=30) == 0  # a clean shutdown

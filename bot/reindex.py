@@ -1,0 +1,69 @@
+"""Re-ingest from inside the running bot: off the event loop, one run at a time, with the
+model the engine already holds; the engine switches to the new version on its next question."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from alliance.embeddings import EmbeddingUnavailableError
+from alliance.index_format import IndexUnavailableError
+from ingest.pipeline import IngestConfigError, Summary, run_ingest
+
+if TYPE_CHECKING:
+    from alliance.settings import Settings
+    from bot.engine import Engine
+
+log = logging.getLogger(__name__)
+
+# Told (stage, done, total) from the ingest thread, on the event loop.
+Progress = Callable[[str, int, int], Awaitable[None]]
+
+
+class ReindexBusyError(Exception):
+    """A re-index is already running."""
+
+
+class ReindexFailedError(Exception):
+    """Nothing was published; the message says why."""
+
+
+class Reindexer:
+    def __init__(self, settings: Settings, engine: Engine) -> None:
+        self._settings = settings
+        self._engine = engine
+        self._running = asyncio.Lock()
+
+    @property
+    def running(self) -> bool:
+        return self._running.locked()
+
+    async def run(self, progress: Progress) -> Summary:
+        """Ingest the knowledge folder now; ReindexBusyError when a run is under way."""
+        if self._running.locked():
+            raise ReindexBusyError
+        async with self._running:
+            loop = asyncio.get_running_loop()
+            pending: set[asyncio.Future] = set()
+
+            def listener(stage: str, done: int, total: int) -> None:
+                future = asyncio.run_coroutine_threadsafe(progress(stage, done, total), loop)
+                pending.add(future)
+
+            embeddings = self._engine.retriever.embeddings
+            try:
+                summary = await asyncio.to_thread(
+                    run_ingest,
+                    self._settings,
+                    embeddings_factory=lambda _: embeddings,
+                    listener=listener,
+                )
+            except (IngestConfigError, EmbeddingUnavailableError, IndexUnavailableError) as exc:
+                raise ReindexFailedError(str(exc)) from exc
+            finally:
+                await asyncio.gather(*(asyncio.wrap_future(f) for f in pending))
+            log.info("re-index published version %s", summary.index_version)
+            await self._engine.refresh()
+            return summary

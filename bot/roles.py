@@ -1,0 +1,57 @@
+"""Who may read what: admins and staff from settings, staff registered with an invite code, and
+everyone else a learner. Group chats are read by learners, so answers there are a learner's."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING, Literal
+
+from bot.answers import Role
+from bot.invite_codes import branch_for
+
+if TYPE_CHECKING:
+    from alliance.settings import Settings
+    from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+MAX_FAILURES = 5  # wrong codes per user per window, then no more tries until it ends
+FAILURE_WINDOW = timedelta(hours=1)
+
+Registration = Literal["registered", "wrong", "throttled", "closed"]
+
+
+class Roles:
+    def __init__(self, settings: Settings, store: Store) -> None:
+        self._admins = frozenset(settings.admin_user_ids)
+        self._staff = frozenset(settings.staff_user_ids)
+        self._codes = settings.staff_invite_codes
+        self._store = store
+
+    def is_admin(self, user_id: int) -> bool:
+        return user_id in self._admins
+
+    async def role(self, user_id: int, private_chat: bool) -> Role:
+        """The role answers are filtered by: staff only in private chats."""
+        if not private_chat:
+            return "learner"
+        if user_id in self._admins or user_id in self._staff:
+            return "staff"
+        return "staff" if await self._store.staff_branch(user_id) else "learner"
+
+    async def register(self, user_id: int, code: str) -> tuple[Registration, str | None]:
+        """Check an invite code; wrong ones are counted, and too many lock the user out."""
+        if not self._codes:
+            return "closed", None
+        if await self._store.failures(user_id, FAILURE_WINDOW) >= MAX_FAILURES:
+            log.warning("user %s: registration refused, too many wrong codes", user_id)
+            return "throttled", None
+        branch = branch_for(code, self._codes)
+        if branch is None:
+            failures = await self._store.record_failure(user_id, FAILURE_WINDOW)
+            log.warning("user %s: wrong invite code (%d in this window)", user_id, failures)
+            return "wrong", None
+        await self._store.register_staff(user_id, branch)
+        log.info("user %s registered as staff of %s", user_id, branch)
+        return "registered", branch

@@ -1,0 +1,130 @@
+"""Admin commands: /reindex (ingest from the chat, with one progress message) and /stats."""
+
+from __future__ import annotations
+
+import logging
+import time
+from html import escape
+
+from telegram import Message, Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
+
+from bot import telegram_texts as texts
+from bot.reindex import ReindexBusyError, ReindexFailedError
+from bot.telegram_handlers import services, user_language
+from bot.telegram_render import pack
+from ingest.pipeline import Summary
+
+log = logging.getLogger(__name__)
+
+PROGRESS_EVERY_S = 1.0  # Telegram limits edits; a new stage is always shown
+MAX_LISTED_ERRORS = 20
+
+
+async def _refuse_non_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    user = update.effective_user
+    if services(context).roles.is_admin(user.id):
+        return False
+    log.warning("user %s tried an admin command", user.id)
+    await update.effective_message.reply_text(texts.ADMINS_ONLY[user_language(update)])
+    return True
+
+
+async def reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if await _refuse_non_admin(update, context):
+        return
+    language = user_language(update)
+    reindexer = services(context).reindexer
+    if reindexer.running:
+        await update.effective_message.reply_text(texts.REINDEX["busy"][language])
+        return
+    status = await update.effective_message.reply_text(texts.REINDEX["start"][language])
+    progress = _ProgressMessage(status, language)
+    log.info("user %s started a re-index", update.effective_user.id)
+    try:
+        summary = await reindexer.run(progress.update)
+    except ReindexBusyError:
+        await progress.show(texts.REINDEX["busy"][language])
+        return
+    except ReindexFailedError as exc:
+        await progress.show(texts.REINDEX["failed"][language].format(reason=escape(str(exc))))
+        return
+    parts = pack(_summary_paragraphs(summary, language))
+    await progress.show(parts[0])
+    for part in parts[1:]:
+        await update.effective_message.reply_html(part)
+
+
+def _summary_paragraphs(summary: Summary, language: str) -> list[str]:
+    done = texts.REINDEX["done"][language].format(
+        added=summary.added,
+        updated=summary.updated,
+        removed=summary.removed,
+        unchanged=summary.unchanged,
+        chunks=summary.chunks,
+        version=escape(summary.index_version or "-"),
+    )
+    if not summary.errors:
+        return [done]
+    listed = [
+        f"• {escape(error.path)}: {escape(error.error)}"
+        for error in summary.errors[:MAX_LISTED_ERRORS]
+    ]
+    skipped = texts.REINDEX["skipped"][language].format(count=len(summary.errors))
+    return [done, "\n".join([skipped, *listed])]
+
+
+class _ProgressMessage:
+    """One message edited as the run goes, at most every PROGRESS_EVERY_S within a stage."""
+
+    def __init__(self, message: Message, language: str) -> None:
+        self._message = message
+        self._language = language
+        self._stage = "start"
+        self._shown_at = 0.0
+        self._text = message.text
+
+    async def update(self, stage: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if stage == self._stage and now - self._shown_at < PROGRESS_EVERY_S:
+            return
+        self._stage, self._shown_at = stage, now
+        await self.show(texts.REINDEX[stage][self._language].format(done=done, total=total))
+
+    async def show(self, text: str) -> None:
+        if text == self._text:
+            return  # Telegram refuses an edit that changes nothing
+        self._text = text
+        try:
+            await self._message.edit_text(text, parse_mode=ParseMode.HTML)
+        except TelegramError as exc:  # progress is a courtesy; the run goes on
+            log.warning("could not update the re-index message: %s", exc)
+
+
+async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if await _refuse_non_admin(update, context):
+        return
+    language = user_language(update)
+    found = services(context)
+    figures = await found.store.stats(days=7)
+    lines = [texts.STATS["title"][language].format(days=7)]
+    lines += [
+        texts.STATS["day"][language].format(
+            day=day.day.isoformat(), questions=day.questions, abstained=day.abstained
+        )
+        for day in figures.days
+    ] or [texts.STATS["none"][language]]
+    asked = sum(day.questions for day in figures.days)
+    rate = f"{sum(day.abstained for day in figures.days) / asked:.0%}" if asked else "-"
+    lines.append(
+        texts.STATS["total"][language].format(
+            rate=rate,
+            helpful=figures.helpful,
+            unhelpful=figures.unhelpful,
+            staff=figures.staff_users,
+            version=escape(found.engine.index_version),
+        )
+    )
+    await update.effective_message.reply_html("\n".join(lines))

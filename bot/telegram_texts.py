@@ -1,0 +1,166 @@
+"""What the Telegram bot says, in English and Chinese. HTML: anything inserted is escaped."""
+
+WELCOME = {
+    "en": (
+        "Hello! I answer questions about the Chengdu–Chongqing RTVU Education Alliance: its "
+        "charter, credit transfer (credit bank) and shared courses. Answers come from the "
+        "alliance's documents and cite them; when the documents do not cover a question, I say "
+        "so.\n\n<b>Try asking</b>\n• When was the alliance established?\n"
+        "• How many credits from other universities can count towards my graduation?\n"
+        "• Which online courses does Sichuan RTVU offer?\n• 联盟是什么时候成立的？\n\n"
+        "In a group, mention me, reply to me or use /ask. /help lists the commands."
+    ),
+    "zh": (
+        "您好！我回答成渝地区双城经济圈广播电视大学教育联盟的相关问题：联盟章程、学分银行"
+        "（学分认定）和共享课程。回答依据联盟文件并注明出处；文件未涉及的问题，我会如实说明。"
+        "\n\n<b>可以这样问</b>\n• 联盟是什么时候成立的？\n"
+        "• 在外校获得的学分最多能抵多少毕业学分？\n"
+        "• 秋季有哪些共享课程？\n• When was the alliance established?\n\n"
+        "在群组中，请@我、回复我的消息或使用 /ask。/help 列出全部命令。"
+    ),
+}
+HELP = {
+    "en": (
+        "<b>Commands</b>\n/ask QUESTION — ask (in groups)\n/courses [filter] — shared courses, "
+        "e.g. <i>/courses Chongqing online</i>, <i>/courses spring</i>, <i>/courses 3</i>\n"
+        "/new — start a new conversation\n/register CODE — branch staff: register with your "
+        "branch's invite code (private chat)\n\nIn a private chat, just type your question. "
+        "Under each answer: 👍 / 👎 tell us whether it helped, <i>Sources</i> shows the cited "
+        "passages."
+    ),
+    "zh": (
+        "<b>命令</b>\n/ask 问题 —— 提问（群组中使用）\n/courses [条件] —— 共享课程，例如 "
+        "<i>/courses 重庆 线上</i>、<i>/courses 春季</i>、<i>/courses 3</i>\n/new —— 开始新的对话\n"
+        "/register 邀请码 —— 分校工作人员使用本分校邀请码登记（请在私聊中发送）\n\n"
+        "私聊中直接输入问题即可。每条回答下方：👍 / 👎 反馈是否有帮助，<i>来源</i> 查看引用的原文。"
+    ),
+}
+ADMIN_HELP = {
+    "en": "\n\n<b>Admin</b>\n/reindex — re-read the knowledge folder\n/stats — usage figures",
+    "zh": "\n\n<b>管理员</b>\n/reindex —— 重新导入知识库\n/stats —— 使用统计",
+}
+COMMANDS = {
+    "en": [
+        ("start", "Welcome and example questions"),
+        ("help", "Commands and how to ask"),
+        ("ask", "Ask a question (in groups)"),
+        ("courses", "Shared courses, filtered by university, semester, mode or credits"),
+        ("new", "Start a new conversation"),
+        ("register", "Branch staff: register with an invite code"),
+    ],
+    "zh": [
+        ("start", "欢迎与示例问题"),
+        ("help", "命令与使用说明"),
+        ("ask", "提问（群组中使用）"),
+        ("courses", "共享课程，可按学校、学期、方式或学分筛选"),
+        ("new", "开始新的对话"),
+        ("register", "分校工作人员：使用邀请码登记"),
+    ],
+}
+ADMIN_COMMANDS = {
+    "en": [("reindex", "Re-read the knowledge folder"), ("stats", "Usage figures")],
+    "zh": [("reindex", "重新导入知识库"), ("stats", "使用统计")],
+}
+FAILED = {
+    "en": "Sorry, something went wrong while answering. Please try again in a moment.",
+    "zh": "抱歉，回答时出现错误，请稍后再试。",
+}
+TEXT_ONLY = {
+    "en": "I can only read text questions. Please type your question.",
+    "zh": "我只能阅读文字问题，请直接输入您的问题。",
+}
+TOO_LONG = {
+    "en": "That message is too long for me ({length} characters; at most {limit}). "
+    "Please ask one short question.",
+    "zh": "消息太长（{length} 个字符，最多 {limit} 个），请简短地提一个问题。",
+}
+SLOW_DOWN = {
+    "en": "You are asking faster than I can keep up with. Please wait {seconds} seconds.",
+    "zh": "提问太频繁了，请等待 {seconds} 秒后再问。",
+}
+ASK_WHAT = {
+    "en": "Please add your question after /ask, for example: /ask What is the credit bank?",
+    "zh": "请在 /ask 后面加上问题，例如：/ask 什么是学分银行？",
+}
+NEW_CONVERSATION = {
+    "en": "Starting over: earlier questions no longer count as context.",
+    "zh": "已开始新的对话，之前的问题不再作为上下文。",
+}
+SOURCES_BUTTON = {"en": "Sources", "zh": "来源"}
+THANKS = {"en": "Thank you for the feedback!", "zh": "感谢您的反馈！"}
+EXPIRED = {
+    "en": "This answer is no longer on record.",
+    "zh": "这条回答的记录已不存在。",
+}
+NO_SOURCES = {"en": "This answer cites no documents.", "zh": "这条回答没有引用文件。"}
+REGISTER = {
+    "private_only": {
+        "en": "Please send /register CODE to me in a private chat. A code posted in a group is "
+        "no longer secret: ask your admin for a new one.",
+        "zh": "请在与我的私聊中发送 /register 邀请码。"
+        "发在群里的邀请码已不再保密，请向管理员索取新码。",
+    },
+    "usage": {"en": "Usage: /register CODE", "zh": "用法：/register 邀请码"},
+    "closed": {
+        "en": "Staff registration is not open: no invite codes are configured.",
+        "zh": "目前未开放工作人员登记（未设置邀请码）。",
+    },
+    "registered": {
+        "en": "Registered as staff of {branch}. Staff-only documents now answer your questions "
+        "in private chats.",
+        "zh": "已登记为 {branch} 的工作人员。私聊提问时，回答将包括仅限工作人员的文件。",
+    },
+    "wrong": {
+        "en": "That code is not valid.",
+        "zh": "邀请码无效。",
+    },
+    "throttled": {
+        "en": "Too many wrong codes. Please try again later or ask your admin.",
+        "zh": "错误次数过多，请稍后再试或联系管理员。",
+    },
+}
+ADMINS_ONLY = {
+    "en": "Only admins can use this command.",
+    "zh": "只有管理员可以使用此命令。",
+}
+REINDEX = {
+    "start": {"en": "⏳ Re-indexing the knowledge folder…", "zh": "⏳ 正在重新导入知识库……"},
+    "reading": {
+        "en": "⏳ Reading documents: {done}/{total}",
+        "zh": "⏳ 正在读取文件：{done}/{total}",
+    },
+    "embedding": {
+        "en": "⏳ Embedding passages: {done}/{total}",
+        "zh": "⏳ 正在计算段落向量：{done}/{total}",
+    },
+    "publishing": {"en": "⏳ Publishing the new index…", "zh": "⏳ 正在发布新索引……"},
+    "busy": {
+        "en": "A re-index is already running; its result will appear here when it ends.",
+        "zh": "已有重新导入正在进行，完成后会显示结果。",
+    },
+    "done": {
+        "en": "✅ Re-index done: {added} added, {updated} updated, {removed} removed, "
+        "{unchanged} unchanged; {chunks} passages. Index version {version}.",
+        "zh": "✅ 重新导入完成：新增 {added}，更新 {updated}，删除 {removed}，未变 {unchanged}；"
+        "共 {chunks} 个段落。索引版本 {version}。",
+    },
+    "skipped": {"en": "Skipped {count} file(s):", "zh": "跳过 {count} 个文件："},
+    "failed": {
+        "en": "❌ Re-index failed, nothing was published: {reason}",
+        "zh": "❌ 重新导入失败，未发布任何内容：{reason}",
+    },
+}
+STATS = {
+    "title": {"en": "<b>Last {days} days</b>", "zh": "<b>最近 {days} 天</b>"},
+    "day": {
+        "en": "{day}: {questions} questions, {abstained} not covered",
+        "zh": "{day}：{questions} 个问题，{abstained} 个未覆盖",
+    },
+    "none": {"en": "No questions yet.", "zh": "暂无提问。"},
+    "total": {
+        "en": "Abstention rate: {rate}\nFeedback: 👍 {helpful} / 👎 {unhelpful}\n"
+        "Registered staff: {staff}\nIndex version: {version}",
+        "zh": "未覆盖比例：{rate}\n反馈：👍 {helpful} / 👎 {unhelpful}\n已登记工作人员：{staff}\n"
+        "索引版本：{version}",
+    },
+}

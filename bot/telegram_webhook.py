@@ -1,0 +1,104 @@
+"""Webhook mode: a small tornado server that takes Telegram's updates, checking the secret token
+on every request, and answers /healthz with the index version and whether the bot is ready."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import signal
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+import tornado.web
+from telegram import Update
+
+if TYPE_CHECKING:
+    from telegram.ext import Application
+
+    from alliance.settings import Settings
+    from bot.engine import Engine
+
+log = logging.getLogger(__name__)
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+MAX_BODY_BYTES = 1_000_000  # an update is a few kilobytes
+
+
+class _Updates(tornado.web.RequestHandler):
+    def initialize(self, app: Application, secret: bytes) -> None:
+        self._app = app
+        self._secret = secret
+
+    async def post(self) -> None:
+        given = self.request.headers.get(SECRET_HEADER, "").encode("utf-8", "replace")
+        if not hmac.compare_digest(given, self._secret):
+            log.warning("webhook request without the right secret from %s", self.request.remote_ip)
+            self.set_status(403)
+            return
+        try:
+            data = json.loads(self.request.body)
+            if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+                raise ValueError("no update_id")
+            update = Update.de_json(data, self._app.bot)
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            log.warning("webhook request that is no update: %s", type(exc).__name__)
+            self.set_status(400)
+            return
+        await self._app.update_queue.put(update)
+        self.set_status(200)
+
+
+class _Health(tornado.web.RequestHandler):
+    def initialize(self, app: Application, engine: Engine) -> None:
+        self._app = app
+        self._engine = engine
+
+    def get(self) -> None:
+        ready = self._app.running
+        self.set_status(200 if ready else 503)
+        self.write({"ready": ready, "index_version": self._engine.index_version})
+
+
+def run_webhook(app: Application, settings: Settings, engine: Engine) -> None:
+    asyncio.run(_serve(app, settings, engine))
+
+
+async def _serve(app: Application, settings: Settings, engine: Engine) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signal_number, stop.set)
+    secret = settings.telegram_webhook_secret.get_secret_value()
+    path = urlsplit(settings.telegram_webhook_url).path or "/"
+    web = tornado.web.Application(
+        [
+            (path, _Updates, {"app": app, "secret": secret.encode()}),
+            ("/healthz", _Health, {"app": app, "engine": engine}),
+        ]
+    )
+    server = web.listen(
+        settings.telegram_webhook_port,
+        settings.telegram_webhook_listen,
+        max_body_size=MAX_BODY_BYTES,
+        xheaders=True,
+    )
+    async with app:
+        await app.post_init(app)
+        await app.bot.set_webhook(
+            settings.telegram_webhook_url,
+            secret_token=secret,
+            allowed_updates=Update.ALL_TYPES,
+        )
+        await app.start()
+        log.info(
+            "Telegram bot in webhook mode on %s:%s",
+            settings.telegram_webhook_listen,
+            settings.telegram_webhook_port,
+        )
+        await stop.wait()
+        log.info("stopping")
+        server.stop()
+        await app.stop()
+        await app.post_shutdown(app)

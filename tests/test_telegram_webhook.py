@@ -1,0 +1,138 @@
+"""Webhook mode: the real bot process takes updates over HTTP only with the right secret token,
+answers through the Bot API emulator, and reports its health on /healthz."""
+
+import json
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+from bot_api_emulator import BotAPIEmulator
+from processes import start
+
+TOKEN = "987654321:WEBHOOK-token-for-the-emulator-only"
+SECRET = "webhook-secret_0123456789"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def webhook(shipped_index, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("webhook")
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/telegram-updates"
+    with BotAPIEmulator(TOKEN) as emulator:
+        process = start(
+            ["bot", "run"],
+            shipped_index,
+            folder / "bot.log",
+            TELEGRAM_BOT_TOKEN=TOKEN,
+            TELEGRAM_API_BASE_URL=emulator.base_url,
+            TELEGRAM_WEBHOOK_URL=url,
+            TELEGRAM_WEBHOOK_SECRET=SECRET,
+            TELEGRAM_WEBHOOK_PORT=str(port),
+            DATABASE_URL=f"sqlite+aiosqlite:///{folder / 'assistant.db'}",
+        )
+        try:
+            if not emulator.wait_for_call("setWebhook", timeout=120):
+                process.kill()
+                pytest.fail(f"no webhook was set: {(folder / 'bot.log').read_text()[-3000:]}")
+            _wait_until_ready(port)
+            yield emulator, url, port, process, folder / "bot.log"
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def _wait_until_ready(port: int) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if _get(port, "/healthz")[0] == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    pytest.fail("/healthz never reported ready")
+
+
+def _get(port: int, path: str) -> tuple[int, dict]:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as response:
+        return response.status, json.loads(response.read())
+
+
+def _post(url: str, body: bytes, secret: str | None) -> int:
+    headers = {"Content-Type": "application/json"}
+    if secret is not None:
+        headers["X-Telegram-Bot-Api-Secret-Token"] = secret
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def _update(update_id: int, user_id: int, text: str) -> bytes:
+    message = {
+        "message_id": update_id,
+        "date": int(time.time()),
+        "chat": {"id": user_id, "type": "private"},
+        "from": {"id": user_id, "is_bot": False, "first_name": "Learner", "language_code": "en"},
+        "text": text,
+    }
+    return json.dumps({"update_id": update_id, "message": message}).encode()
+
+
+def test_the_webhook_is_registered_with_its_secret(webhook):
+    emulator, url, _, _, _ = webhook
+    [params] = [params for method, params in emulator.calls if method == "setWebhook"]
+    assert params["url"] == url and params["secret_token"] == SECRET
+
+
+def test_healthz_reports_readiness_and_the_index_version(webhook, shipped_index):
+    _, _, port, _, _ = webhook
+    status, body = _get(port, "/healthz")
+    assert status == 200 and body["ready"] is True
+    assert (shipped_index.index_dir / "CURRENT").read_text().strip() == body["index_version"]
+
+
+def test_updates_without_the_right_secret_are_refused(webhook):
+    emulator, url, _, _, _ = webhook
+    assert _post(url, _update(1, 71, "When was the alliance established?"), None) == 403
+    assert _post(url, _update(2, 71, "When was the alliance established?"), "wrong") == 403
+    assert _post(url, _update(3, 71, "When was it founded?"), SECRET + "x") == 403
+    assert emulator.wait_for_messages(71, timeout=3) == []
+
+
+def test_an_update_with_the_secret_is_answered(webhook):
+    emulator, url, _, _, _ = webhook
+    assert _post(url, _update(10, 72, "When was the alliance established?"), SECRET) == 200
+    [reply] = emulator.wait_for_messages(72)
+    assert "8 June 2020" in reply["text"]
+
+
+@pytest.mark.parametrize("body", [b"not json", b"[]", b'{"update_id": "x"}', b"\xff\xfe"])
+def test_malformed_bodies_are_rejected_and_the_bot_carries_on(webhook, body):
+    emulator, url, _, _, _ = webhook
+    assert _post(url, body, SECRET) == 400
+    assert _post(url, _update(20 + len(body), 73, "What is the credit bank?"), SECRET) == 200
+    assert emulator.wait_for_messages(73, count=1)
+
+
+def test_the_secret_never_reaches_the_log(webhook):
+    _, _, _, process, log = webhook
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=30) == 0
+    output = log.read_text()
+    assert SECRET not in output and TOKEN.split(":")[1] not in output
