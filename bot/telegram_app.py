@@ -81,6 +81,7 @@ def build_app(settings: Settings, engine: Engine) -> Application:
             ),
             CallbackQueryHandler(handlers.vote, pattern=r"^vote:"),
             CallbackQueryHandler(handlers.show_sources, pattern=r"^sources:"),
+            CallbackQueryHandler(handlers.stale_button),
         ]
     )
     app.add_error_handler(on_error)

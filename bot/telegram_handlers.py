@@ -219,6 +219,11 @@ async def vote(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await query.answer(texts.THANKS[language] if recorded else texts.EXPIRED[language])
 
 
+async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Any other button press (an old or forged one): stop the client's spinner, do nothing."""
+    await update.callback_query.answer()
+
+
 async def show_sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     language = user_language(update)

@@ -111,6 +111,8 @@ def test_private_questions_get_cited_answers_in_both_languages(telegram):
     assert "8 June 2020" in english["text"] and english["parse_mode"] == "HTML"
     assert "<b>Sources</b>" in english["text"] and "[1]" in english["text"]
     assert set(_buttons(english)) == {"👍", "👎", "Sources"}
+    typing = [p for method, p in emulator.calls if method == "sendChatAction"]
+    assert any(p["chat_id"] == 42 and p["action"] == "typing" for p in typing)
     chinese = _reply(emulator, "联盟是什么时候成立的？", 43, language="zh")
     assert "2020年6月8日" in chinese["text"] and "<b>来源</b>" in chinese["text"]
     assert "来源" in _buttons(chinese)
@@ -175,6 +177,28 @@ def test_feedback_is_recorded_and_sources_shown(telegram):
     emulator.press(_buttons(answer)["Sources"], answer, user_id=53)
     [shown] = emulator.wait_for_messages(53, count=2)[1:]
     assert shown["text"].startswith("<b>[1]") and "60" in shown["text"]
+
+
+@pytest.mark.parametrize(
+    "data", ["vote:1:5", "vote:x:1", "sources:99999999", "sources:-1", "vote:" + "9" * 60, "é"]
+)
+def test_forged_button_presses_change_nothing(telegram, data):
+    emulator, _, _, database = telegram
+    answered = len(emulator.answered_callbacks)
+    message = {"message_id": 1, "chat": {"id": 56, "type": "private"}, "date": 0, "text": "x"}
+    emulator.press({"callback_data": data}, message, user_id=56)
+    assert emulator.wait_for(lambda: len(emulator.answered_callbacks) > answered)
+    with sqlite3.connect(database) as db:
+        assert db.execute("SELECT count(*) FROM feedback WHERE user_id = 56").fetchone() == (0,)
+    assert not [m for m in emulator.sent if m["chat"]["id"] == 56]
+
+
+def test_hostile_course_filters_and_codes_get_valid_replies(telegram):
+    emulator, _, _, _ = telegram
+    courses = _reply(emulator, "/courses <b>Sichuan</b> & 999 credits", 57)
+    assert html_problem(courses["text"]) is None and "No shared course" in courses["text"]
+    assert "not valid" in _reply(emulator, "/register <i>&amp;\u0000", 57)["text"]
+    assert "Usage" in _reply(emulator, "/register", 57)["text"]
 
 
 def test_stickers_and_overlong_messages_get_a_short_reply(telegram):
@@ -285,6 +309,23 @@ def test_a_429_is_waited_out_and_the_answer_arrives_once(telegram):
     attempts = sum(1 for method, _ in emulator.calls if method == "sendMessage") - before
     assert attempts == 2
     assert len(emulator.wait_for_messages(65, count=2, timeout=3)) == 1
+
+
+def test_a_failing_update_is_reported_and_the_bot_carries_on(telegram):
+    emulator, _, log, _ = telegram
+    emulator.fail("sendMessage", 400)  # e.g. Telegram refusing the reply
+    failed = _reply(emulator, "What is the credit bank?", 66)
+    assert "something went wrong" in failed["text"]
+    assert "credit" in _reply(emulator, "What is the credit bank?", 66)["text"].lower()
+    assert "update failed" in log.read_text()
+
+
+def test_polling_survives_telegram_errors(telegram):
+    emulator, _, _, _ = telegram
+    emulator.fail("getUpdates", 500, times=2)
+    emulator.delay("getUpdates", 3)
+    answer = _reply(emulator, "When was the alliance established?", 67)
+    assert "8 June 2020" in answer["text"]
 
 
 def test_commands_are_registered_in_both_languages(telegram):
