@@ -68,6 +68,7 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     text = texts.HELP[language]
     if services(context).roles.is_admin(update.effective_user.id):
         text += texts.ADMIN_HELP[language]
+    text += "\n\n" + texts.EXAMPLES[language]
     await update.effective_message.reply_html(text)
 
 

@@ -1,23 +1,36 @@
 """What the Telegram bot says, in English and Chinese. HTML: anything inserted is escaped."""
 
-WELCOME = {
+_INTRO = {
     "en": (
         "Hello! I answer questions about the Chengdu–Chongqing RTVU Education Alliance: its "
         "charter, credit transfer (credit bank) and shared courses. Answers come from the "
         "alliance's documents and cite them; when the documents do not cover a question, I say "
-        "so.\n\n<b>Try asking</b>\n• When was the alliance established?\n"
-        "• How many credits from other universities can count towards my graduation?\n"
-        "• Which online courses does Sichuan RTVU offer?\n• 联盟是什么时候成立的？\n\n"
-        "In a group, mention me, reply to me or use /ask. /help lists the commands."
+        "so."
     ),
     "zh": (
         "您好！我回答成渝地区双城经济圈广播电视大学教育联盟的相关问题：联盟章程、学分银行"
         "（学分认定）和共享课程。回答依据联盟文件并注明出处；文件未涉及的问题，我会如实说明。"
-        "\n\n<b>可以这样问</b>\n• 联盟是什么时候成立的？\n"
-        "• 在外校获得的学分最多能抵多少毕业学分？\n"
-        "• 秋季有哪些共享课程？\n• When was the alliance established?\n\n"
-        "在群组中，请@我、回复我的消息或使用 /ask。/help 列出全部命令。"
     ),
+}
+EXAMPLES = {
+    "en": (
+        "<b>Try asking</b>\n• When was the alliance established?\n"
+        "• How many credits from other universities can count towards my graduation?\n"
+        "• Which online courses does Sichuan RTVU offer?\n• 联盟是什么时候成立的？"
+    ),
+    "zh": (
+        "<b>可以这样问</b>\n• 联盟是什么时候成立的？\n"
+        "• 在外校获得的学分最多能抵多少毕业学分？\n"
+        "• 秋季有哪些共享课程？\n• When was the alliance established?"
+    ),
+}
+_GROUP_HINT = {
+    "en": "In a group, mention me, reply to me or use /ask. /help lists the commands.",
+    "zh": "在群组中，请@我、回复我的消息或使用 /ask。/help 列出全部命令。",
+}
+WELCOME = {
+    language: f"{_INTRO[language]}\n\n{EXAMPLES[language]}\n\n{_GROUP_HINT[language]}"
+    for language in ("en", "zh")
 }
 HELP = {
     "en": (

@@ -341,7 +341,9 @@ def test_start_greets_in_the_users_language(telegram):
     emulator, _, _, _ = telegram
     assert "/ask" in _reply(emulator, "/start", 46)["text"]
     assert "您好" in _reply(emulator, "/start", 47, language="zh")["text"]
-    assert "/courses" in _reply(emulator, "/help", 47)["text"]
+    help_text = _reply(emulator, "/help", 47, language="zh")["text"]
+    assert "/courses" in help_text and "可以这样问" in help_text and "/reindex" not in help_text
+    assert "/reindex" in _reply(emulator, "/help", ADMIN_ID)["text"]
 
 
 def test_hostile_text_gets_a_valid_reply(telegram):
