@@ -1,16 +1,41 @@
-"""The adapter's database on a real SQLite file: roles, throttling, question log, feedback."""
+"""The adapter's database, on a real SQLite file and on a real PostgreSQL server (started by
+the tests from the pgserver package, reached over a Unix socket): roles, throttling, the
+question log and feedback, with concurrent writers."""
 
 import asyncio
+import itertools
 from datetime import timedelta
 
 import pytest
 
 from bot.store import Store
 
+_DATABASES = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory):
+    import pgserver
+
+    server = pgserver.get_server(tmp_path_factory.mktemp("postgres"), cleanup_mode="stop")
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'data' / 'assistant.db'}"
+    server = request.getfixturevalue("postgres")
+    name = f"store_test_{next(_DATABASES)}"
+    server.psql(f"CREATE DATABASE {name};")
+    socket_folder = server.get_uri().split("host=")[1]
+    return f"postgresql+asyncpg://postgres@/{name}?host={socket_folder}"
+
 
 @pytest.fixture
-async def store(tmp_path):
-    opened = await Store.open(f"sqlite+aiosqlite:///{tmp_path / 'data' / 'assistant.db'}")
+async def store(database_url):
+    opened = await Store.open(database_url)
     yield opened
     await opened.close()
 
@@ -28,12 +53,11 @@ async def _log(store: Store, user_id: int = 1, abstained: bool = False) -> int:
     )
 
 
-async def test_registrations_survive_a_reopen(tmp_path):
-    url = f"sqlite+aiosqlite:///{tmp_path / 'a.db'}"
-    first = await Store.open(url)
+async def test_registrations_survive_a_reopen(database_url):
+    first = await Store.open(database_url)
     await first.register_staff(5, "chengdu-jinniu")
     await first.close()
-    second = await Store.open(url)
+    second = await Store.open(database_url)
     assert await second.staff_branch(5) == "chengdu-jinniu"
     assert await second.staff_branch(6) is None
     await second.close()
@@ -81,8 +105,8 @@ async def test_stats_count_questions_and_abstentions_per_day(store):
     assert (today.questions, today.abstained, stats.staff_users) == (3, 1, 1)
 
 
-async def test_old_questions_are_pruned_but_feedback_stays(tmp_path):
-    store = await Store.open(f"sqlite+aiosqlite:///{tmp_path / 'b.db'}", retention_days=1)
+async def test_old_questions_are_pruned_but_feedback_stays(database_url):
+    store = await Store.open(database_url, retention_days=1)
     question_id = await _log(store)
     await store.record_feedback(question_id, 1, 1)
     store._retention = timedelta(0)  # as if a day had passed
