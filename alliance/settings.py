@@ -101,6 +101,12 @@ class Settings(BaseSettings):
         "`python -m bot invite-code BRANCH` makes a code and prints its pair. Codes are never "
         "stored in clear.",
     )
+    telegram_messages_per_second: float = Field(
+        30,
+        ge=0,
+        description="Requests per second the bot sends at most (Telegram's broadcast limit is "
+        "about 30 for free bots); 0 lifts the bot's own limit, e.g. against a local Bot API.",
+    )
     telegram_webhook_url: str | None = Field(
         None,
         description="Public HTTPS URL Telegram posts updates to; when set the bot runs in "

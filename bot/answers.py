@@ -57,6 +57,8 @@ class Answer:
     # The cited passages, aligned with `sources`; and everything retrieval returned, best first.
     passages: list[Passage] = field(default_factory=list, repr=False)
     retrieved: list[Passage] = field(default_factory=list, repr=False)
+    # Milliseconds per stage: embed, dense, keyword, fusion, compose (those that ran).
+    timings: dict[str, float] = field(default_factory=dict, repr=False)
 
     def to_json_dict(self, question: str) -> dict:
         return {

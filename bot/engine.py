@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 import time
@@ -22,6 +23,7 @@ from bot.followups import resolve_followup
 from bot.generative import NOT_COVERED
 from bot.retrieval import PublishedIndex, Retriever
 from bot.small_talk import small_talk_reply
+from bot.stopwatch import Stopwatch
 
 if TYPE_CHECKING:
     from alliance.settings import Settings
@@ -31,6 +33,7 @@ log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 2000
 PASSAGES = 5  # retrieved per question; the answer cites the ones it uses
+ANSWER_CACHE = 2048  # answers kept per index version for repeated questions
 # Abstain when the best passage supports less than this share of the question's content words
 # (idf-weighted, synonyms counted). Calibrated on the evaluation set with
 # `python -m bot.eval --calibrate`: the highest thresholds that wrongly refuse at most 5% of the
@@ -69,9 +72,13 @@ class Engine:
         retriever: Retriever,
         composer: GenerativeComposer | None = None,
         abstain_below: dict[str, float] = ABSTAIN_BELOW,
+        answer_cache: int = ANSWER_CACHE,
     ) -> None:
         self._settings = settings
         self.abstain_below = abstain_below
+        # Retrieval and extraction are a function of the index version, the question, the
+        # role and the threshold: repeated questions are answered from memory.
+        self._answer = functools.lru_cache(maxsize=answer_cache)(_answer)
         self.retriever = retriever
         self._composer = composer
         self._pointer = IndexLayout(settings.index_dir).pointer
@@ -100,7 +107,10 @@ class Engine:
             self._pointer_stamp = stamp
             if index.version != self.retriever.index.version:
                 log.info("switched to index version %s", index.version)
-                self.retriever = Retriever(index, self.retriever.embeddings)
+                self.retriever = Retriever(
+                    index, self.retriever.embeddings, self.retriever.query_cache
+                )
+                self._answer.cache_clear()  # and let the old version go
 
     @property
     def index_version(self) -> str:
@@ -133,7 +143,7 @@ class Engine:
         else:
             question = resolve_followup(question, history)
         answer, grounded_in_passages = await asyncio.to_thread(
-            _answer, retriever, question, role, language, self.abstain_below
+            self._answer, retriever, question, role, language, self.abstain_below[language]
         )
         if self._composer is not None and grounded_in_passages and not answer.abstained:
             composed = await self._composer.compose(question, answer.retrieved, language)
@@ -156,31 +166,32 @@ def _answer(
     question: str,
     role: Role,
     language: str,
-    abstain_below: dict[str, float],
+    abstain_below: float,
 ) -> tuple[Answer, bool]:
     """The blocking part: a course listing from the catalogue's fields, or retrieval, abstention
     and extraction; True when the answer rests on retrieved passages a chat model may rephrase."""
+    watch = Stopwatch()
     course_query = parse_course_query(question)
     if course_query is not None:
-        return _course_listing(retriever, course_query, role, language), False
-    passages = retriever.search(question, role, PASSAGES)
+        answer = _course_listing(retriever, course_query, role, language)
+        watch.lap("compose")
+        return replace(answer, timings=watch.laps), False
+    passages = retriever.search(question, role, PASSAGES, watch)
     terms = content_terms(question)
     weight = retriever.index.keywords.idf
     best = max((passage_support(terms, weight, p) for p in passages), default=0.0)
-    if best < abstain_below[language]:
-        return Answer(
-            _NOT_COVERED[language], True, language, evidence=best, retrieved=passages
-        ), True
+    not_covered = Answer(_NOT_COVERED[language], True, language, evidence=best, retrieved=passages)
+    if best < abstain_below:
+        watch.lap("compose")
+        return replace(not_covered, timings=watch.laps), True
     extracted = extract(terms, weight, passages, language)
     kind = answer_kind(question)
+    watch.lap("compose")
     if kind is not None and not holds(kind, extracted.body):
-        return Answer(
-            _NOT_COVERED[language], True, language, evidence=best, retrieved=passages
-        ), True
+        return replace(not_covered, timings=watch.laps), True
     sources = [p.source for p in extracted.cited]
-    return Answer(
-        extracted.text, False, language, sources, 0.0, best, extracted.cited, passages
-    ), True
+    answer = Answer(extracted.text, False, language, sources, 0.0, best, extracted.cited, passages)
+    return replace(answer, timings=watch.laps), True
 
 
 def _course_listing(retriever: Retriever, query: CourseQuery, role: Role, language: str) -> Answer:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
@@ -18,6 +19,7 @@ from alliance.index_format import (
 from alliance.language import detect_language, tokenize
 from bot.answers import Passage, Role, audiences_for
 from bot.keyword_search import KeywordIndex
+from bot.stopwatch import Stopwatch
 
 if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CANDIDATES = 20  # per retriever, before fusion
+QUERY_CACHE = 4096  # query embeddings kept (1.5 kB each for a 384-dimension model)
 RRF_K = 60
 # (dense, keyword) fusion weights by embedding backend and question language, chosen on the
 # evaluation set (recall@1 / recall@5 / MRR). all-MiniLM-L6-v2 is an English model: for Chinese
@@ -95,33 +98,46 @@ class PublishedIndex:
 class Retriever:
     """Searches one published index version with the query embedding model."""
 
-    def __init__(self, index: PublishedIndex, embeddings: Embeddings) -> None:
+    def __init__(
+        self, index: PublishedIndex, embeddings: Embeddings, query_cache: int = QUERY_CACHE
+    ) -> None:
         self.index = index
         self.embeddings = embeddings
+        self.query_cache = query_cache
+        # Learners ask the same questions again and again; the model runs once per wording.
+        self._embed_query = functools.lru_cache(maxsize=query_cache)(embeddings.embed_query)
 
     def courses(self, role: Role) -> list[Passage]:
         audiences = audiences_for(role)
         return [c for c in self.index.courses if c.metadata.get("audience") in audiences]
 
-    def search(self, question: str, role: Role, limit: int) -> list[Passage]:
-        """The best `limit` chunks the role may read, fused from dense and keyword rankings."""
+    def search(
+        self, question: str, role: Role, limit: int, watch: Stopwatch | None = None
+    ) -> list[Passage]:
+        """The best `limit` chunks the role may read, fused from dense and keyword rankings;
+        `watch` is charged the embedding, dense search, keyword search and fusion stages."""
+        watch = watch or Stopwatch()
         audiences = list(audiences_for(role))
         where = {"audience": {"$in": audiences}}
         backend = self.index.embedding.backend
         dense_weight, keyword_weight = FUSION_WEIGHTS[(backend, detect_language(question))]
         found: dict[str, Passage] = {}
         if dense_weight > 0:
+            vector = self._embed_query(question)
+            watch.lap("embed")
             dense = self.index.collection.query(
-                query_embeddings=[self.embeddings.embed_query(question)],
+                query_embeddings=[vector],
                 n_results=CANDIDATES,
                 where=where,
                 include=["documents", "metadatas"],
             )
             found = _passages(dense["ids"][0], dense["documents"][0], dense["metadatas"][0])
+            watch.lap("dense")
         keyword_ids = [
             chunk_id
             for chunk_id, _ in self.index.keywords.search(tokenize(question), audiences, CANDIDATES)
         ]
+        watch.lap("keyword")
         rankings = [list(found), keyword_ids]
         fused = reciprocal_rank_fusion(rankings, [dense_weight, keyword_weight])[:limit]
         missing = [chunk_id for chunk_id, _ in fused if chunk_id not in found]
@@ -130,6 +146,7 @@ class Retriever:
                 ids=missing, where=where, include=["documents", "metadatas"]
             )
             found |= _passages(extra["ids"], extra["documents"], extra["metadatas"])
+        watch.lap("fusion")
         return [found[chunk_id] for chunk_id, _ in fused if chunk_id in found]
 
 

@@ -289,7 +289,10 @@ def _aware(moment: datetime) -> datetime:
 
 def _sqlite_pragmas(connection: object, _record: object) -> None:
     # WAL lets readers and one writer overlap; busy_timeout waits for a lock instead of failing.
+    # synchronous=NORMAL skips an fsync per commit: a crash loses nothing, a power cut at most
+    # the last commits.
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()

@@ -54,7 +54,11 @@ def build_app(settings: Settings, engine: Engine) -> Application:
         Application.builder()
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(settings.telegram_api_base_url)
-        .rate_limiter(AIORateLimiter(max_retries=MAX_RETRIES))
+        .rate_limiter(
+            AIORateLimiter(
+                overall_max_rate=settings.telegram_messages_per_second, max_retries=MAX_RETRIES
+            )
+        )
         .concurrent_updates(CONCURRENT_UPDATES)
         .post_init(lambda app: start_services(app, settings, engine))
         .post_shutdown(stop_services)

@@ -134,3 +134,12 @@ async def test_an_unreadable_new_version_keeps_the_old_one_serving(own_index):
     (settings.index_dir / "CURRENT").write_text("no-such-version\n")
     answer = await engine.answer("When was the alliance established?")
     assert "8 June 2020" in answer.answer
+
+
+async def test_repeated_questions_are_cached_per_role(engine):
+    question = "How much is the teaching allowance for a visiting teacher per class hour?"
+    first = await engine.answer(question)
+    staff = await engine.answer(question, "staff")
+    again = await engine.answer(question)
+    assert "200 yuan" in staff.answer and "200 yuan" not in again.answer
+    assert again.answer == first.answer and again.sources == first.sources

@@ -8,11 +8,11 @@ import subprocess
 
 import pytest
 import yaml
-from bot_api_emulator import BotAPIEmulator, html_problem
 from conftest import markdown
 from processes import start
 
 from alliance.settings import Settings
+from bench.bot_api_emulator import BotAPIEmulator, html_problem
 from bot.invite_codes import hash_code
 from ingest.pipeline import run_ingest
 

@@ -2,8 +2,7 @@
 
 from html import escape
 
-from bot_api_emulator import html_problem
-
+from bench.bot_api_emulator import html_problem
 from bot.answers import Answer, Source
 from bot.telegram_render import TELEGRAM_LIMIT, pack, render_answer
 

@@ -10,8 +10,9 @@ import urllib.error
 import urllib.request
 
 import pytest
-from bot_api_emulator import BotAPIEmulator
 from processes import start
+
+from bench.bot_api_emulator import BotAPIEmulator
 
 TOKEN = "987654321:WEBHOOK-token-for-the-emulator-only"
 SECRET = "webhook-secret_0123456789"

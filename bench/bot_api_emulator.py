@@ -1,4 +1,5 @@
-"""A Telegram Bot API emulator on 127.0.0.1 for end-to-end tests of the real bot process.
+"""A Telegram Bot API emulator on 127.0.0.1 for end-to-end tests and benchmarks of the real bot
+process.
 
 It serves the methods the bot uses (getMe, getUpdates with long polling and offsets,
 sendMessage, editMessageText, sendChatAction, answerCallbackQuery, setMyCommands, setWebhook,
@@ -13,6 +14,7 @@ import re
 import sys
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl
 
@@ -36,6 +38,8 @@ class BotAPIEmulator:
         self.edits: list[dict] = []  # every editMessageText, in order
         self.answered_callbacks: list[dict] = []
         self._faults: dict[str, list[tuple[int, dict, float]]] = {}
+        # Called with each message the bot sends, outside the lock (benchmarks drive users).
+        self.on_sent = None
         self._chats: dict[int, dict] = {}
         self._updates: list[dict] = []
         self._update_ids = itertools.count(1)
@@ -114,7 +118,9 @@ class BotAPIEmulator:
             self._changed.notify_all()
 
     # Faults
-    def fail(self, method: str, status: int, times: int = 1, retry_after: int | None = None):
+    def fail(
+        self, method: str, status: int, times: int = 1, retry_after: int | None = None
+    ) -> None:
         """The next `times` calls of `method` fail with `status` (429 carries retry_after)."""
         extra = {"parameters": {"retry_after": retry_after}} if retry_after is not None else {}
         with self._changed:
@@ -195,6 +201,8 @@ class BotAPIEmulator:
         with self._changed:
             self.sent.append(message)
             self._changed.notify_all()
+        if self.on_sent is not None:
+            self.on_sent(message)
         return 200, {key: value for key, value in message.items() if key != "parse_mode"}
 
     def _edit_message(self, params: dict) -> tuple[int, dict]:
@@ -217,7 +225,7 @@ class BotAPIEmulator:
             self._changed.notify_all()
             return 200, {key: value for key, value in found[0].items() if key != "parse_mode"}
 
-    def wait_for(self, condition, timeout: float = 60) -> bool:
+    def wait_for(self, condition: Callable[[], bool], timeout: float = 60) -> bool:
         """Wait until `condition()` holds (checked whenever the bot calls)."""
         deadline = time.monotonic() + timeout
         with self._changed:
@@ -239,6 +247,8 @@ class BotAPIEmulator:
         emulator = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep connections open, as Telegram's servers do
+
             def log_message(self, *args: object) -> None:  # keep test output clean
                 pass
 
@@ -273,6 +283,8 @@ class BotAPIEmulator:
 
 
 class _QuietServer(ThreadingHTTPServer):
+    request_queue_size = 1024  # a busy bot opens many connections at once
+
     def handle_error(self, request: object, client_address: object) -> None:
         """A client that hangs up mid-poll (the bot shutting down) is no test failure."""
         if not isinstance(sys.exc_info()[1], OSError):

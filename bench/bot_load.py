@@ -1,0 +1,155 @@
+"""The real bot process under load through the Bot API emulator: cold start to the first
+answer, then simultaneous users each asking their next question when the last one is
+answered; answered messages per second, time from update to reply, lost and duplicated
+replies, and the bot's resident memory."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bench.bot_api_emulator import BotAPIEmulator
+from bench.stats import percentile
+
+if TYPE_CHECKING:
+    from alliance.settings import Settings
+
+TOKEN = "424242:BENCHMARK-token-for-the-emulator-only"
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class _User:
+    questions: list[str]
+    asked_at: list[float] = field(default_factory=list)
+    replies: list[float] = field(default_factory=list)
+
+
+class _Driver:
+    """Closed loop: a user's next question goes out when the bot's reply arrives."""
+
+    def __init__(self, emulator: BotAPIEmulator, users: dict[int, _User]) -> None:
+        self._emulator = emulator
+        self._users = users
+        self._lock = threading.Lock()
+        self.done = threading.Event()
+        self._outstanding = len(users)
+
+    def start(self) -> None:
+        for user_id in self._users:
+            self._ask(user_id)
+
+    def _ask(self, user_id: int) -> None:
+        user = self._users[user_id]
+        question = user.questions[len(user.asked_at)]
+        user.asked_at.append(time.perf_counter())
+        self._emulator.user_message(question, user_id=user_id)
+
+    def on_sent(self, message: dict) -> None:
+        now = time.perf_counter()
+        user_id = message["chat"]["id"]
+        with self._lock:
+            user = self._users.get(user_id)
+            if user is None:
+                return
+            user.replies.append(now)
+            if len(user.replies) > len(user.asked_at):
+                return  # a duplicate: counted, not answered again
+            if len(user.asked_at) < len(user.questions):
+                self._ask(user_id)
+            elif len(user.replies) == len(user.questions):
+                self._outstanding -= 1
+                if self._outstanding == 0:
+                    self.done.set()
+
+
+def _peak_rss_mb(pid: int) -> tuple[float, float]:
+    """Current and peak resident memory of a running process, from /proc."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        fields[key] = value.strip()
+    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+
+def run_load(
+    settings: Settings, questions: list[str], users: int, per_user: int, database: Path
+) -> dict:
+    with BotAPIEmulator(TOKEN) as emulator:
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(REPO),
+            "KNOWLEDGE_DIR": str(settings.knowledge_dir),
+            "INDEX_DIR": str(settings.index_dir),
+            "EMBEDDING_BACKEND": settings.embedding_backend,
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_BASE_URL": emulator.base_url,
+            "DATABASE_URL": f"sqlite+aiosqlite:///{database}",
+            # The emulator has no flood limits: measure the bot's own capacity.
+            "USER_QUESTIONS_PER_MINUTE": "600",
+            "TELEGRAM_MESSAGES_PER_SECOND": "0",
+            "LOG_LEVEL": "WARNING",
+        }
+        log = database.with_suffix(".log")
+        started = time.perf_counter()
+        with log.open("w") as output:  # a pipe nobody reads could fill and stall the bot
+            process = subprocess.Popen(
+                [sys.executable, "-m", "bot", "run"], env=env, stdout=output, stderr=output
+            )
+        try:
+            emulator.user_message(questions[0], user_id=1)
+            if not emulator.wait_for_messages(1, timeout=120):
+                _stop(process)
+                raise RuntimeError(f"the bot never answered: {log.read_text()[-2000:]}")
+            cold_start_s = time.perf_counter() - started
+            population = {
+                1000 + n: _User(
+                    [questions[(n * per_user + i) % len(questions)] for i in range(per_user)]
+                )
+                for n in range(users)
+            }
+            driver = _Driver(emulator, population)
+            emulator.on_sent = driver.on_sent
+            began = time.perf_counter()
+            driver.start()
+            finished = driver.done.wait(timeout=600)
+            elapsed = time.perf_counter() - began
+            time.sleep(1.0)  # late duplicates would arrive now
+            rss_mb, peak_mb = _peak_rss_mb(process.pid)
+        finally:
+            _stop(process)
+    waits = [
+        reply - asked
+        for user in population.values()
+        for asked, reply in zip(user.asked_at, user.replies, strict=False)
+    ]
+    answered = sum(min(len(u.replies), len(u.questions)) for u in population.values())
+    return {
+        "cold_start_s": round(cold_start_s, 2),
+        "users": users,
+        "questions": users * per_user,
+        "answered": answered,
+        "lost": users * per_user - answered,
+        "duplicated": sum(max(0, len(u.replies) - len(u.questions)) for u in population.values()),
+        "finished": finished,
+        "messages_per_s": round(answered / elapsed, 1),
+        "reply_p50_ms": round(percentile(waits, 50) * 1000, 1),
+        "reply_p95_ms": round(percentile(waits, 95) * 1000, 1),
+        "rss_mb": round(rss_mb),
+        "peak_rss_mb": round(peak_mb),
+    }
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
