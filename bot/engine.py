@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from alliance import model_thread
 from alliance.index_format import IndexLayout, IndexUnavailableError
 from alliance.language import detect_language
 from bot.answer_kinds import answer_kind, holds
@@ -79,6 +80,7 @@ class Engine:
         # Retrieval and extraction are a function of the index version, the question, the
         # role and the threshold: repeated questions are answered from memory.
         self._answer = functools.lru_cache(maxsize=answer_cache)(_answer)
+
         self.retriever = retriever
         self._composer = composer
         self._pointer = IndexLayout(settings.index_dir).pointer
@@ -142,8 +144,15 @@ class Engine:
             question = await self._composer.rewrite_followup(question, history)
         else:
             question = resolve_followup(question, history)
-        answer, grounded_in_passages = await asyncio.to_thread(
-            self._answer, retriever, question, role, language, self.abstain_below[language]
+        # On the model thread: the query embedding inside runs there without a hand-over.
+        answer, grounded_in_passages = await asyncio.get_running_loop().run_in_executor(
+            model_thread.executor(),
+            self._answer,
+            retriever,
+            question,
+            role,
+            language,
+            self.abstain_below[language],
         )
         if self._composer is not None and grounded_in_passages and not answer.abstained:
             composed = await self._composer.compose(question, answer.retrieved, language)

