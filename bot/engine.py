@@ -80,7 +80,6 @@ class Engine:
         # Retrieval and extraction are a function of the index version, the question, the
         # role and the threshold: repeated questions are answered from memory.
         self._answer = functools.lru_cache(maxsize=answer_cache)(_answer)
-
         self.retriever = retriever
         self._composer = composer
         self._pointer = IndexLayout(settings.index_dir).pointer
