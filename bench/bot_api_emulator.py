@@ -11,6 +11,7 @@ slow responses.
 import itertools
 import json
 import re
+import socket
 import sys
 import threading
 import time
@@ -18,6 +19,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl
 
+DROP = 0  # a fault status: the connection closes without an answer
 _RAW_STRINGS = {"text", "parse_mode", "action", "language_code", "url", "secret_token"}
 BOT_USER = {
     "id": 777,
@@ -42,6 +44,7 @@ class BotAPIEmulator:
         self.on_sent = None
         self._chats: dict[int, dict] = {}
         self._updates: list[dict] = []
+        self.delivered: list[dict] = []  # every update handed out, for re-delivery
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
         self._changed = threading.Condition()
@@ -121,7 +124,8 @@ class BotAPIEmulator:
     def fail(
         self, method: str, status: int, times: int = 1, retry_after: int | None = None
     ) -> None:
-        """The next `times` calls of `method` fail with `status` (429 carries retry_after)."""
+        """The next `times` calls of `method` fail with `status` (429 carries retry_after);
+        status DROP closes the connection without an answer and without acting on the call."""
         extra = {"parameters": {"retry_after": retry_after}} if retry_after is not None else {}
         with self._changed:
             self._faults.setdefault(method, []).extend([(status, extra, 0.0)] * times)
@@ -163,6 +167,8 @@ class BotAPIEmulator:
         if fault is not None:
             status, extra, seconds = fault
             time.sleep(seconds)
+            if status == DROP:
+                return DROP, {}
             if status != 200:
                 return status, {"description": f"injected fault {status}", **extra}
         if method == "getMe":
@@ -241,7 +247,17 @@ class BotAPIEmulator:
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
             while not self._updates and time.monotonic() < deadline:
                 self._changed.wait(deadline - time.monotonic())
+            known = {u["update_id"] for u in self.delivered}
+            self.delivered += [u for u in self._updates if u["update_id"] not in known]
             return list(self._updates)
+
+    def redeliver(self) -> None:
+        """Hand out again every update delivered so far, with its own update_id, as Telegram
+        does when a bot died before confirming them."""
+        with self._changed:
+            every = {u["update_id"]: u for u in [*self.delivered, *self._updates]}
+            self._updates = [every[update_id] for update_id in sorted(every)]
+            self._changed.notify_all()
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         emulator = self
@@ -266,7 +282,10 @@ class BotAPIEmulator:
                 else:
                     params = {key: _value(key, value) for key, value in parse_qsl(body)}
                 status, result = emulator._call(self.path[len(prefix) :], params)
-                if status == 200:
+                if status == DROP:
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                elif status == 200:
                     self._reply(200, {"ok": True, "result": result})
                 else:
                     self._reply(status, {"ok": False, "error_code": status, **result})

@@ -24,6 +24,7 @@ from sqlalchemy import (
     event,
     func,
     select,
+    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
@@ -83,6 +84,16 @@ class Feedback(_Base):
     question: Mapped[str] = mapped_column(Text)
     answer: Mapped[str] = mapped_column(Text)
     sources: Mapped[list] = mapped_column(JSON)
+
+
+class HandledUpdate(_Base):
+    """Telegram re-delivers updates whose receipt it never heard of (a bot killed mid-batch, a
+    second replica behind a webhook): each is handled once."""
+
+    __tablename__ = "handled_updates"
+    update_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    claimed_at: Mapped[datetime] = mapped_column(index=True)
+    done: Mapped[bool]
 
 
 @dataclass(frozen=True)
@@ -180,6 +191,31 @@ class Store:
             row = await session.get(RegisterFailures, user_id, populate_existing=True)
             return row.failures if row else 1
 
+    # Updates
+    async def claim_update(self, update_id: int, stale_after: timedelta) -> bool:
+        """True when this process should handle the update: never seen, or claimed by a
+        process that did not finish it within `stale_after` (it crashed)."""
+        now = _now()
+        table = HandledUpdate.__table__
+        statement = (
+            self._insert(HandledUpdate)
+            .values(update_id=update_id, claimed_at=now, done=False)
+            .on_conflict_do_update(
+                index_elements=["update_id"],
+                set_={"claimed_at": now},
+                where=table.c.done.is_(False) & (table.c.claimed_at < now - stale_after),
+            )
+        )
+        async with self._sessions.begin() as session:
+            result = await session.execute(statement)
+        return result.rowcount == 1
+
+    async def finish_update(self, update_id: int) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(HandledUpdate).where(HandledUpdate.update_id == update_id).values(done=True)
+            )
+
     # Question log and feedback
     async def log_question(
         self,
@@ -271,11 +307,15 @@ class Store:
         )
 
     async def prune(self) -> int:
-        """Forget logged questions older than the retention period."""
+        """Forget logged questions older than the retention period, and updates handled more
+        than a day ago (Telegram keeps undelivered updates for 24 hours)."""
         self._pruned_at = _now()
         async with self._sessions.begin() as session:
             result = await session.execute(
                 delete(LoggedQuestion).where(LoggedQuestion.asked_at < _now() - self._retention)
+            )
+            await session.execute(
+                delete(HandledUpdate).where(HandledUpdate.claimed_at < _now() - timedelta(days=1))
             )
         if result.rowcount:
             log.info("pruned %d logged questions past their retention", result.rowcount)

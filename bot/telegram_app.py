@@ -8,12 +8,12 @@ import logging
 from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
@@ -24,6 +24,7 @@ from bot.engine import Engine
 from bot.reindex import Reindexer
 from bot.roles import Roles
 from bot.store import Store
+from bot.telegram_delivery import DeliveringRateLimiter
 from bot.telegram_handlers import Services, user_language
 from bot.user_limits import QuestionLimit
 
@@ -55,7 +56,7 @@ def build_app(settings: Settings, engine: Engine) -> Application:
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(settings.telegram_api_base_url)
         .rate_limiter(
-            AIORateLimiter(
+            DeliveringRateLimiter(
                 overall_max_rate=settings.telegram_messages_per_second, max_retries=MAX_RETRIES
             )
         )
@@ -88,6 +89,8 @@ def build_app(settings: Settings, engine: Engine) -> Application:
             CallbackQueryHandler(handlers.stale_button),
         ]
     )
+    app.add_handler(TypeHandler(Update, handlers.claim_update), group=-1)
+    app.add_handler(TypeHandler(Update, handlers.finish_update), group=1)
     app.add_error_handler(on_error)
     return app
 

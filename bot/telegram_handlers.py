@@ -6,10 +6,11 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity, Update
 from telegram.constants import ChatAction, ChatType, ParseMode
-from telegram.ext import ContextTypes
+from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from alliance.language import detect_language, has_chinese
 from alliance.settings import Settings
@@ -56,6 +57,22 @@ def reply_language(update: Update, text: str) -> str:
 
 def _private(update: Update) -> bool:
     return update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE
+
+
+# Each update once
+CLAIM_STALE_AFTER = timedelta(minutes=2)  # a claim this old without an answer was a crash
+
+
+async def claim_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """First of all handlers: an update handled before (Telegram re-delivering it) stops here."""
+    if not await services(context).store.claim_update(update.update_id, CLAIM_STALE_AFTER):
+        log.info("update %s was handled before; skipped", update.update_id)
+        raise ApplicationHandlerStop
+
+
+async def finish_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Last of all handlers, after the reply (or the error message) went out."""
+    await services(context).store.finish_update(update.update_id)
 
 
 # Greetings and commands

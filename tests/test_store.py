@@ -114,3 +114,17 @@ async def test_old_questions_are_pruned_but_feedback_stays(database_url):
     assert await store.logged(question_id) is None
     assert (await store.stats()).helpful == 1
     await store.close()
+
+
+async def test_an_update_is_claimed_once_unless_its_claim_went_stale(store):
+    minute = timedelta(minutes=1)
+    assert await store.claim_update(100, minute)
+    assert not await store.claim_update(100, minute)  # being handled
+    assert await store.claim_update(100, timedelta(0))  # its handler died: take it over
+    await store.finish_update(100)
+    assert not await store.claim_update(100, timedelta(0))  # done is done
+
+
+async def test_concurrent_claims_of_one_update_have_one_winner(store):
+    wins = await asyncio.gather(*(store.claim_update(200, timedelta(minutes=1)) for _ in range(10)))
+    assert wins.count(True) == 1

@@ -1,0 +1,105 @@
+"""Telegram misbehaving and the bot process dying: every question still gets exactly one answer,
+and what the bot learnt (roles, feedback) survives a restart."""
+
+import signal
+import sqlite3
+import subprocess
+
+import pytest
+from processes import start
+
+from bench.bot_api_emulator import DROP, BotAPIEmulator
+from bot.invite_codes import hash_code
+
+TOKEN = "555666777:FAULTS-token-for-the-emulator-only"
+CODE = "faults-code-1"
+
+
+@pytest.fixture
+def emulator():
+    with BotAPIEmulator(TOKEN) as running:
+        yield running
+
+
+@pytest.fixture
+def launch(shipped_index, emulator, tmp_path):
+    """Start (and finally stop) bot processes sharing one database."""
+    processes = []
+
+    def launch_bot() -> subprocess.Popen:
+        before = sum(1 for method, _ in emulator.calls if method == "getUpdates")
+        process = start(
+            ["bot", "run"],
+            shipped_index,
+            tmp_path / f"bot-{len(processes)}.log",
+            TELEGRAM_BOT_TOKEN=TOKEN,
+            TELEGRAM_API_BASE_URL=emulator.base_url,
+            DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'assistant.db'}",
+            STAFF_INVITE_CODES=f"jinniu={hash_code(CODE)}",
+        )
+        processes.append(process)
+        polled = emulator.wait_for(
+            lambda: sum(1 for method, _ in emulator.calls if method == "getUpdates") > before, 120
+        )
+        assert polled, "the bot never polled"
+        return process
+
+    yield launch_bot
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def _answers(emulator, chat_id):
+    return [m for m in emulator.sent if m["chat"]["id"] == chat_id]
+
+
+@pytest.mark.parametrize(("status", "times"), [(500, 2), (502, 1), (DROP, 1), (DROP, 3), (429, 2)])
+def test_each_question_is_answered_exactly_once_through_send_failures(
+    emulator, launch, status, times
+):
+    launch()
+    emulator.fail("sendMessage", status, times=times, retry_after=1 if status == 429 else None)
+    emulator.user_message("When was the alliance established?", user_id=81)
+    emulator.delay("getUpdates", 2)
+    emulator.user_message("联盟是什么时候成立的？", user_id=82, language="zh")
+    assert emulator.wait_for(lambda: _answers(emulator, 81) and _answers(emulator, 82), 60)
+    emulator.wait_for(lambda: False, 2)  # a late duplicate would arrive now
+    [english], [chinese] = _answers(emulator, 81), _answers(emulator, 82)
+    assert "8 June 2020" in english["text"] and "2020年6月8日" in chinese["text"]
+    attempts = sum(1 for method, _ in emulator.calls if method == "sendMessage")
+    assert attempts == 2 + times
+
+
+def test_a_restarted_bot_keeps_what_it_learnt_and_answers_nothing_twice(emulator, launch, tmp_path):
+    first = launch()
+    emulator.user_message(f"/register {CODE}", user_id=83)
+    assert emulator.wait_for(lambda: _answers(emulator, 83), 60)
+    question = "How much is the teaching allowance for a visiting teacher per class hour?"
+    emulator.user_message(question, user_id=83)
+    assert emulator.wait_for(lambda: len(_answers(emulator, 83)) == 2, 60)
+    answer = _answers(emulator, 83)[1]
+    assert "200 yuan" in answer["text"]
+    [vote] = [
+        b for row in answer["reply_markup"]["inline_keyboard"] for b in row if b["text"] == "👍"
+    ]
+    emulator.press(vote, answer, user_id=83)
+    assert emulator.wait_for(lambda: emulator.answered_callbacks, 30)
+    first.kill()  # SIGKILL: no clean shutdown, no confirmation of the last updates
+    first.wait()
+
+    emulator.redeliver()  # Telegram hands the unconfirmed updates out again
+    launch()
+    emulator.user_message(question, user_id=83)  # still staff after the restart
+    assert emulator.wait_for(lambda: len(_answers(emulator, 83)) >= 3, 60)
+    emulator.wait_for(lambda: False, 3)
+    replies = _answers(emulator, 83)
+    assert len(replies) == 3, [m["text"][:40] for m in replies]  # nothing answered twice
+    assert "200 yuan" in replies[2]["text"]
+    assert len(emulator.answered_callbacks) == 1  # nor the button press
+    with sqlite3.connect(tmp_path / "assistant.db") as db:
+        assert db.execute("SELECT vote FROM feedback WHERE user_id = 83").fetchall() == [(1,)]
