@@ -339,7 +339,7 @@ def _text_problem(params: dict) -> str | None:
     text = params.get("text", "")
     if not text.strip():
         return "message text is empty"
-    if len(text) > 4096:
+    if _utf16_length(text) > 4096:
         return "message is too long"
     if params.get("parse_mode") == "HTML":
         problem = html_problem(text)

@@ -46,28 +46,43 @@ def pack(paragraphs: list[str], limit: int = TELEGRAM_LIMIT) -> list[str]:
     tags never span lines here, every message stays valid HTML."""
     messages: list[str] = []
     for paragraph in (piece for p in paragraphs for piece in _fit(p, limit)):
-        if messages and len(messages[-1]) + 2 + len(paragraph) <= limit:
+        if messages and telegram_length(messages[-1]) + 2 + telegram_length(paragraph) <= limit:
             messages[-1] += "\n\n" + paragraph
         else:
             messages.append(paragraph)
     return messages or [""]
 
 
+def telegram_length(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units (an emoji outside the BMP is two)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
 def _fit(paragraph: str, limit: int) -> list[str]:
-    if len(paragraph) <= limit:
+    if telegram_length(paragraph) <= limit:
         return [paragraph]
     pieces, current = [], ""
     for line in paragraph.split("\n"):
-        while len(line) > limit:
-            cut = _safe_cut(line, limit)
+        while telegram_length(line) > limit:
+            cut = _safe_cut(line, _within(line, limit))
             pieces.append(line[:cut])
             line = line[cut:]
-        if current and len(current) + 1 + len(line) > limit:
+        if current and telegram_length(current) + 1 + telegram_length(line) > limit:
             pieces.append(current)
             current = line
         else:
             current = f"{current}\n{line}" if current else line
     return [*pieces, current] if current else pieces
+
+
+def _within(text: str, limit: int) -> int:
+    """The longest prefix of `text`, in characters, that is at most `limit` UTF-16 units."""
+    units = 0
+    for index, char in enumerate(text):
+        units += 2 if ord(char) > 0xFFFF else 1
+        if units > limit:
+            return index
+    return len(text)
 
 
 def _safe_cut(text: str, limit: int) -> int:
