@@ -1,18 +1,22 @@
 """Telegram misbehaving and the bot process dying: every question still gets exactly one answer,
 and what the bot learnt (roles, feedback) survives a restart."""
 
+import shutil
 import signal
 import sqlite3
 import subprocess
 
 import pytest
+from conftest import markdown
 from processes import start
 
+from alliance.settings import Settings
 from bench.bot_api_emulator import DROP, BotAPIEmulator
 from bot.invite_codes import hash_code
 
 TOKEN = "555666777:FAULTS-token-for-the-emulator-only"
 CODE = "faults-code-1"
+ADMIN = 9
 
 
 @pytest.fixture
@@ -26,16 +30,18 @@ def launch(shipped_index, emulator, tmp_path):
     """Start (and finally stop) bot processes sharing one database."""
     processes = []
 
-    def launch_bot() -> subprocess.Popen:
+    def launch_bot(settings: Settings = shipped_index) -> subprocess.Popen:
         before = sum(1 for method, _ in emulator.calls if method == "getUpdates")
         process = start(
             ["bot", "run"],
-            shipped_index,
+            settings,
             tmp_path / f"bot-{len(processes)}.log",
             TELEGRAM_BOT_TOKEN=TOKEN,
             TELEGRAM_API_BASE_URL=emulator.base_url,
             DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'assistant.db'}",
             STAFF_INVITE_CODES=f"jinniu={hash_code(CODE)}",
+            ADMIN_USER_IDS=str(ADMIN),
+            USER_QUESTIONS_PER_MINUTE="600",
         )
         processes.append(process)
         polled = emulator.wait_for(
@@ -103,3 +109,26 @@ def test_a_restarted_bot_keeps_what_it_learnt_and_answers_nothing_twice(emulator
     assert len(emulator.answered_callbacks) == 1  # nor the button press
     with sqlite3.connect(tmp_path / "assistant.db") as db:
         assert db.execute("SELECT vote FROM feedback WHERE user_id = 83").fetchall() == [(1,)]
+
+
+def test_questions_keep_flowing_while_an_admin_reindexes(emulator, launch, shipped_index, tmp_path):
+    shutil.copytree(shipped_index.knowledge_dir, tmp_path / "knowledge")
+    shutil.copytree(shipped_index.index_dir, tmp_path / "index")
+    settings = Settings(knowledge_dir=tmp_path / "knowledge", index_dir=tmp_path / "index")
+    launch(settings)
+    body = "## Zorblat badge\n\nThe alliance's zorblat badge is teal."
+    (settings.knowledge_dir / "badge.md").write_text(markdown("Badges", body))
+    emulator.user_message("/reindex", user_id=ADMIN)
+    questions = ["When was the alliance established?", "联盟是什么时候成立的？"] * 30
+    for number, question in enumerate(questions):
+        emulator.user_message(question, user_id=100 + number, language="en")
+    everyone = range(100, 100 + len(questions))
+    assert emulator.wait_for(lambda: all(_answers(emulator, u) for u in everyone), 120)
+    assert emulator.wait_for(lambda: _answers(emulator, ADMIN)[0]["text"].startswith("✅"), 120)
+    emulator.wait_for(lambda: False, 2)
+    for user, question in zip(everyone, questions, strict=True):
+        [reply] = _answers(emulator, user)  # one each, none failed
+        assert ("8 June 2020" if question.startswith("When") else "2020年6月8日") in reply["text"]
+    emulator.user_message("What colour is the alliance's zorblat badge?", user_id=99)
+    assert emulator.wait_for(lambda: _answers(emulator, 99), 60)
+    assert "teal" in _answers(emulator, 99)[0]["text"]
