@@ -12,6 +12,7 @@ from conftest import markdown
 from fakes import FakeEmbeddings
 
 from alliance.index_format import IndexLayout, IndexUnavailableError, open_client
+from bot.engine import Engine
 from bot.retrieval import PublishedIndex, Retriever
 from ingest.pipeline import run_ingest
 
@@ -22,34 +23,24 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def chroma_server(tmp_path_factory):
+def _start_server(data: Path, port: int) -> subprocess.Popen:
+    """`chroma run` on 127.0.0.1, once its heartbeat answers; skips when it cannot start."""
     chroma = Path(sys.executable).with_name("chroma")
     if not chroma.exists():
         pytest.skip("the chroma command is not installed beside this Python")
-    port = _free_port()
-    data = tmp_path_factory.mktemp("chroma-server")
-    log = (data / "server.log").open("w")
-    process = subprocess.Popen(
-        [
-            str(chroma),
-            "run",
-            "--path",
-            str(data / "db"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={"ANONYMIZED_TELEMETRY": "False", "PATH": "/usr/bin:/bin"},
-    )
+    with (data / "server.log").open("a") as log:
+        process = subprocess.Popen(
+            [str(chroma), "run", "--path", str(data / "db"), "--host", "127.0.0.1", "--port",
+             str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={"ANONYMIZED_TELEMETRY": "False", "PATH": "/usr/bin:/bin"},
+        )  # fmt: skip
     deadline = time.monotonic() + 60
     while True:
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1)
-            break
+            return process
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
@@ -57,10 +48,19 @@ def chroma_server(tmp_path_factory):
                     f"the Chroma server could not start: {(data / 'server.log').read_text()[-500:]}"
                 )
             time.sleep(0.2)
-    yield port
+
+
+def _stop(process: subprocess.Popen) -> None:
     process.terminate()
     process.wait(timeout=20)
-    log.close()
+
+
+@pytest.fixture(scope="module")
+def chroma_server(tmp_path_factory):
+    port = _free_port()
+    process = _start_server(tmp_path_factory.mktemp("chroma-server"), port)
+    yield port
+    _stop(process)
 
 
 def test_ingest_and_search_through_a_chroma_server(chroma_server, settings, knowledge):
@@ -110,3 +110,36 @@ def test_unreachable_server_is_a_clear_error(settings):
     with pytest.raises(IndexUnavailableError, match="Could not connect"):
         run_ingest(server, embeddings_factory=lambda _: FakeEmbeddings())
     assert IndexLayout(server.index_dir).current_version() is None
+
+
+async def test_answers_go_on_while_the_server_is_down_and_new_versions_follow_it_back(
+    settings, knowledge, tmp_path
+):
+    port = _free_port()
+    server = settings.model_copy(update={"chroma_host": "127.0.0.1", "chroma_port": port})
+    embeddings = FakeEmbeddings()
+    process = _start_server(tmp_path, port)
+    try:
+        run_ingest(server, embeddings_factory=lambda _: embeddings)
+        engine = Engine(server, Retriever(PublishedIndex.load(server), embeddings))
+        _stop(process)
+
+        # The engine holds the published version in memory: questions are still answered.
+        [top, *_] = engine.retriever.search("Alpha text about credits", "learner", 3)
+        assert top.metadata["path"] == "a.md"
+        # A re-ingest meanwhile fails clearly and publishes nothing.
+        (knowledge / "d.md").write_text(markdown("Delta", "## Four\n\nDelta text about badges."))
+        with pytest.raises(IndexUnavailableError, match="Could not connect"):
+            run_ingest(server, embeddings_factory=lambda _: embeddings)
+        await engine.refresh()
+        old_version = engine.index_version
+
+        process = _start_server(tmp_path, port)  # back, with its data
+        run_ingest(server, embeddings_factory=lambda _: embeddings)
+        await engine.refresh()
+        assert engine.index_version != old_version
+        [top, *_] = engine.retriever.search("Delta text about badges", "learner", 3)
+        assert top.metadata["path"] == "d.md"
+    finally:
+        if process.poll() is None:
+            _stop(process)
