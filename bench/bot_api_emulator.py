@@ -39,7 +39,7 @@ class BotAPIEmulator:
         self.sent: list[dict] = []  # messages the bot sent, as they are now (edits applied)
         self.edits: list[dict] = []  # every editMessageText, in order
         self.answered_callbacks: list[dict] = []
-        self._faults: dict[str, list[tuple[int, dict, float]]] = {}
+        self._faults: dict[str, list[tuple[int, dict, float, int | None]]] = {}
         # Called with each message the bot sends, outside the lock (benchmarks drive users).
         self.on_sent = None
         self._chats: dict[int, dict] = {}
@@ -122,23 +122,34 @@ class BotAPIEmulator:
 
     # Faults
     def fail(
-        self, method: str, status: int, times: int = 1, retry_after: int | None = None
+        self,
+        method: str,
+        status: int,
+        times: int = 1,
+        retry_after: int | None = None,
+        chat_id: int | None = None,
     ) -> None:
-        """The next `times` calls of `method` fail with `status` (429 carries retry_after);
-        status DROP closes the connection without an answer and without acting on the call."""
+        """The next `times` calls of `method` (for `chat_id`, if given) fail with `status`
+        (429 carries retry_after); status DROP closes the connection without an answer and
+        without acting on the call."""
         extra = {"parameters": {"retry_after": retry_after}} if retry_after is not None else {}
         with self._changed:
-            self._faults.setdefault(method, []).extend([(status, extra, 0.0)] * times)
+            self._faults.setdefault(method, []).extend([(status, extra, 0.0, chat_id)] * times)
 
     def delay(self, method: str, seconds: float, times: int = 1) -> None:
         """The next `times` calls of `method` answer normally, after `seconds`."""
         with self._changed:
-            self._faults.setdefault(method, []).extend([(200, {}, seconds)] * times)
+            self._faults.setdefault(method, []).extend([(200, {}, seconds, None)] * times)
 
-    def _fault(self, method: str) -> tuple[int, dict, float] | None:
+    def _fault(self, method: str, params: dict) -> tuple[int, dict, float] | None:
         with self._changed:
-            queued = self._faults.get(method)
-            return queued.pop(0) if queued else None
+            for number, (status, extra, seconds, chat_id) in enumerate(
+                self._faults.get(method, [])
+            ):
+                if chat_id is None or str(chat_id) == str(params.get("chat_id")):
+                    del self._faults[method][number]
+                    return status, extra, seconds
+            return None
 
     def wait_for_messages(self, chat_id: int, count: int = 1, timeout: float = 60) -> list[dict]:
         deadline = time.monotonic() + timeout
@@ -163,7 +174,7 @@ class BotAPIEmulator:
         with self._changed:
             self.calls.append((method, params))
             self._changed.notify_all()
-        fault = self._fault(method)
+        fault = self._fault(method, params)
         if fault is not None:
             status, extra, seconds = fault
             time.sleep(seconds)

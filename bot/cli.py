@@ -76,7 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("bot: TELEGRAM_BOT_TOKEN is not set; use `python -m bot chat`", file=sys.stderr)
         return 2
     try:
-        engine = build_engine(settings)
+        # The bot runs on without an index, telling users and logs how to rebuild it.
+        engine = build_engine(settings, without_index=args.command == "run")
     except (IndexUnavailableError, EmbeddingUnavailableError) as exc:
         print(f"bot: {exc}", file=sys.stderr)
         return 2

@@ -27,6 +27,8 @@ from bot.small_talk import small_talk_reply
 from bot.stopwatch import Stopwatch
 
 if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
+
     from alliance.settings import Settings
     from bot.generative import GenerativeComposer
 
@@ -35,6 +37,7 @@ log = logging.getLogger(__name__)
 MAX_QUESTION_CHARS = 2000
 PASSAGES = 5  # retrieved per question; the answer cites the ones it uses
 ANSWER_CACHE = 2048  # answers kept per index version for repeated questions
+RETRY_LOAD_S = 10.0  # an index version that failed to load is tried again after this
 # Abstain when the best passage supports less than this share of the question's content words
 # (idf-weighted, synonyms counted). Calibrated on the evaluation set with
 # `python -m bot.eval --calibrate`: the highest thresholds that wrongly refuse at most 5% of the
@@ -50,6 +53,14 @@ _NOT_COVERED = {
     "en": "The knowledge base does not cover this, so I cannot answer it reliably. "
     "Please ask your home branch (workstation).",
     "zh": "知识库中没有涉及这个问题的内容，我无法可靠地回答。请咨询您所属的分校（工作站）。",
+}
+
+
+_NO_INDEX = {
+    "en": "I cannot answer yet: the assistant's document index is missing or damaged. An "
+    "administrator can rebuild it with /reindex in Telegram or `python -m ingest` on the server.",
+    "zh": "暂时无法回答：助手的文件索引缺失或已损坏。管理员可在 Telegram 中发送 /reindex，"
+    "或在服务器上运行 `python -m ingest` 重建索引。",
 }
 
 
@@ -70,20 +81,25 @@ class Engine:
     def __init__(
         self,
         settings: Settings,
-        retriever: Retriever,
+        retriever: Retriever | None,
         composer: GenerativeComposer | None = None,
         abstain_below: dict[str, float] = ABSTAIN_BELOW,
         answer_cache: int = ANSWER_CACHE,
+        embeddings: Embeddings | None = None,
     ) -> None:
+        """Without a retriever (no usable index at start-up) the engine says so to every
+        question, and starts answering once ingest publishes a version."""
         self._settings = settings
         self.abstain_below = abstain_below
         # Retrieval and extraction are a function of the index version, the question, the
         # role and the threshold: repeated questions are answered from memory.
         self._answer = functools.lru_cache(maxsize=answer_cache)(_answer)
         self.retriever = retriever
+        self.embeddings = retriever.embeddings if retriever is not None else embeddings
         self._composer = composer
         self._pointer = IndexLayout(settings.index_dir).pointer
-        self._pointer_stamp = self._stamp()
+        self._pointer_stamp = self._stamp() if retriever is not None else None
+        self._failed: tuple[int | None, float] = (None, -RETRY_LOAD_S)
         self._reload = asyncio.Lock()
 
     def _stamp(self) -> int | None:
@@ -95,33 +111,39 @@ class Engine:
     async def refresh(self) -> None:
         """Switch to a newly published index version, if any; the old one serves meanwhile."""
         stamp = self._stamp()
-        if stamp == self._pointer_stamp:
+        if stamp == self._pointer_stamp or self._failed_recently(stamp):
             return
         async with self._reload:
-            if stamp == self._pointer_stamp:
+            if stamp == self._pointer_stamp or self._failed_recently(stamp):
                 return
             try:
                 index = await asyncio.to_thread(PublishedIndex.load, self._settings)
             except IndexUnavailableError as exc:
-                log.warning("keeping index version %s: %s", self.retriever.index.version, exc)
+                log.warning("keeping index version %s: %s", self.index_version, exc)
+                self._failed = (stamp, time.monotonic())
                 return
             self._pointer_stamp = stamp
-            if index.version != self.retriever.index.version:
+            if index.version != self.index_version:
                 log.info("switched to index version %s", index.version)
-                self.retriever = Retriever(
-                    index, self.retriever.embeddings, self.retriever.query_cache
-                )
+                self.retriever = Retriever(index, self.embeddings)
                 self._answer.cache_clear()  # and let the old version go
 
+    def _failed_recently(self, stamp: int | None) -> bool:
+        """This very version failed to load less than RETRY_LOAD_S ago."""
+        failed_stamp, failed_at = self._failed
+        return stamp == failed_stamp and time.monotonic() - failed_at < RETRY_LOAD_S
+
     @property
-    def index_version(self) -> str:
-        return self.retriever.index.version
+    def index_version(self) -> str | None:
+        return self.retriever.index.version if self.retriever is not None else None
 
     async def courses(self, filters: str, role: Role = "learner", language: str = "en") -> Answer:
         """The catalogue's courses matching `filters` (provider, semester, mode, credits in
         either language; empty for all), in `language`."""
         started = time.perf_counter()
         await self.refresh()
+        if self.retriever is None:
+            return Answer(_NO_INDEX[language], True, language, latency_ms=_since(started))
         query = parse_course_filters(clean_question(filters))
         answer = _course_listing(self.retriever, query, role, language)
         return replace(answer, latency_ms=_since(started))
@@ -139,6 +161,8 @@ class Engine:
             return Answer(reply, False, language, latency_ms=_since(started))
         await self.refresh()
         retriever = self.retriever  # one index version for the whole answer
+        if retriever is None:
+            return Answer(_NO_INDEX[language], True, language, latency_ms=_since(started))
         if self._composer is not None and history:
             question = await self._composer.rewrite_followup(question, history)
         else:
@@ -208,10 +232,23 @@ def _course_listing(retriever: Retriever, query: CourseQuery, role: Role, langua
     return Answer(text, False, language, sources, 0.0, 1.0, courses, courses)
 
 
-def build_engine(settings: Settings) -> Engine:
-    """Open the published index, then load the model (seconds): a missing index fails fast."""
+def build_engine(settings: Settings, without_index: bool = False) -> Engine:
+    """Open the published index, then load the model (seconds): a missing index fails fast,
+    unless `without_index` (a long-running bot), where the engine starts and says it is not
+    ready until ingest publishes a version."""
     from alliance.embeddings import make_embeddings
     from bot.generative import make_composer
 
-    index = PublishedIndex.load(settings)
+    try:
+        index = PublishedIndex.load(settings)
+    except IndexUnavailableError as exc:
+        if not without_index:
+            raise
+        log.error(
+            "no usable index (%s); until it is rebuilt with /reindex or `python -m ingest`, "
+            "every question is answered with how to rebuild it",
+            exc,
+        )
+        embeddings = make_embeddings(settings)
+        return Engine(settings, None, make_composer(settings), embeddings=embeddings)
     return Engine(settings, Retriever(index, make_embeddings(settings)), make_composer(settings))

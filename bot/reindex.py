@@ -52,7 +52,7 @@ class Reindexer:
                 future = asyncio.run_coroutine_threadsafe(progress(stage, done, total), loop)
                 pending.add(future)
 
-            embeddings = self._engine.retriever.embeddings
+            embeddings = self._engine.embeddings
             try:
                 summary = await asyncio.to_thread(
                     run_ingest,

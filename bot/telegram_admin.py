@@ -124,7 +124,7 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             helpful=figures.helpful,
             unhelpful=figures.unhelpful,
             staff=figures.staff_users,
-            version=escape(found.engine.index_version),
+            version=escape(found.engine.index_version or "-"),
         )
     )
     await update.effective_message.reply_html("\n".join(lines))

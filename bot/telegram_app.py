@@ -26,6 +26,7 @@ from bot.roles import Roles
 from bot.store import Store
 from bot.telegram_delivery import DeliveringRateLimiter
 from bot.telegram_handlers import Services, user_language
+from bot.telegram_ordering import PerChatInOrder
 from bot.user_limits import QuestionLimit
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,7 @@ def build_app(settings: Settings, engine: Engine) -> Application:
                 overall_max_rate=settings.telegram_messages_per_second, max_retries=MAX_RETRIES
             )
         )
-        .concurrent_updates(CONCURRENT_UPDATES)
+        .concurrent_updates(PerChatInOrder(CONCURRENT_UPDATES))
         .post_init(lambda app: start_services(app, settings, engine))
         .post_shutdown(stop_services)
         .build()

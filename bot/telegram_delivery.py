@@ -7,7 +7,7 @@ import asyncio
 import logging
 from typing import Any
 
-from telegram.error import NetworkError
+from telegram.error import BadRequest, NetworkError
 from telegram.ext import AIORateLimiter
 
 log = logging.getLogger(__name__)
@@ -37,6 +37,8 @@ class DeliveringRateLimiter(AIORateLimiter):
         for delay in () if endpoint in _NOT_RETRIED else RETRY_DELAYS:
             try:
                 return await super().process_request(*request)
+            except BadRequest:
+                raise  # a NetworkError in python-telegram-bot, but sending it again cannot help
             except NetworkError as exc:
                 log.warning("%s failed (%s); retrying in %.1f s", endpoint, exc, delay)
                 await asyncio.sleep(delay)

@@ -56,7 +56,7 @@ class _Health(tornado.web.RequestHandler):
         self._engine = engine
 
     def get(self) -> None:
-        ready = self._app.running
+        ready = self._app.running and self._engine.index_version is not None
         self.set_status(200 if ready else 503)
         self.write({"ready": ready, "index_version": self._engine.index_version})
 
