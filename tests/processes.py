@@ -1,6 +1,7 @@
 """Run the project's entry points as real processes, the way an admin or a deployment does."""
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -45,3 +46,16 @@ def start(module_args: list[str], settings: Settings, log: Path, **extra: str) -
             stderr=subprocess.STDOUT,
             env=environment(settings, **extra),
         )
+
+
+def stop(process: subprocess.Popen, how: int = signal.SIGINT) -> None:
+    """Ask a long-running process to stop (the way a terminal or a container does), and kill
+    it if it has not stopped in 30 seconds."""
+    if process.poll() is not None:
+        return
+    process.send_signal(how)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

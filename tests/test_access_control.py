@@ -3,12 +3,10 @@ returned to a learner, whatever is asked and through whichever interface (CLI, c
 Telegram), and staff do find it."""
 
 import shutil
-import signal
-import subprocess
 
 import pytest
 from conftest import markdown
-from processes import run, start
+from processes import run, start, stop
 
 from alliance.settings import Settings
 from bench.bot_api_emulator import BotAPIEmulator
@@ -129,8 +127,4 @@ def test_telegram_never_gives_a_learner_the_canary(canary_index, tmp_path):
             assert not any(_leaks(m["text"]) for m in emulator.sent)
             assert not any("Internal Staff Circular" in m["text"] for m in emulator.sent)
         finally:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            stop(process)

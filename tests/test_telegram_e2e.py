@@ -4,12 +4,11 @@ emulator, tested as users and admins would use it."""
 import shutil
 import signal
 import sqlite3
-import subprocess
 
 import pytest
 import yaml
 from conftest import markdown
-from processes import start
+from processes import start, stop
 
 from alliance.settings import Settings
 from bench.bot_api_emulator import BotAPIEmulator, html_problem
@@ -76,11 +75,7 @@ def telegram(bot_settings, tmp_path_factory):
                 pytest.fail(f"the bot never polled: {log.read_text()[-3000:]}")
             yield emulator, process, log, database
         finally:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            stop(process)
 
 
 def _replies(emulator, text, user_id, count=1, **kwargs):

@@ -2,13 +2,12 @@
 and what the bot learnt (roles, feedback) survives a restart."""
 
 import shutil
-import signal
 import sqlite3
 import subprocess
 
 import pytest
 from conftest import markdown
-from processes import start
+from processes import start, stop
 
 from alliance.settings import Settings
 from bench.bot_api_emulator import DROP, BotAPIEmulator
@@ -52,12 +51,7 @@ def launch(shipped_index, emulator, tmp_path):
 
     yield launch_bot
     for process in processes:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop(process)
 
 
 def _answers(emulator, chat_id):

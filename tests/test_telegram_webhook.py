@@ -4,13 +4,12 @@ answers through the Bot API emulator, and reports its health on /healthz."""
 import json
 import signal
 import socket
-import subprocess
 import time
 import urllib.error
 import urllib.request
 
 import pytest
-from processes import start
+from processes import start, stop
 
 from bench.bot_api_emulator import BotAPIEmulator
 
@@ -48,11 +47,7 @@ def webhook(shipped_index, tmp_path_factory):
             _wait_until_ready(port)
             yield emulator, url, port, process, folder / "bot.log"
         finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            stop(process, signal.SIGTERM)
 
 
 def _wait_until_ready(port: int) -> None:
