@@ -10,6 +10,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -79,8 +81,14 @@ def _peak_rss_mb(pid: int) -> tuple[float, float]:
 
 
 def run_load(
-    settings: Settings, questions: list[str], users: int, per_user: int, database: Path
+    settings: Settings,
+    questions: list[str],
+    users: int,
+    per_user: int,
+    database: Path,
+    during: Callable[[BotAPIEmulator, int], AbstractContextManager] = lambda _e, _p: nullcontext(),
 ) -> dict:
+    """`during(emulator, pid)` is entered for the timed load (the soak injects faults there)."""
     with BotAPIEmulator(TOKEN) as emulator:
         env = {
             **os.environ,
@@ -117,9 +125,10 @@ def run_load(
             driver = _Driver(emulator, population)
             emulator.on_sent = driver.on_sent
             began = time.perf_counter()
-            driver.start()
-            finished = driver.done.wait(timeout=600)
-            elapsed = time.perf_counter() - began
+            with during(emulator, process.pid):
+                driver.start()
+                finished = driver.done.wait(timeout=900)
+                elapsed = time.perf_counter() - began
             time.sleep(1.0)  # late duplicates would arrive now
             rss_mb, peak_mb = _peak_rss_mb(process.pid)
         finally:

@@ -39,6 +39,9 @@ CONCURRENT_UPDATES = 64
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log the traceback and tell the user; the bot carries on with the next update."""
+    if update is None:  # long polling failed; python-telegram-bot tries again by itself
+        log.warning("polling failed, retrying: %s", context.error)
+        return
     log.error("update failed", exc_info=context.error)
     if isinstance(update, Update) and update.effective_message:
         try:

@@ -12,8 +12,9 @@ from telegram.ext import AIORateLimiter
 
 log = logging.getLogger(__name__)
 
-# Back-off between attempts, in seconds: about 8 s in all before the error reaches the handler.
-RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0)
+# Back-off between attempts, in seconds: about 30 s in all before the error reaches the handler.
+# The soak (a fault every 0.5 s, 429 pauses included) lost answers with an 8-second budget.
+RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0)
 # Long polling has its own retry loop in python-telegram-bot.
 _NOT_RETRIED = frozenset({"getUpdates"})
 
