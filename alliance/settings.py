@@ -64,7 +64,13 @@ class Settings(BaseSettings):
     )
 
     # Retrieval
-    top_k: int = Field(4, ge=1, le=20, description="Passages returned for a question.")
+    top_k: int = Field(
+        5,
+        ge=1,
+        le=20,
+        description="Passages retrieved for a question; the answer cites those it uses "
+        "(the abstention threshold was calibrated at 5).",
+    )
 
     # Generative answers (optional; extractive answers need no model service)
     llm_provider: Literal["none", "openai", "ollama"] = Field(

@@ -22,7 +22,7 @@ from bot.evidence import content_terms
 from bot.extractive import extract, passage_support
 from bot.followups import resolve_followup
 from bot.generative import NOT_COVERED
-from bot.retrieval import PublishedIndex, Retriever
+from bot.retrieval import QUERY_CACHE, PublishedIndex, Retriever
 from bot.small_talk import small_talk_reply
 from bot.stopwatch import Stopwatch
 
@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 2000
-PASSAGES = 5  # retrieved per question; the answer cites the ones it uses
 ANSWER_CACHE = 2048  # answers kept per index version for repeated questions
 RETRY_LOAD_S = 10.0  # an index version that failed to load is tried again after this
 # Abstain when the best passage supports less than this share of the question's content words
@@ -125,7 +124,8 @@ class Engine:
             self._pointer_stamp = stamp
             if index.version != self.index_version:
                 log.info("switched to index version %s", index.version)
-                self.retriever = Retriever(index, self.embeddings)
+                cache = self.retriever.query_cache if self.retriever else QUERY_CACHE
+                self.retriever = Retriever(index, self.embeddings, cache)
                 self._answer.cache_clear()  # and let the old version go
 
     def _failed_recently(self, stamp: int | None) -> bool:
@@ -176,6 +176,7 @@ class Engine:
             role,
             language,
             self.abstain_below[language],
+            self._settings.top_k,
         )
         if self._composer is not None and grounded_in_passages and not answer.abstained:
             composed = await self._composer.compose(question, answer.retrieved, language)
@@ -199,6 +200,7 @@ def _answer(
     role: Role,
     language: str,
     abstain_below: float,
+    passages_wanted: int,
 ) -> tuple[Answer, bool]:
     """The blocking part: a course listing from the catalogue's fields, or retrieval, abstention
     and extraction; True when the answer rests on retrieved passages a chat model may rephrase."""
@@ -208,7 +210,7 @@ def _answer(
         answer = _course_listing(retriever, course_query, role, language)
         watch.lap("compose")
         return replace(answer, timings=watch.laps), False
-    passages = retriever.search(question, role, PASSAGES, watch)
+    passages = retriever.search(question, role, passages_wanted, watch)
     terms = content_terms(question)
     weight = retriever.index.keywords.idf
     best = max((passage_support(terms, weight, p) for p in passages), default=0.0)
