@@ -6,6 +6,7 @@ replies, and the bot's resident memory."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -113,7 +114,7 @@ def run_load(
         try:
             emulator.user_message(questions[0], user_id=1)
             if not emulator.wait_for_messages(1, timeout=120):
-                _stop(process)
+                stop(process)
                 raise RuntimeError(f"the bot never answered: {log.read_text()[-2000:]}")
             cold_start_s = time.perf_counter() - started
             population = {
@@ -132,7 +133,7 @@ def run_load(
             time.sleep(1.0)  # late duplicates would arrive now
             rss_mb, peak_mb = _peak_rss_mb(process.pid)
         finally:
-            _stop(process)
+            stop(process)
     waits = [
         reply - asked
         for user in population.values()
@@ -155,8 +156,12 @@ def run_load(
     }
 
 
-def _stop(process: subprocess.Popen) -> None:
-    process.terminate()
+def stop(process: subprocess.Popen, how: int = signal.SIGTERM) -> None:
+    """Ask a long-running process to stop (as a container runtime does), and kill it if it has
+    not stopped in 30 seconds."""
+    if process.poll() is not None:
+        return
+    process.send_signal(how)
     try:
         process.wait(timeout=30)
     except subprocess.TimeoutExpired:

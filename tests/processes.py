@@ -1,12 +1,14 @@
 """Run the project's entry points as real processes, the way an admin or a deployment does."""
 
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
 
 from alliance.settings import Settings
+from bench.bot_load import stop
+
+__all__ = ["run", "start", "stop"]
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -46,16 +48,3 @@ def start(module_args: list[str], settings: Settings, log: Path, **extra: str) -
             stderr=subprocess.STDOUT,
             env=environment(settings, **extra),
         )
-
-
-def stop(process: subprocess.Popen, how: int = signal.SIGINT) -> None:
-    """Ask a long-running process to stop (the way a terminal or a container does), and kill
-    it if it has not stopped in 30 seconds."""
-    if process.poll() is not None:
-        return
-    process.send_signal(how)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()

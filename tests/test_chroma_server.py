@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import markdown
 from fakes import FakeEmbeddings
+from processes import stop
 
 from alliance.index_format import IndexLayout, IndexUnavailableError, open_client
 from bot.engine import Engine
@@ -50,17 +51,12 @@ def _start_server(data: Path, port: int) -> subprocess.Popen:
             time.sleep(0.2)
 
 
-def _stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    process.wait(timeout=20)
-
-
 @pytest.fixture(scope="module")
 def chroma_server(tmp_path_factory):
     port = _free_port()
     process = _start_server(tmp_path_factory.mktemp("chroma-server"), port)
     yield port
-    _stop(process)
+    stop(process)
 
 
 def test_ingest_and_search_through_a_chroma_server(chroma_server, settings, knowledge):
@@ -122,7 +118,7 @@ async def test_answers_go_on_while_the_server_is_down_and_new_versions_follow_it
     try:
         run_ingest(server, embeddings_factory=lambda _: embeddings)
         engine = Engine(server, Retriever(PublishedIndex.load(server), embeddings))
-        _stop(process)
+        stop(process)
 
         # The engine holds the published version in memory: questions are still answered.
         [top, *_] = engine.retriever.search("Alpha text about credits", "learner", 3)
@@ -142,4 +138,4 @@ async def test_answers_go_on_while_the_server_is_down_and_new_versions_follow_it
         assert top.metadata["path"] == "d.md"
     finally:
         if process.poll() is None:
-            _stop(process)
+            stop(process)
