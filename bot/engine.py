@@ -221,7 +221,9 @@ def _answer(
     extracted = extract(terms, weight, passages, language)
     kind = answer_kind(question)
     watch.lap("compose")
-    if kind is not None and not holds(kind, extracted.body):
+    # No sentence speaks to the question (the passages matched by their headings alone), or
+    # none holds the kind of fact asked for: not covered.
+    if not extracted.cited or (kind is not None and not holds(kind, extracted.body)):
         return replace(not_covered, timings=watch.laps), True
     sources = [p.source for p in extracted.cited]
     answer = Answer(extracted.text, False, language, sources, 0.0, best, extracted.cited, passages)

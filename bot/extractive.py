@@ -35,8 +35,11 @@ class Extract:
 
 def passage_support(terms: Sequence[str], weight: Callable[[str], float], p: Passage) -> float:
     """How well a passage, with its title and section, supports the question."""
-    heading = f"{p.metadata.get('title', '')} {p.metadata.get('section', '')}"
-    return support(terms, weight, f"{heading}\n{p.text}")
+    return support(terms, weight, f"{_heading(p)}\n{p.text}")
+
+
+def _heading(p: Passage) -> str:
+    return f"{p.metadata.get('title', '')} {p.metadata.get('section', '')}"
 
 
 def extract(
@@ -48,16 +51,9 @@ def extract(
     """Pick the best-supported sentences, preferring passages in the question's language."""
     same = [p for p in passages if p.metadata.get("lang") == language]
     pool, fallback = (same, "") if same else (list(passages), _OTHER_LANGUAGE[language])
-    scored = []
-    for rank, passage in enumerate(pool):
-        context = passage_support(terms, weight, passage)
-        for position, sentence in enumerate(split_sentences(passage.text)):
-            # The sentence's own words count most; its passage's context and rank break ties.
-            own = support(terms, weight, sentence)
-            if own == 0 and not fallback:  # a sentence must speak to the question itself
-                continue
-            score = (1 - CONTEXT_WEIGHT) * own + CONTEXT_WEIGHT * context - RANK_WEIGHT * rank
-            scored.append((score, rank, position, sentence, passage))
+    scored = _scored(terms, weight, pool, every_sentence=bool(fallback))
+    if not scored:  # the question names a heading ("What does Article 11 say?"): its opening
+        scored = _scored(terms, weight, _best_headed(terms, weight, pool), every_sentence=True)
     if not scored:
         return Extract("", [])
     scored.sort(key=lambda item: item[0], reverse=True)
@@ -84,6 +80,36 @@ def extract(
     lines = [fallback, joiner.join(parts), sample_note(cited, language)]
     body = joiner.join(sentence for _, _, sentence, _ in chosen)
     return Extract("\n\n".join(line for line in lines if line), cited, body)
+
+
+def _scored(
+    terms: Sequence[str],
+    weight: Callable[[str], float],
+    passages: Sequence[Passage],
+    every_sentence: bool,
+) -> list[tuple[float, int, int, str, Passage]]:
+    """(score, rank, position, sentence, passage) for each sentence that speaks to the question
+    itself, or for every sentence when `every_sentence`."""
+    scored = []
+    for rank, passage in enumerate(passages):
+        context = passage_support(terms, weight, passage)
+        for position, sentence in enumerate(split_sentences(passage.text)):
+            # The sentence's own words count most; its passage's context and rank break ties.
+            own = support(terms, weight, sentence)
+            if own == 0 and not every_sentence:
+                continue
+            score = (1 - CONTEXT_WEIGHT) * own + CONTEXT_WEIGHT * context - RANK_WEIGHT * rank
+            scored.append((score, rank, position, sentence, passage))
+    return scored
+
+
+def _best_headed(
+    terms: Sequence[str], weight: Callable[[str], float], passages: Sequence[Passage]
+) -> list[Passage]:
+    """The passages whose title and section support the question best, if any does."""
+    by_heading = [support(terms, weight, _heading(p)) for p in passages]
+    best = max(by_heading, default=0.0)
+    return [p for p, found in zip(passages, by_heading, strict=True) if found == best > 0]
 
 
 def _cite(sentence: str, number: int) -> str:

@@ -64,6 +64,18 @@ async def test_bad_input_gets_an_answer_or_a_clear_refusal(engine, question):
         assert answer.abstained
 
 
+@pytest.mark.parametrize(
+    ("question", "section"),
+    [("What does Article 11 say?", "Article 11"), ("第十一条是什么？", "第十一条"),
+     ("Article 12", "Article 12"), ("11", "Article 11")],
+)  # fmt: skip
+async def test_a_question_naming_a_heading_gets_that_section(engine, question, section):
+    # No sentence of Article 11 contains "11", only its heading: this was an empty answer.
+    answer = await engine.answer(question)
+    assert not answer.abstained and answer.answer
+    assert answer.sources[0].section.startswith(section)
+
+
 def test_clean_question_strips_control_and_format_characters():
     assert clean_question("\x00cre\u200bdit\x07 \n bank\u202e ") == "credit bank"
     assert len(clean_question("x" * 10_000)) == 2000
