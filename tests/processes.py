@@ -1,6 +1,7 @@
 """Run the project's entry points as real processes, the way an admin or a deployment does."""
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -8,7 +9,7 @@ from pathlib import Path
 from alliance.settings import Settings
 from bench.bot_load import stop
 
-__all__ = ["run", "start", "stop"]
+__all__ = ["free_port", "run", "start", "stop"]
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -48,3 +49,10 @@ def start(module_args: list[str], settings: Settings, log: Path, **extra: str) -
             stderr=subprocess.STDOUT,
             env=environment(settings, **extra),
         )
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on, for a server a test starts."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

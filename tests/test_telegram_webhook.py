@@ -3,13 +3,11 @@ answers through the Bot API emulator, and reports its health on /healthz."""
 
 import json
 import signal
-import socket
 import time
-import urllib.error
-import urllib.request
 
 import pytest
-from processes import start, stop
+from processes import free_port, stop
+from webhook_replica import get, post, start_replica
 
 from bench.bot_api_emulator import BotAPIEmulator
 
@@ -17,66 +15,21 @@ TOKEN = "987654321:WEBHOOK-token-for-the-emulator-only"
 SECRET = "webhook-secret_0123456789"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def webhook(shipped_index, tmp_path_factory):
     folder = tmp_path_factory.mktemp("webhook")
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}/telegram-updates"
     with BotAPIEmulator(TOKEN) as emulator:
-        process = start(
-            ["bot", "run"],
-            shipped_index,
-            folder / "bot.log",
-            TELEGRAM_BOT_TOKEN=TOKEN,
-            TELEGRAM_API_BASE_URL=emulator.base_url,
-            TELEGRAM_WEBHOOK_URL=url,
-            TELEGRAM_WEBHOOK_SECRET=SECRET,
-            TELEGRAM_WEBHOOK_PORT=str(port),
-            DATABASE_URL=f"sqlite+aiosqlite:///{folder / 'assistant.db'}",
+        database = f"sqlite+aiosqlite:///{folder / 'assistant.db'}"
+        process = start_replica(
+            shipped_index, folder / "bot.log", emulator, port, SECRET, DATABASE_URL=database
         )
         try:
-            if not emulator.wait_for_call("setWebhook", timeout=120):
-                process.kill()
-                pytest.fail(f"no webhook was set: {(folder / 'bot.log').read_text()[-3000:]}")
-            _wait_until_ready(port)
+            assert emulator.wait_for_call("setWebhook", timeout=30)
             yield emulator, url, port, process, folder / "bot.log"
         finally:
             stop(process, signal.SIGTERM)
-
-
-def _wait_until_ready(port: int) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if _get(port, "/healthz")[0] == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    pytest.fail("/healthz never reported ready")
-
-
-def _get(port: int, path: str) -> tuple[int, dict]:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as response:
-        return response.status, json.loads(response.read())
-
-
-def _post(url: str, body: bytes, secret: str | None) -> int:
-    headers = {"Content-Type": "application/json"}
-    if secret is not None:
-        headers["X-Telegram-Bot-Api-Secret-Token"] = secret
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
 
 
 def _update(update_id: int, user_id: int, text: str) -> bytes:
@@ -98,22 +51,22 @@ def test_the_webhook_is_registered_with_its_secret(webhook):
 
 def test_healthz_reports_readiness_and_the_index_version(webhook, shipped_index):
     _, _, port, _, _ = webhook
-    status, body = _get(port, "/healthz")
+    status, body = get(port, "/healthz")
     assert status == 200 and body["ready"] is True
     assert (shipped_index.index_dir / "CURRENT").read_text().strip() == body["index_version"]
 
 
 def test_updates_without_the_right_secret_are_refused(webhook):
     emulator, url, _, _, _ = webhook
-    assert _post(url, _update(1, 71, "When was the alliance established?"), None) == 403
-    assert _post(url, _update(2, 71, "When was the alliance established?"), "wrong") == 403
-    assert _post(url, _update(3, 71, "When was it founded?"), SECRET + "x") == 403
+    assert post(url, _update(1, 71, "When was the alliance established?"), None) == 403
+    assert post(url, _update(2, 71, "When was the alliance established?"), "wrong") == 403
+    assert post(url, _update(3, 71, "When was it founded?"), SECRET + "x") == 403
     assert emulator.wait_for_messages(71, timeout=3) == []
 
 
 def test_an_update_with_the_secret_is_answered(webhook):
     emulator, url, _, _, _ = webhook
-    assert _post(url, _update(10, 72, "When was the alliance established?"), SECRET) == 200
+    assert post(url, _update(10, 72, "When was the alliance established?"), SECRET) == 200
     [reply] = emulator.wait_for_messages(72)
     assert "8 June 2020" in reply["text"]
 
@@ -121,8 +74,8 @@ def test_an_update_with_the_secret_is_answered(webhook):
 @pytest.mark.parametrize("body", [b"not json", b"[]", b'{"update_id": "x"}', b"\xff\xfe"])
 def test_malformed_bodies_are_rejected_and_the_bot_carries_on(webhook, body):
     emulator, url, _, _, _ = webhook
-    assert _post(url, body, SECRET) == 400
-    assert _post(url, _update(20 + len(body), 73, "What is the credit bank?"), SECRET) == 200
+    assert post(url, body, SECRET) == 400
+    assert post(url, _update(20 + len(body), 73, "What is the credit bank?"), SECRET) == 200
     assert emulator.wait_for_messages(73, count=1)
 
 
