@@ -138,7 +138,10 @@ class Settings(BaseSettings):
         1800, ge=0, description="Seconds after which a conversation's earlier turns are forgotten."
     )
     user_questions_per_minute: int = Field(
-        10, ge=1, le=600, description="Questions one user may ask per minute before a polite wait."
+        10,
+        ge=1,
+        le=600,
+        description="Questions one user may ask in a burst; then one every 60/N seconds.",
     )
     max_question_chars: int = Field(
         1000, ge=10, le=4096, description="Longer Telegram messages are refused, not answered."

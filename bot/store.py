@@ -1,114 +1,49 @@
-"""What the Telegram adapter remembers: staff registrations, wrong invite codes, the question log
-and feedback. SQLAlchemy 2 async: a SQLite file by default, PostgreSQL when replicas share it.
-Every write is one statement (an upsert where rows may race), so concurrent updates are safe."""
+"""What the Telegram adapter remembers and its replicas share: staff registrations, wrong invite
+codes, the question log (and so each conversation's memory), feedback, handled updates and each
+user's question pace (tables in `bot.store_tables`). SQLAlchemy 2 async: a SQLite file by
+default, PostgreSQL when replicas share it. Every write is one statement (an upsert where rows
+may race), so concurrent updates are safe."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import ClassVar
 
 from sqlalchemy import (
-    JSON,
     BigInteger,
     DateTime,
-    Float,
-    Integer,
-    String,
-    Text,
-    UniqueConstraint,
+    Row,
+    Select,
     case,
     delete,
     event,
+    exists,
     func,
+    insert,
+    literal,
     select,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from bot.store_tables import (
+    Base,
+    ConversationStart,
+    DayStats,
+    Feedback,
+    HandledUpdate,
+    LoggedQuestion,
+    QuestionPace,
+    RegisterFailures,
+    StaffUser,
+    Stats,
+)
 
 log = logging.getLogger(__name__)
-
-# Telegram ids need 64 bits; SQLite numbers a row by itself only in an INTEGER primary key.
-_ROW_ID = BigInteger().with_variant(Integer, "sqlite")
-
-
-class _Base(DeclarativeBase):
-    type_annotation_map: ClassVar = {datetime: DateTime(timezone=True), int: BigInteger}
-
-
-class StaffUser(_Base):
-    __tablename__ = "staff_users"
-    user_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    branch: Mapped[str] = mapped_column(String(100))
-    registered_at: Mapped[datetime]
-
-
-class RegisterFailures(_Base):
-    __tablename__ = "register_failures"
-    user_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    failures: Mapped[int]
-    window_start: Mapped[datetime]
-
-
-class LoggedQuestion(_Base):
-    __tablename__ = "question_log"
-    id: Mapped[int] = mapped_column(_ROW_ID, primary_key=True, autoincrement=True)
-    asked_at: Mapped[datetime] = mapped_column(index=True)
-    user_id: Mapped[int]
-    chat_id: Mapped[int]
-    language: Mapped[str] = mapped_column(String(8))
-    abstained: Mapped[bool]
-    latency_ms: Mapped[float] = mapped_column(Float)
-    question: Mapped[str] = mapped_column(Text)
-    answer: Mapped[str] = mapped_column(Text)
-    # The cited passages: source fields plus the passage text, for the "Sources" button.
-    sources: Mapped[list] = mapped_column(JSON)
-
-
-class Feedback(_Base):
-    """A vote on an answer, with a copy of what was asked and answered: the question log is
-    pruned after its retention period, feedback is not."""
-
-    __tablename__ = "feedback"
-    __table_args__ = (UniqueConstraint("question_id", "user_id"),)
-    id: Mapped[int] = mapped_column(_ROW_ID, primary_key=True, autoincrement=True)
-    question_id: Mapped[int]
-    user_id: Mapped[int]
-    vote: Mapped[int]  # +1 or -1; voting again replaces the vote
-    voted_at: Mapped[datetime]
-    question: Mapped[str] = mapped_column(Text)
-    answer: Mapped[str] = mapped_column(Text)
-    sources: Mapped[list] = mapped_column(JSON)
-
-
-class HandledUpdate(_Base):
-    """Telegram re-delivers updates whose receipt it never heard of (a bot killed mid-batch, a
-    second replica behind a webhook): each is handled once."""
-
-    __tablename__ = "handled_updates"
-    update_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    claimed_at: Mapped[datetime] = mapped_column(index=True)
-    done: Mapped[bool]
-
-
-@dataclass(frozen=True)
-class DayStats:
-    day: date
-    questions: int
-    abstained: int
-
-
-@dataclass(frozen=True)
-class Stats:
-    days: list[DayStats]  # newest first, days without questions left out
-    helpful: int
-    unhelpful: int
-    staff_users: int
 
 
 def _now() -> datetime:
@@ -118,7 +53,6 @@ def _now() -> datetime:
 class Store:
     def __init__(self, engine: AsyncEngine, retention: timedelta) -> None:
         self._engine = engine
-        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self._retention = retention
         self._pruned_at: datetime | None = None
 
@@ -128,11 +62,13 @@ class Store:
         parsed = make_url(url)
         if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url)
+        # Every use is a `connect()` or `begin()` block, which ends its own transaction: the
+        # pool's extra rollback on return would only cost a round trip per statement.
+        engine = create_async_engine(url, pool_reset_on_return=None)
         if parsed.get_backend_name() == "sqlite":
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         async with engine.begin() as connection:
-            await connection.run_sync(_Base.metadata.create_all)
+            await connection.run_sync(Base.metadata.create_all)
         store = cls(engine, timedelta(days=retention_days))
         await store.prune()
         return store
@@ -140,15 +76,16 @@ class Store:
     async def close(self) -> None:
         await self._engine.dispose()
 
-    def _insert(self, table: type[_Base]):  # the dialect's own Insert, with on_conflict_*
+    def _insert(self, table: type[Base]):  # the dialect's own Insert, with on_conflict_*
         dialect = postgresql if self._engine.dialect.name == "postgresql" else sqlite
         return dialect.insert(table)
 
     # Roles
     async def staff_branch(self, user_id: int) -> str | None:
-        async with self._sessions() as session:
-            row = await session.get(StaffUser, user_id)
-            return row.branch if row else None
+        async with self._engine.connect() as connection:
+            return await connection.scalar(
+                select(StaffUser.branch).where(StaffUser.user_id == user_id)
+            )
 
     async def register_staff(self, user_id: int, branch: str) -> None:
         statement = self._insert(StaffUser).values(
@@ -157,15 +94,15 @@ class Store:
         statement = statement.on_conflict_do_update(
             index_elements=["user_id"], set_={"branch": branch, "registered_at": _now()}
         )
-        async with self._sessions.begin() as session:
-            await session.execute(statement)
+        async with self._engine.begin() as connection:
+            await connection.execute(statement)
             forgiven = delete(RegisterFailures).where(RegisterFailures.user_id == user_id)
-            await session.execute(forgiven)
+            await connection.execute(forgiven)
 
     async def failures(self, user_id: int, window: timedelta) -> int:
         """Wrong invite codes this user sent within the current window."""
-        async with self._sessions() as session:
-            row = await session.get(RegisterFailures, user_id)
+        async with self._engine.connect() as connection:
+            row = (await connection.execute(_row(RegisterFailures, user_id))).first()
         if row is None or _aware(row.window_start) < _now() - window:
             return 0
         return row.failures
@@ -186,10 +123,9 @@ class Store:
                 },
             )
         )
-        async with self._sessions.begin() as session:
-            await session.execute(statement)
-            row = await session.get(RegisterFailures, user_id, populate_existing=True)
-            return row.failures if row else 1
+        async with self._engine.begin() as connection:
+            result = await connection.execute(statement.returning(table.c.failures))
+            return result.scalar_one()
 
     # Updates
     async def claim_update(self, update_id: int, stale_after: timedelta) -> bool:
@@ -206,15 +142,80 @@ class Store:
                 where=table.c.done.is_(False) & (table.c.claimed_at < now - stale_after),
             )
         )
-        async with self._sessions.begin() as session:
-            result = await session.execute(statement)
+        async with self._engine.begin() as connection:
+            result = await connection.execute(statement)
         return result.rowcount == 1
 
     async def finish_update(self, update_id: int) -> None:
-        async with self._sessions.begin() as session:
-            await session.execute(
+        async with self._engine.begin() as connection:
+            await connection.execute(
                 update(HandledUpdate).where(HandledUpdate.update_id == update_id).values(done=True)
             )
+
+    # Abuse control
+    async def take_question(self, user_id: int, per_minute: int, now: float | None = None) -> float:
+        """Spend one of the user's questions: 0 when it may go ahead, else the seconds until it
+        may. A burst of `per_minute` questions, then one every 60 / `per_minute` seconds; one
+        statement, so replicas sharing the database share the allowance."""
+        now = time.time() if now is None else now
+        interval = 60.0 / per_minute
+        full_at = QuestionPace.__table__.c.full_at
+        statement = (
+            self._insert(QuestionPace)
+            .values(user_id=user_id, full_at=now + interval)
+            .on_conflict_do_update(
+                index_elements=["user_id"],
+                set_={"full_at": case((full_at > now, full_at), else_=now) + interval},
+                where=full_at + interval - now <= 60.0,
+            )
+        )
+        async with self._engine.begin() as connection:
+            taken = (await connection.execute(statement)).rowcount == 1
+            if taken:
+                return 0.0
+            owed = await connection.scalar(
+                select(QuestionPace.full_at).where(QuestionPace.user_id == user_id)
+            )
+        return max(0.0, owed + interval - 60.0 - now)
+
+    # Conversations
+    async def history(
+        self, chat_id: int, user_id: int, turns: int, max_age: timedelta
+    ) -> list[tuple[str, str]]:
+        """The (question, answer) turns of this user in this chat, oldest first: at most
+        `turns`, none older than `max_age` or from before the user's last /new."""
+        if turns == 0:
+            return []
+        restarted = exists().where(
+            ConversationStart.chat_id == chat_id,
+            ConversationStart.user_id == user_id,
+            ConversationStart.started_at >= LoggedQuestion.asked_at,
+        )
+        recent = (
+            select(LoggedQuestion.question, LoggedQuestion.answer)
+            .where(
+                LoggedQuestion.chat_id == chat_id,
+                LoggedQuestion.user_id == user_id,
+                LoggedQuestion.asked_at >= _now() - max_age,
+                ~restarted,
+            )
+            .order_by(LoggedQuestion.asked_at.desc(), LoggedQuestion.id.desc())
+            .limit(turns)
+        )
+        async with self._engine.connect() as connection:
+            rows = (await connection.execute(recent)).all()
+        return [(question, answer) for question, answer in reversed(rows)]
+
+    async def new_conversation(self, chat_id: int, user_id: int) -> None:
+        """/new: the questions asked so far are no longer this user's memory in this chat."""
+        now = _now()
+        statement = (
+            self._insert(ConversationStart)
+            .values(chat_id=chat_id, user_id=user_id, started_at=now)
+            .on_conflict_do_update(index_elements=["chat_id", "user_id"], set_={"started_at": now})
+        )
+        async with self._engine.begin() as connection:
+            await connection.execute(statement)
 
     # Question log and feedback
     async def log_question(
@@ -229,60 +230,61 @@ class Store:
         latency_ms: float,
         sources: list[dict],
     ) -> int:
-        row = LoggedQuestion(
-            asked_at=_now(),
-            user_id=user_id,
-            chat_id=chat_id,
-            question=question,
-            answer=answer,
-            language=language,
-            abstained=abstained,
-            latency_ms=latency_ms,
-            sources=sources,
+        statement = (
+            insert(LoggedQuestion)
+            .values(
+                asked_at=_now(),
+                user_id=user_id,
+                chat_id=chat_id,
+                question=question,
+                answer=answer,
+                language=language,
+                abstained=abstained,
+                latency_ms=latency_ms,
+                sources=sources,
+            )
+            .returning(LoggedQuestion.id)
         )
-        async with self._sessions.begin() as session:
-            session.add(row)
-            await session.flush()
-            question_id = row.id
+        async with self._engine.begin() as connection:
+            question_id = (await connection.execute(statement)).scalar_one()
         if self._pruned_at is None or _now() - self._pruned_at > timedelta(hours=1):
             await self.prune()
         return question_id
 
-    async def logged(self, question_id: int) -> LoggedQuestion | None:
-        async with self._sessions() as session:
-            return await session.get(LoggedQuestion, question_id)
+    async def logged(self, question_id: int) -> Row | None:
+        """The logged question's row (question, answer, language, sources…), if still kept."""
+        async with self._engine.connect() as connection:
+            return (await connection.execute(_row(LoggedQuestion, question_id))).first()
 
     async def record_feedback(self, question_id: int, user_id: int, vote: int) -> bool:
-        """Store (or change) a vote; False when the answer is no longer in the log."""
-        logged = await self.logged(question_id)
-        if logged is None:
-            return False
-        values = {
-            "question_id": question_id,
-            "user_id": user_id,
-            "vote": vote,
-            "voted_at": _now(),
-            "question": logged.question,
-            "answer": logged.answer,
-            "sources": logged.sources,
-        }
+        """Store (or change) a vote, with a copy of the logged question and answer; False when
+        the answer is no longer in the log."""
+        now = _now()
+        copied = ["question_id", "user_id", "vote", "voted_at", "question", "answer", "sources"]
+        logged = select(
+            LoggedQuestion.id,
+            literal(user_id, BigInteger),
+            literal(vote),
+            literal(now, DateTime(timezone=True)),
+            LoggedQuestion.question,
+            LoggedQuestion.answer,
+            LoggedQuestion.sources,
+        ).where(LoggedQuestion.id == question_id)
         statement = (
             self._insert(Feedback)
-            .values(**values)
+            .from_select(copied, logged)
             .on_conflict_do_update(
-                index_elements=["question_id", "user_id"],
-                set_={"vote": vote, "voted_at": values["voted_at"]},
+                index_elements=["question_id", "user_id"], set_={"vote": vote, "voted_at": now}
             )
         )
-        async with self._sessions.begin() as session:
-            await session.execute(statement)
-        return True
+        async with self._engine.begin() as connection:
+            return (await connection.execute(statement)).rowcount == 1
 
     async def stats(self, days: int = 7) -> Stats:
         since = _now() - timedelta(days=days)
         day = func.date(LoggedQuestion.asked_at)
-        async with self._sessions() as session:
-            per_day = await session.execute(
+        async with self._engine.connect() as connection:
+            per_day = await connection.execute(
                 select(
                     day,
                     func.count(),
@@ -293,9 +295,9 @@ class Store:
                 .order_by(day.desc())
             )
             by_vote = select(Feedback.vote, func.count()).group_by(Feedback.vote)
-            tally = await session.execute(by_vote)
+            tally = await connection.execute(by_vote)
             votes = {vote: count for vote, count in tally}
-            staff = await session.scalar(select(func.count()).select_from(StaffUser))
+            staff = await connection.scalar(select(func.count()).select_from(StaffUser))
         return Stats(
             days=[
                 DayStats(date.fromisoformat(str(d)[:10]), int(n), int(a or 0))
@@ -307,19 +309,27 @@ class Store:
         )
 
     async def prune(self) -> int:
-        """Forget logged questions older than the retention period, and updates handled more
-        than a day ago (Telegram keeps undelivered updates for 24 hours)."""
+        """Forget logged questions older than the retention period, updates handled more than
+        a day ago (Telegram keeps undelivered updates for 24 hours), and question allowances
+        that are whole again (a missing row is a whole allowance)."""
         self._pruned_at = _now()
-        async with self._sessions.begin() as session:
-            result = await session.execute(
+        async with self._engine.begin() as connection:
+            result = await connection.execute(
                 delete(LoggedQuestion).where(LoggedQuestion.asked_at < _now() - self._retention)
             )
-            await session.execute(
+            await connection.execute(
                 delete(HandledUpdate).where(HandledUpdate.claimed_at < _now() - timedelta(days=1))
             )
+            await connection.execute(delete(QuestionPace).where(QuestionPace.full_at < time.time()))
         if result.rowcount:
             log.info("pruned %d logged questions past their retention", result.rowcount)
         return result.rowcount
+
+
+def _row(table: type[Base], key: int) -> Select:
+    """The row of `table` with this primary key, all its columns."""
+    [column] = table.__table__.primary_key.columns
+    return select(table.__table__).where(column == key)
 
 
 def _aware(moment: datetime) -> datetime:

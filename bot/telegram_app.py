@@ -19,7 +19,6 @@ from telegram.ext import (
 
 from alliance.settings import Settings
 from bot import telegram_admin, telegram_handlers, telegram_texts
-from bot.conversations import Conversations
 from bot.engine import Engine
 from bot.reindex import Reindexer
 from bot.roles import Roles
@@ -27,7 +26,6 @@ from bot.store import Store
 from bot.telegram_delivery import DeliveringRateLimiter
 from bot.telegram_handlers import Services, user_language
 from bot.telegram_ordering import PerChatInOrder
-from bot.user_limits import QuestionLimit
 
 log = logging.getLogger(__name__)
 
@@ -106,8 +104,6 @@ async def start_services(app: Application, settings: Settings, engine: Engine) -
         engine=engine,
         store=store,
         roles=Roles(settings, store),
-        conversations=Conversations(settings.history_turns, settings.history_max_age_s),
-        limits=QuestionLimit(settings.user_questions_per_minute),
         reindexer=Reindexer(settings, engine),
     )
     await _register_commands(app, settings)

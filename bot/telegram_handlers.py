@@ -16,13 +16,11 @@ from alliance.language import detect_language, has_chinese
 from alliance.settings import Settings
 from bot import telegram_texts as texts
 from bot.answers import audiences_for
-from bot.conversations import Conversations
 from bot.engine import Engine
 from bot.reindex import Reindexer
 from bot.roles import Roles
 from bot.store import Store
 from bot.telegram_render import cited_passages, render_answer, render_sources
-from bot.user_limits import QuestionLimit
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +33,6 @@ class Services:
     engine: Engine
     store: Store
     roles: Roles
-    conversations: Conversations
-    limits: QuestionLimit
     reindexer: Reindexer
 
 
@@ -90,7 +86,9 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 async def new_conversation(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    services(context).conversations.forget((update.effective_chat.id, update.effective_user.id))
+    await services(context).store.new_conversation(
+        update.effective_chat.id, update.effective_user.id
+    )
     await update.effective_message.reply_text(texts.NEW_CONVERSATION[user_language(update)])
 
 
@@ -161,23 +159,23 @@ def _replies_to_bot(message: Message, context: ContextTypes.DEFAULT_TYPE) -> boo
 
 
 async def _respond(update: Update, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:
-    found = services(context)
+    found, settings = services(context), services(context).settings
     message, user, chat = update.effective_message, update.effective_user, update.effective_chat
     language = reply_language(update, question)
-    limit = found.settings.max_question_chars
+    limit = settings.max_question_chars
     if len(question) > limit:
         reply = texts.TOO_LONG[language].format(length=len(question), limit=limit)
         await message.reply_text(reply)
         return
-    wait = found.limits.allow(user.id)
+    wait = await found.store.take_question(user.id, settings.user_questions_per_minute)
     if wait:
         await message.reply_text(texts.SLOW_DOWN[language].format(seconds=max(1, round(wait))))
         return
     await chat.send_action(ChatAction.TYPING)
     role = await found.roles.role(user.id, _private(update))
-    key = (chat.id, user.id)
-    answer = await found.engine.answer(question, role, found.conversations.history(key))
-    found.conversations.add(key, question, answer.answer)
+    max_age = timedelta(seconds=settings.history_max_age_s)
+    history = await found.store.history(chat.id, user.id, settings.history_turns, max_age)
+    answer = await found.engine.answer(question, role, history)
     question_id = await found.store.log_question(
         user_id=user.id,
         chat_id=chat.id,
@@ -197,7 +195,7 @@ async def _respond(update: Update, context: ContextTypes.DEFAULT_TYPE, question:
         answer.abstained,
         len(answer.sources),
     )
-    if found.settings.log_message_text:
+    if settings.log_message_text:
         log.debug("user %s asked %r", user.id, question)
     parts = render_answer(answer)
     for number, part in enumerate(parts, start=1):

@@ -59,6 +59,16 @@ def shipped_settings(tmp_path_factory) -> Settings:
 
 
 @pytest.fixture(scope="session")
+def postgres():
+    """One PostgreSQL server for the session (Debian's package, on 127.0.0.1)."""
+    from postgres_server import PostgresServer
+
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
 def real_embeddings(shipped_settings):
     from alliance.embeddings import make_embeddings
 

@@ -1,36 +1,19 @@
-"""The adapter's database, on a real SQLite file and on a real PostgreSQL server (started by
-the tests from the pgserver package, reached over a Unix socket): roles, throttling, the
-question log and feedback, with concurrent writers."""
+"""The adapter's database, on a real SQLite file and on a real PostgreSQL server: roles,
+throttling, conversation memory, the question log and feedback, with concurrent writers."""
 
 import asyncio
-import itertools
 from datetime import timedelta
 
 import pytest
 
 from bot.store import Store
 
-_DATABASES = itertools.count()
-
-
-@pytest.fixture(scope="session")
-def postgres(tmp_path_factory):
-    import pgserver
-
-    server = pgserver.get_server(tmp_path_factory.mktemp("postgres"), cleanup_mode="stop")
-    yield server
-    server.cleanup()
-
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite+aiosqlite:///{tmp_path / 'data' / 'assistant.db'}"
-    server = request.getfixturevalue("postgres")
-    name = f"store_test_{next(_DATABASES)}"
-    server.psql(f"CREATE DATABASE {name};")
-    socket_folder = server.get_uri().split("host=")[1]
-    return f"postgresql+asyncpg://postgres@/{name}?host={socket_folder}"
+    return request.getfixturevalue("postgres").new_database()
 
 
 @pytest.fixture
@@ -40,12 +23,19 @@ async def store(database_url):
     await opened.close()
 
 
-async def _log(store: Store, user_id: int = 1, abstained: bool = False) -> int:
+async def _log(
+    store: Store,
+    user_id: int = 1,
+    abstained: bool = False,
+    chat_id: int | None = None,
+    question: str = "What is the credit bank?",
+    answer: str = "An account of credits [1].",
+) -> int:
     return await store.log_question(
         user_id=user_id,
-        chat_id=user_id,
-        question="What is the credit bank?",
-        answer="An account of credits [1].",
+        chat_id=user_id if chat_id is None else chat_id,
+        question=question,
+        answer=answer,
         language="en",
         abstained=abstained,
         latency_ms=12.5,
@@ -128,3 +118,53 @@ async def test_an_update_is_claimed_once_unless_its_claim_went_stale(store):
 async def test_concurrent_claims_of_one_update_have_one_winner(store):
     wins = await asyncio.gather(*(store.claim_update(200, timedelta(minutes=1)) for _ in range(10)))
     assert wins.count(True) == 1
+
+
+async def test_a_question_allowance_is_a_burst_then_a_steady_pace(store):
+    start = 1_000_000.0
+    taken = [await store.take_question(1, per_minute=3, now=start) for _ in range(4)]
+    assert taken[:3] == [0, 0, 0]
+    assert taken[3] == pytest.approx(20.0)  # one question's worth comes back every 20 s
+    assert await store.take_question(2, per_minute=3, now=start) == 0  # per user
+    assert await store.take_question(1, per_minute=3, now=start + 5) == pytest.approx(15.0)
+    assert await store.take_question(1, per_minute=3, now=start + 20) == 0
+    assert await store.take_question(1, per_minute=3, now=start + 21) == pytest.approx(19.0)
+    assert [await store.take_question(1, 3, now=start + 200) for _ in range(4)][-1] > 0  # whole
+
+
+async def test_concurrent_questions_share_one_allowance(store):
+    waits = await asyncio.gather(*(store.take_question(3, per_minute=5) for _ in range(20)))
+    assert sum(wait == 0 for wait in waits) == 5
+
+
+async def test_whole_allowances_are_pruned(store):
+    await store.take_question(4, per_minute=2, now=0.0)  # whole again long ago
+    await store.take_question(5, per_minute=2)
+    await store.prune()
+    assert await store.take_question(5, per_minute=2) == 0
+    assert await store.take_question(5, per_minute=2) > 0  # 5's row survived the prune
+
+
+async def test_conversation_memory_is_the_recent_log_of_one_user_in_one_chat(store):
+    hour = timedelta(hours=1)
+    for n in range(4):
+        await _log(store, user_id=1, chat_id=-50, question=f"q{n}", answer=f"a{n}")
+    await _log(store, user_id=2, chat_id=-50, question="other user", answer="x")
+    await _log(store, user_id=1, chat_id=1, question="private", answer="y")
+    assert await store.history(-50, 1, turns=2, max_age=hour) == [("q2", "a2"), ("q3", "a3")]
+    assert await store.history(-50, 2, turns=5, max_age=hour) == [("other user", "x")]
+    assert await store.history(1, 1, turns=5, max_age=hour) == [("private", "y")]
+    assert await store.history(-50, 1, turns=0, max_age=hour) == []
+    assert await store.history(-50, 1, turns=5, max_age=timedelta(0)) == []  # too old
+
+
+async def test_new_conversation_forgets_earlier_turns_in_that_chat_only(store):
+    hour = timedelta(hours=1)
+    await _log(store, user_id=1, chat_id=-50, question="before", answer="a")
+    await _log(store, user_id=1, chat_id=1, question="private", answer="b")
+    await store.new_conversation(-50, 1)
+    await store.new_conversation(-50, 1)  # twice is fine
+    assert await store.history(-50, 1, turns=5, max_age=hour) == []
+    assert await store.history(1, 1, turns=5, max_age=hour) == [("private", "b")]
+    await _log(store, user_id=1, chat_id=-50, question="after", answer="c")
+    assert await store.history(-50, 1, turns=5, max_age=hour) == [("after", "c")]
