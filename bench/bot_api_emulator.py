@@ -262,6 +262,14 @@ class BotAPIEmulator:
             self.delivered += [u for u in self._updates if u["update_id"] not in known]
             return list(self._updates)
 
+    def take_updates(self) -> list[dict]:
+        """Hand out the queued updates for a test to post to a webhook, as Telegram does to a
+        bot in webhook mode (which never calls getUpdates)."""
+        with self._changed:
+            taken, self._updates = self._updates, []
+            self.delivered += taken
+            return taken
+
     def redeliver(self) -> None:
         """Hand out again every update delivered so far, with its own update_id, as Telegram
         does when a bot died before confirming them."""

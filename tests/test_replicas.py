@@ -1,0 +1,138 @@
+"""Scale-out: two real bot processes in webhook mode share one PostgreSQL database (Debian's
+server on 127.0.0.1), as replicas behind a load balancer do. Whichever replica an update
+reaches, a user's role, invite-code lockout, question allowance, conversation and feedback are
+the same, and an update delivered to both is answered once."""
+
+import json
+import re
+import signal
+
+import pytest
+from processes import free_port, stop
+from webhook_replica import post, start_replica
+
+from bench.bot_api_emulator import BotAPIEmulator
+from bot.invite_codes import hash_code
+
+TOKEN = "246813579:REPLICA-token-for-the-emulator-only"
+SECRET = "replica-secret_0123456789"
+INVITE_CODE = "longquan-code-2026"
+ADMIN_ID = 7
+QUESTIONS_PER_MINUTE = 4
+STAFF_QUESTION = "How much is the teaching allowance for a visiting teacher per class hour?"
+
+
+@pytest.fixture(scope="module")
+def replicas(shipped_index, postgres, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("replicas")
+    shared = {
+        "DATABASE_URL": postgres.new_database(),
+        "ADMIN_USER_IDS": str(ADMIN_ID),
+        "STAFF_INVITE_CODES": f"chengdu-longquan={hash_code(INVITE_CODE)}",
+        "USER_QUESTIONS_PER_MINUTE": str(QUESTIONS_PER_MINUTE),
+    }
+    with BotAPIEmulator(TOKEN) as emulator:
+        started = []
+        try:
+            for name in ("a", "b"):
+                port = free_port()
+                log = folder / f"replica-{name}.log"
+                process = start_replica(shipped_index, log, emulator, port, SECRET, **shared)
+                started.append(process)
+            urls = [params["url"] for method, params in emulator.calls if method == "setWebhook"]
+            yield emulator, urls
+        finally:
+            for process in started:
+                stop(process, signal.SIGTERM)
+
+
+def _deliver(emulator: BotAPIEmulator, *urls: str) -> None:
+    """Post the queued updates, each to every URL given (the same update twice when two)."""
+    for update in emulator.take_updates():
+        for url in urls:
+            assert post(url, json.dumps(update).encode(), SECRET) == 200
+
+
+def _ask(replicas, replica: int, text: str, user_id: int, **kwargs) -> dict:
+    emulator, urls = replicas
+    chat_id = kwargs.get("chat_id", user_id)
+    before = len(emulator.wait_for_messages(chat_id, count=0, timeout=0))
+    emulator.user_message(text, user_id=user_id, **kwargs)
+    _deliver(emulator, urls[replica])
+    found = emulator.wait_for_messages(chat_id, count=before + 1)
+    assert len(found) > before, f"replica {replica} did not answer {text!r}"
+    return found[before]
+
+
+def _buttons(message: dict) -> dict[str, dict]:
+    rows = message["reply_markup"]["inline_keyboard"]
+    return {button["text"]: button for row in rows for button in row}
+
+
+def test_two_replicas_run_on_one_database(replicas):
+    _, urls = replicas
+    assert len(set(urls)) == 2
+
+
+def test_a_registration_on_one_replica_is_a_role_on_the_other(replicas):
+    user = 80
+    assert "200 yuan" not in _ask(replicas, 1, STAFF_QUESTION, user)["text"]
+    assert "chengdu-longquan" in _ask(replicas, 0, f"/register {INVITE_CODE}", user)["text"]
+    assert "200 yuan" in _ask(replicas, 1, STAFF_QUESTION, user)["text"]
+
+
+def test_wrong_codes_are_counted_across_replicas(replicas):
+    user = 81
+    for attempt in range(5):
+        wrong = _ask(replicas, attempt % 2, f"/register guess-{attempt}", user)
+        assert "not valid" in wrong["text"]
+    for replica in (0, 1):
+        assert "Too many" in _ask(replicas, replica, f"/register {INVITE_CODE}", user)["text"]
+
+
+def test_the_question_allowance_is_shared(replicas):
+    emulator, urls = replicas
+    user = 82
+    for turn in range(QUESTIONS_PER_MINUTE + 2):
+        emulator.user_message("What is the credit bank?", user_id=user)
+        _deliver(emulator, urls[turn % 2])
+    replies = emulator.wait_for_messages(user, count=QUESTIONS_PER_MINUTE + 2)
+    assert sum("Please wait" in m["text"] for m in replies) == 2
+
+
+def test_a_follow_up_on_the_other_replica_keeps_its_context(replicas):
+    user = 83
+    first = _ask(replicas, 0, "重庆广播电视大学有哪些在线课程？", user, language="zh")
+    assert "CQ-210" in first["text"]
+    follow_up = _ask(replicas, 1, "四川的呢？", user, language="zh")["text"]
+    assert "SC-101" in follow_up and "SC-230" in follow_up
+    _ask(replicas, 0, "/new", user)
+    assert "SC-230" not in _ask(replicas, 1, "四川的呢？", user, language="zh")["text"]
+
+
+def test_feedback_and_stats_are_shared(replicas):
+    emulator, urls = replicas
+    user = 84
+    answer = _ask(replicas, 0, "What is the pass mark for a shared course?", user)
+    answered = len(emulator.answered_callbacks)
+    emulator.press(_buttons(answer)["👍"], answer, user_id=user)
+    _deliver(emulator, urls[1])
+    emulator.press(_buttons(answer)["👎"], answer, user_id=user)  # a change of mind, elsewhere
+    _deliver(emulator, urls[0])
+    assert emulator.wait_for(lambda: len(emulator.answered_callbacks) >= answered + 2)
+    stats = _ask(replicas, 1, "/stats", ADMIN_ID)["text"]
+    assert "Feedback: 👍 0 / 👎 1" in stats
+    asked_so_far = int(re.search(r"(\d+) questions", stats).group(1))
+    _ask(replicas, 0, "When was the alliance established?", 85)
+    again = _ask(replicas, 1, "/stats", ADMIN_ID)["text"]
+    assert int(re.search(r"(\d+) questions", again).group(1)) == asked_so_far + 1
+
+
+def test_an_update_delivered_to_both_replicas_is_answered_once(replicas):
+    emulator, urls = replicas
+    user = 86
+    for question in ("When was the alliance established?", "What is the credit bank?"):
+        emulator.user_message(question, user_id=user)
+        _deliver(emulator, *urls)
+    replies = emulator.wait_for_messages(user, count=3, timeout=10)
+    assert len(replies) == 2
