@@ -1,8 +1,15 @@
-"""Ingest killed with SIGKILL mid-run: the previous version serves on; the next run completes."""
+"""Ingest killed with SIGKILL at random moments over many trials: the published index is always
+a complete one (the previous version, or none before the first build) and the next run
+completes. The moments are drawn over a whole run, timed first on a copy, and half of them
+within its writing and publishing stretch. INGEST_KILL_TRIALS sets the number of trials (12 by
+default), INGEST_KILL_SEED replays a failed draw."""
 
+import os
 import random
 import shutil
+import subprocess
 import time
+from dataclasses import dataclass
 
 import pytest
 from conftest import KNOWLEDGE, markdown
@@ -13,79 +20,131 @@ from alliance.settings import Settings
 from bot.retrieval import PublishedIndex, Retriever
 from ingest.pipeline import run_ingest
 
-EXTRA_DOCUMENTS = 60
+EXTRA_DOCUMENTS = 20
+TRIALS = int(os.environ.get("INGEST_KILL_TRIALS", "12"))
+SEED = int(os.environ.get("INGEST_KILL_SEED", str(random.randrange(1_000_000))))
 
 
-@pytest.fixture
-def published(tmp_path, real_embeddings) -> Settings:
-    shutil.copytree(KNOWLEDGE, tmp_path / "knowledge")
-    settings = Settings(knowledge_dir=tmp_path / "knowledge", index_dir=tmp_path / "index")
-    run_ingest(settings, embeddings_factory=lambda _: real_embeddings)
-    # Enough new text that the next run spends seconds embedding and writing.
+@dataclass(frozen=True)
+class RunTimes:
+    writing_from: float  # seconds from start until the new version's folder appears
+    total: float  # seconds from start until the process exits
+
+
+def _settings(root) -> Settings:
+    return Settings(knowledge_dir=root / "knowledge", index_dir=root / "index")
+
+
+def _add_documents(settings: Settings) -> None:
+    """Enough new text that a run spends seconds embedding and writing."""
     for number in range(EXTRA_DOCUMENTS):
         body = f"## Topic {number}\n\n" + f"Branch notice {number} about weekend sessions. " * 40
         (settings.knowledge_dir / f"notice-{number}.md").write_text(
             markdown(f"Notice {number}", body)
         )
+
+
+@pytest.fixture
+def published(tmp_path, real_embeddings) -> Settings:
+    shutil.copytree(KNOWLEDGE, tmp_path / "knowledge")
+    settings = _settings(tmp_path)
+    run_ingest(settings, embeddings_factory=lambda _: real_embeddings)
+    _add_documents(settings)
     return settings
 
 
-def _still_serving(settings, real_embeddings, version):
-    layout = IndexLayout(settings.index_dir)
-    assert layout.current_version() == version
+def _versions(layout: IndexLayout) -> set[str]:
+    return {p.name for p in layout.versions.iterdir()} if layout.versions.exists() else set()
+
+
+def _time_a_run(settings: Settings, folder) -> RunTimes:
+    """Run ingest to the end on a copy, noting when it starts writing its new version."""
+    shutil.copytree(settings.knowledge_dir, folder / "knowledge")
+    if settings.index_dir.exists():
+        shutil.copytree(settings.index_dir, folder / "index")
+    copy = _settings(folder)
+    layout, before = IndexLayout(copy.index_dir), _versions(IndexLayout(copy.index_dir))
+    started = time.monotonic()
+    process = start(["ingest"], copy, folder / "ingest.log")
+    writing_from = None
+    while process.poll() is None:
+        if writing_from is None and _versions(layout) - before:
+            writing_from = time.monotonic() - started
+        time.sleep(0.005)
+    total = time.monotonic() - started
+    assert process.returncode == 0, (folder / "ingest.log").read_text()[-2000:]
+    return RunTimes(writing_from or total, total)
+
+
+def _moments(times: RunTimes, rng: random.Random) -> list[float]:
+    anywhere = [rng.uniform(0.05, times.total) for _ in range(TRIALS - TRIALS // 2)]
+    writing = [rng.uniform(times.writing_from, times.total) for _ in range(TRIALS // 2)]
+    return anywhere + writing
+
+
+def _kill_after(settings: Settings, seconds: float, log) -> bool:
+    """Start ingest and SIGKILL it `seconds` later; False if it had finished by then."""
+    process = start(["ingest"], settings, log)
+    try:
+        process.wait(timeout=seconds)
+        return False
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        return True
+
+
+def _serving(settings: Settings, real_embeddings) -> str:
+    """The published version, after checking it loads and answers (a complete index)."""
     retriever = Retriever(PublishedIndex.load(settings), real_embeddings)
     [top, *_] = retriever.search("When was the alliance established?", "learner", 4)
     assert "2020" in top.text
-
-
-def _kill_when(process, condition, timeout=120.0) -> bool:
-    """SIGKILL the process once `condition` holds; False if it had already finished."""
-    deadline = time.monotonic() + timeout
-    while not condition() and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.005)
-    finished = process.poll() is not None
-    process.kill()
-    process.wait()
-    return not finished
-
-
-def _after(seconds: float, once=lambda: True):
-    """A condition that holds from `seconds` after `once` first held."""
-    since = None
-
-    def condition() -> bool:
-        nonlocal since
-        if since is None and once():
-            since = time.monotonic()
-        return since is not None and time.monotonic() - since >= seconds
-
-    return condition
+    return IndexLayout(settings.index_dir).current_version()
 
 
 def test_killed_runs_leave_the_previous_version_serving(published, real_embeddings, tmp_path):
     layout = IndexLayout(published.index_dir)
     version = layout.current_version()
-    log = tmp_path / "ingest.log"
-
-    def writing() -> bool:
-        return len(list(layout.versions.iterdir())) > 1
-
-    started = time.monotonic()
-    assert _kill_when(start(["ingest"], published, log), writing)
-    _still_serving(published, real_embeddings, version)
-    window = time.monotonic() - started  # model load and embedding
-    rng = random.Random(20200608)
-    early = [_after(rng.uniform(0.3, window)) for _ in range(2)]
-    late = [_after(rng.uniform(0, 0.05), once=writing) for _ in range(2)]
-    for condition in early + late:
-        assert _kill_when(start(["ingest"], published, log), condition), "finished before the kill"
-        _still_serving(published, real_embeddings, version)
+    shutil.copytree(published.index_dir, tmp_path / "before")
+    times = _time_a_run(published, tmp_path / "timed")
+    moments = _moments(times, random.Random(SEED))
+    context = f"seed {SEED}, run {times}, kills at {[round(m, 2) for m in moments]}"
+    killed = {"before writing": 0, "writing or publishing": 0, "after it finished": 0}
+    for moment in moments:
+        if not _kill_after(published, moment, tmp_path / "ingest.log"):
+            killed["after it finished"] += 1
+        elif moment < times.writing_from:
+            killed["before writing"] += 1
+        else:
+            killed["writing or publishing"] += 1
+        if _serving(published, real_embeddings) != version:
+            # It published before the kill (a complete new version): start the next trial
+            # from the previous one again.
+            shutil.rmtree(published.index_dir)
+            shutil.copytree(tmp_path / "before", published.index_dir)
+    print(f"{context}: {killed}")  # shown with pytest -s
+    assert killed["after it finished"] <= TRIALS // 2, f"most runs finished first ({context})"
 
     finished = run(["ingest", "--json"], published)
     assert finished.returncode == 0, finished.stderr
     new_version = layout.current_version()
     assert new_version != version
-    assert {p.name for p in layout.versions.iterdir()} == {version, new_version}
+    assert _versions(layout) == {version, new_version}, context  # killed runs' folders removed
     retriever = Retriever(PublishedIndex.load(published), real_embeddings)
     found = retriever.search("Branch notice 7", "learner", 4)
     assert any(p.metadata["title"] == "Notice 7" for p in found)
+
+
+def test_a_killed_first_build_publishes_nothing_and_the_next_builds(tmp_path, real_embeddings):
+    shutil.copytree(KNOWLEDGE, tmp_path / "knowledge")
+    settings = _settings(tmp_path)
+    times = _time_a_run(settings, tmp_path / "timed")
+    rng = random.Random(SEED)
+    for _ in range(3):
+        _kill_after(settings, rng.uniform(0.05, times.writing_from), tmp_path / "ingest.log")
+        if IndexLayout(settings.index_dir).current_version() is not None:  # published in time
+            _serving(settings, real_embeddings)
+            shutil.rmtree(settings.index_dir)
+    assert run(["ingest"], settings).returncode == 0
+    assert _serving(settings, real_embeddings)
+    assert len(_versions(IndexLayout(settings.index_dir))) == 1
