@@ -38,6 +38,10 @@ class IndexUnavailableError(Exception):
     """The index is missing, corrupt or written in a format this code does not read."""
 
 
+class IndexServerUnreachableError(IndexUnavailableError):
+    """The index lives on a Chroma server that did not answer: it may well come back."""
+
+
 @dataclass(frozen=True)
 class EmbeddingSpec:
     """Which embedding produced the vectors; a different spec means every chunk is re-embedded."""
@@ -215,7 +219,7 @@ def open_client(settings: Settings, layout: IndexLayout, version: str, kind: str
                 host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
             )
         except ValueError as exc:  # chromadb's way of saying the server did not answer
-            raise IndexUnavailableError(
+            raise IndexServerUnreachableError(
                 f"Chroma server {settings.chroma_host}:{settings.chroma_port}: {exc}"
             ) from exc
     return chromadb.PersistentClient(

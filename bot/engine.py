@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from alliance import model_thread
-from alliance.index_format import IndexLayout, IndexUnavailableError
+from alliance.index_format import IndexLayout, IndexServerUnreachableError, IndexUnavailableError
 from alliance.language import detect_language
 from bot.answer_kinds import answer_kind, holds
 from bot.answers import Answer, Role
@@ -61,6 +61,11 @@ _NO_INDEX = {
     "zh": "暂时无法回答：助手的文件索引缺失或已损坏。管理员可在 Telegram 中发送 /reindex，"
     "或在服务器上运行 `python -m ingest` 重建索引。",
 }
+_SERVER_DOWN = {
+    "en": "The assistant is temporarily unavailable: its document server does not answer. "
+    "Please try again in a few minutes.",
+    "zh": "助手暂时无法使用：文件索引服务器没有响应。请几分钟后再试。",
+}
 
 
 def clean_question(text: str) -> str:
@@ -99,6 +104,7 @@ class Engine:
         self._pointer = IndexLayout(settings.index_dir).pointer
         self._pointer_stamp = self._stamp() if retriever is not None else None
         self._failed: tuple[int | None, float] = (None, -RETRY_LOAD_S)
+        self._server_down = False  # the last load failed because the Chroma server was away
         self._reload = asyncio.Lock()
 
     def _stamp(self) -> int | None:
@@ -120,13 +126,19 @@ class Engine:
             except IndexUnavailableError as exc:
                 log.warning("keeping index version %s: %s", self.index_version, exc)
                 self._failed = (stamp, time.monotonic())
+                self._server_down = isinstance(exc, IndexServerUnreachableError)
                 return
-            self._pointer_stamp = stamp
+            self._pointer_stamp, self._server_down = stamp, False
             if index.version != self.index_version:
                 log.info("switched to index version %s", index.version)
                 cache = self.retriever.query_cache if self.retriever else QUERY_CACHE
                 self.retriever = Retriever(index, self.embeddings, cache)
                 self._answer.cache_clear()  # and let the old version go
+
+    def _not_ready(self, language: str, started: float) -> Answer:
+        """No index version is loaded: a server that may come back, or one to rebuild."""
+        text = (_SERVER_DOWN if self._server_down else _NO_INDEX)[language]
+        return Answer(text, True, language, latency_ms=_since(started))
 
     def _failed_recently(self, stamp: int | None) -> bool:
         """This very version failed to load less than RETRY_LOAD_S ago."""
@@ -143,7 +155,7 @@ class Engine:
         started = time.perf_counter()
         await self.refresh()
         if self.retriever is None:
-            return Answer(_NO_INDEX[language], True, language, latency_ms=_since(started))
+            return self._not_ready(language, started)
         query = parse_course_filters(clean_question(filters))
         answer = _course_listing(self.retriever, query, role, language)
         return replace(answer, latency_ms=_since(started))
@@ -162,7 +174,7 @@ class Engine:
         await self.refresh()
         retriever = self.retriever  # one index version for the whole answer
         if retriever is None:
-            return Answer(_NO_INDEX[language], True, language, latency_ms=_since(started))
+            return self._not_ready(language, started)
         if self._composer is not None and history:
             question = await self._composer.rewrite_followup(question, history)
         else:
@@ -248,11 +260,18 @@ def build_engine(settings: Settings, without_index: bool = False) -> Engine:
     except IndexUnavailableError as exc:
         if not without_index:
             raise
-        log.error(
-            "no usable index (%s); until it is rebuilt with /reindex or `python -m ingest`, "
-            "every question is answered with how to rebuild it",
-            exc,
-        )
+        if isinstance(exc, IndexServerUnreachableError):
+            log.error(
+                "the index's Chroma server does not answer (%s); questions get a 'temporarily "
+                "unavailable' reply until it is back, which is noticed by itself",
+                exc,
+            )
+        else:
+            log.error(
+                "no usable index (%s); until it is rebuilt with /reindex or `python -m ingest`, "
+                "every question is answered with how to rebuild it",
+                exc,
+            )
         embeddings = make_embeddings(settings)
         return Engine(settings, None, make_composer(settings), embeddings=embeddings)
     return Engine(settings, Retriever(index, make_embeddings(settings)), make_composer(settings))

@@ -131,3 +131,33 @@ async def test_answers_go_on_while_the_server_is_down_and_new_versions_follow_it
     finally:
         if process.poll() is None:
             stop(process)
+
+
+async def test_started_while_the_server_is_down_it_says_so_and_recovers(
+    settings, tmp_path, monkeypatch
+):
+    port = free_port()
+    server = settings.model_copy(update={"chroma_host": "127.0.0.1", "chroma_port": port})
+    embeddings = FakeEmbeddings()
+    process = _start_server(tmp_path, port)
+    run_ingest(server, embeddings_factory=lambda _: embeddings)
+    stop(process)
+    monkeypatch.setattr("bot.engine.RETRY_LOAD_S", 0.0)  # try the server again at once
+    engine = Engine(server, None, embeddings=embeddings)  # as `bot run` starts without an index
+
+    down = await engine.answer("Alpha text about credits")
+    assert down.abstained and "temporarily unavailable" in down.answer
+    assert "暂时无法使用" in (await engine.answer("学分银行是什么？")).answer
+
+    process = _start_server(tmp_path, port)  # back, with its data
+    try:
+        back = await engine.answer("Alpha text about credits")
+        assert not back.abstained and back.sources[0].path == "a.md"
+    finally:
+        stop(process)
+
+
+async def test_a_missing_index_is_not_called_a_server_outage(settings):
+    engine = Engine(settings, None, embeddings=FakeEmbeddings())
+    answer = await engine.answer("Alpha text about credits")
+    assert answer.abstained and "/reindex" in answer.answer
