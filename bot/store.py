@@ -27,7 +27,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.store_tables import (
@@ -68,7 +68,7 @@ class Store:
         if parsed.get_backend_name() == "sqlite":
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         async with engine.begin() as connection:
-            await connection.run_sync(Base.metadata.create_all)
+            await connection.run_sync(_create_schema)
         store = cls(engine, timedelta(days=retention_days))
         await store.prune()
         return store
@@ -324,6 +324,15 @@ class Store:
         if result.rowcount:
             log.info("pruned %d logged questions past their retention", result.rowcount)
         return result.rowcount
+
+
+def _create_schema(connection: Connection) -> None:
+    """The tables that are missing, and the indexes missing from tables an older version of
+    the assistant created (create_all adds an index only with its table)."""
+    Base.metadata.create_all(connection)
+    for table in Base.metadata.sorted_tables:
+        for index in table.indexes:
+            index.create(connection, checkfirst=True)
 
 
 def _row(table: type[Base], key: int) -> Select:

@@ -5,6 +5,8 @@ import asyncio
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import inspect, text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.store import Store
 
@@ -168,3 +170,20 @@ async def test_new_conversation_forgets_earlier_turns_in_that_chat_only(store):
     assert await store.history(1, 1, turns=5, max_age=hour) == [("private", "b")]
     await _log(store, user_id=1, chat_id=-50, question="after", answer="c")
     assert await store.history(-50, 1, turns=5, max_age=hour) == [("after", "c")]
+
+
+async def test_an_older_database_gains_the_new_indexes(database_url):
+    await (await Store.open(database_url)).close()
+    engine = create_async_engine(database_url)
+    async with engine.begin() as connection:  # as a database from before the index was added
+        await connection.execute(text("DROP INDEX ix_question_log_conversation"))
+
+    def indexes(sync_connection) -> set[str]:
+        return {i["name"] for i in inspect(sync_connection).get_indexes("question_log")}
+
+    async with engine.connect() as connection:
+        assert "ix_question_log_conversation" not in await connection.run_sync(indexes)
+    await (await Store.open(database_url)).close()
+    async with engine.connect() as connection:
+        assert "ix_question_log_conversation" in await connection.run_sync(indexes)
+    await engine.dispose()
