@@ -1,5 +1,6 @@
 """The index on a real Chroma server (`chroma run` on 127.0.0.1), the scale-out path."""
 
+import logging
 import subprocess
 import sys
 import time
@@ -12,7 +13,7 @@ from fakes import FakeEmbeddings
 from processes import free_port, stop
 
 from alliance.index_format import IndexLayout, IndexUnavailableError, open_client
-from bot.engine import Engine
+from bot.engine import Engine, build_engine
 from bot.retrieval import PublishedIndex, Retriever
 from ingest.pipeline import run_ingest
 
@@ -134,16 +135,17 @@ async def test_answers_go_on_while_the_server_is_down_and_new_versions_follow_it
 
 
 async def test_started_while_the_server_is_down_it_says_so_and_recovers(
-    settings, tmp_path, monkeypatch
+    settings, tmp_path, monkeypatch, caplog, real_embeddings
 ):
     port = free_port()
     server = settings.model_copy(update={"chroma_host": "127.0.0.1", "chroma_port": port})
-    embeddings = FakeEmbeddings()
     process = _start_server(tmp_path, port)
-    run_ingest(server, embeddings_factory=lambda _: embeddings)
+    run_ingest(server, embeddings_factory=lambda _: real_embeddings)
     stop(process)
     monkeypatch.setattr("bot.engine.RETRY_LOAD_S", 0.0)  # try the server again at once
-    engine = Engine(server, None, embeddings=embeddings)  # as `bot run` starts without an index
+    with caplog.at_level(logging.ERROR, logger="bot.engine"):
+        engine = build_engine(server, without_index=True)  # as `bot run` starts
+    assert "Chroma server does not answer" in caplog.text and "rebuilt" not in caplog.text
 
     down = await engine.answer("Alpha text about credits")
     assert down.abstained and "temporarily unavailable" in down.answer
