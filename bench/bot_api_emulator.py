@@ -141,6 +141,11 @@ class BotAPIEmulator:
         with self._changed:
             self._faults.setdefault(method, []).extend([(200, {}, seconds, None)] * times)
 
+    def pending_faults(self, method: str) -> int:
+        """Injected faults and delays of `method` that no call has met yet."""
+        with self._changed:
+            return len(self._faults.get(method, []))
+
     def _fault(self, method: str, params: dict) -> tuple[int, dict, float] | None:
         with self._changed:
             for number, (status, extra, seconds, chat_id) in enumerate(

@@ -75,6 +75,21 @@ def test_each_question_is_answered_exactly_once_through_send_failures(
     assert attempts == 2 + times
 
 
+@pytest.mark.parametrize(("status", "times"), [(429, 3), (DROP, 2), (500, 3)])
+def test_polling_goes_on_through_get_updates_failures(emulator, launch, status, times):
+    launch()
+    emulator.fail("getUpdates", status, times=times, retry_after=1 if status == 429 else None)
+    assert emulator.wait_for(lambda: emulator.pending_faults("getUpdates") == 0, 60)
+    emulator.user_message("When was the alliance established?", user_id=91)
+    emulator.delay("getUpdates", 3)  # and a slow one after them
+    emulator.user_message("What is the credit bank?", user_id=92)
+    assert emulator.wait_for(lambda: _answers(emulator, 91) and _answers(emulator, 92), 60)
+    emulator.wait_for(lambda: False, 2)  # a late duplicate would arrive now
+    [first], [second] = _answers(emulator, 91), _answers(emulator, 92)
+    assert "8 June 2020" in first["text"] and "credit" in second["text"].lower()
+    assert emulator.pending_faults("getUpdates") == 0  # the slow poll was met too
+
+
 def test_a_restarted_bot_keeps_what_it_learnt_and_answers_nothing_twice(emulator, launch, tmp_path):
     first = launch()
     emulator.user_message(f"/register {CODE}", user_id=83)
