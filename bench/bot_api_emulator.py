@@ -77,9 +77,11 @@ class BotAPIEmulator:
         language: str = "en",
         reply_to: dict | None = None,
         extra: dict | None = None,
+        entities: list[dict] | None = None,
     ) -> int:
-        """Queue a message from a user: text (commands and @mentions get their entities), or
-        None with `extra` for other kinds, e.g. {"sticker": {...}}."""
+        """Queue a message from a user: text (commands and @mentions get their entities, unless
+        `entities` gives others, hostile ones included), or None with `extra` for other kinds,
+        e.g. {"sticker": {...}}."""
         chat_id = chat_id if chat_id is not None else user_id
         chat = {"id": chat_id, "type": chat_type}
         if chat_type != "private":
@@ -94,7 +96,7 @@ class BotAPIEmulator:
         }
         if text is not None:
             message["text"] = text
-            message["entities"] = _entities(text)
+            message["entities"] = _entities(text) if entities is None else entities
         if reply_to is not None:
             message["reply_to_message"] = reply_to
         self._queue({"message": message})

@@ -357,6 +357,33 @@ def test_hostile_text_gets_a_valid_reply(telegram):
     assert html_problem(message["text"]) is None
 
 
+def test_hostile_entities_are_read_safely(telegram):
+    emulator, _, _, _ = telegram
+    question = "@alliance_bot When was the alliance established?"
+    mention = {"type": "mention", "offset": 0, "length": 13}
+    nested = [  # a thousand formatting entities, each inside the last
+        {"type": kind, "offset": depth % 13, "length": len(question) - depth % 13}
+        for depth, kind in enumerate(["bold", "italic", "underline", "spoiler"] * 250)
+    ]
+    broken = [
+        {"type": "bold", "offset": 10_000, "length": 5},  # past the end
+        {"type": "mention", "offset": -3, "length": 2},
+        {"type": "mention", "offset": 14, "length": 10_000},
+        {"type": "no_such_kind", "offset": 0, "length": 1},
+        {"type": "text_link", "offset": 0, "length": 4, "url": "javascript:alert(1)"},
+    ]
+    for number, entities in enumerate([[mention, *nested], [*broken, mention], broken]):
+        chat = -600 - number
+        emulator.user_message(question, user_id=74, chat_id=chat, chat_type="group",
+                              entities=entities)  # fmt: skip
+        if entities is broken:  # no valid mention of the bot: the group is not for it
+            assert emulator.wait_for_messages(chat, timeout=3) == []
+            continue
+        [reply] = emulator.wait_for_messages(chat)
+        assert "8 June 2020" in reply["text"] and html_problem(reply["text"]) is None
+    assert "2020" in _reply(emulator, "When was the alliance established?", 74)["text"]
+
+
 @pytest.mark.parametrize(
     ("text", "valid"),
     [
