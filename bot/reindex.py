@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from alliance.embeddings import EmbeddingUnavailableError
 from alliance.index_format import IndexUnavailableError
-from ingest.pipeline import IngestConfigError, Summary, run_ingest
+from ingest.pipeline import IngestBusyError, IngestConfigError, Summary, run_ingest
 
 if TYPE_CHECKING:
     from alliance.settings import Settings
@@ -23,7 +23,7 @@ Progress = Callable[[str, int, int], Awaitable[None]]
 
 
 class ReindexBusyError(Exception):
-    """A re-index is already running."""
+    """A re-index is already running, in this process or another on the same index folder."""
 
 
 class ReindexFailedError(Exception):
@@ -60,6 +60,8 @@ class Reindexer:
                     embeddings_factory=lambda _: embeddings,
                     listener=listener,
                 )
+            except IngestBusyError:  # a shell's ingest, or another replica's /reindex
+                raise ReindexBusyError from None
             except (IngestConfigError, EmbeddingUnavailableError, IndexUnavailableError) as exc:
                 raise ReindexFailedError(str(exc)) from exc
             finally:

@@ -51,6 +51,10 @@ class IngestConfigError(Exception):
     """A usage or configuration problem: nothing was published."""
 
 
+class IngestBusyError(IngestConfigError):
+    """Another ingest holds the index folder's lock (another process, or another replica)."""
+
+
 @dataclass
 class Summary:
     added: int = 0
@@ -91,7 +95,7 @@ def _exclusive(layout: IndexLayout) -> Iterator[None]:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise IngestConfigError(f"another ingest is running on {layout.root}") from None
+            raise IngestBusyError(f"another ingest is running on {layout.root}") from None
         yield
 
 

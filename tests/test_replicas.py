@@ -5,12 +5,15 @@ the same, and an update delivered to both is answered once."""
 
 import json
 import re
+import shutil
 import signal
 
 import pytest
+from conftest import markdown
 from processes import free_port, stop
 from webhook_replica import post, start_replica
 
+from alliance.settings import Settings
 from bench.bot_api_emulator import BotAPIEmulator
 from bot.invite_codes import hash_code
 
@@ -23,7 +26,17 @@ STAFF_QUESTION = "How much is the teaching allowance for a visiting teacher per 
 
 
 @pytest.fixture(scope="module")
-def replicas(shipped_index, postgres, tmp_path_factory):
+def shared_index(shipped_index, tmp_path_factory) -> Settings:
+    """The index folder both replicas read (a shared volume in production), which /reindex
+    on either may change."""
+    root = tmp_path_factory.mktemp("shared")
+    shutil.copytree(shipped_index.knowledge_dir, root / "knowledge")
+    shutil.copytree(shipped_index.index_dir, root / "index")
+    return Settings(knowledge_dir=root / "knowledge", index_dir=root / "index")
+
+
+@pytest.fixture(scope="module")
+def replicas(shared_index, postgres, tmp_path_factory):
     folder = tmp_path_factory.mktemp("replicas")
     shared = {
         "DATABASE_URL": postgres.new_database(),
@@ -37,7 +50,7 @@ def replicas(shipped_index, postgres, tmp_path_factory):
             for name in ("a", "b"):
                 port = free_port()
                 log = folder / f"replica-{name}.log"
-                process = start_replica(shipped_index, log, emulator, port, SECRET, **shared)
+                process = start_replica(shared_index, log, emulator, port, SECRET, **shared)
                 started.append(process)
             urls = [params["url"] for method, params in emulator.calls if method == "setWebhook"]
             yield emulator, urls
@@ -136,3 +149,30 @@ def test_an_update_delivered_to_both_replicas_is_answered_once(replicas):
         _deliver(emulator, *urls)
     replies = emulator.wait_for_messages(user, count=3, timeout=10)
     assert len(replies) == 2
+
+
+def test_a_reindex_on_one_replica_is_busy_on_the_other_and_serves_both(replicas, shared_index):
+    emulator, urls = replicas
+    for number in range(20):  # enough to embed that the two requests overlap
+        body = f"## Topic {number}\n\n" + f"Branch notice {number} about weekend sessions. " * 40
+        (shared_index.knowledge_dir / f"notice-{number}.md").write_text(
+            markdown(f"Notice {number}", body)
+        )
+    (shared_index.knowledge_dir / "faq" / "badge.en.md").write_text(
+        markdown("Alliance badges", "## Zorblat badge\n\nThe alliance's zorblat badge is teal.")
+    )
+    before = len(emulator.sent)
+    # From two chats (one chat's updates are handled in order), each to its own replica.
+    emulator.user_message("/reindex", user_id=ADMIN_ID)
+    _deliver(emulator, urls[0])
+    emulator.user_message("/reindex", user_id=ADMIN_ID, chat_id=-700, chat_type="group")
+    _deliver(emulator, urls[1])
+
+    def outcomes() -> list[str]:
+        return [m["text"] for m in emulator.sent[before:] if not m["text"].startswith("⏳")]
+
+    assert emulator.wait_for(lambda: len(outcomes()) >= 2, 120), outcomes()
+    assert sum(text.startswith("✅") and "21 added" in text for text in outcomes()) == 1
+    assert sum("already running" in text for text in outcomes()) == 1
+    for replica in (0, 1):  # the new version reaches both
+        assert "teal" in _ask(replicas, replica, "What colour is the zorblat badge?", 87)["text"]
