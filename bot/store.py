@@ -63,9 +63,11 @@ class Store:
         if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         # Every use is a `connect()` or `begin()` block, which ends its own transaction: the
-        # pool's extra rollback on return would only cost a round trip per statement.
-        engine = create_async_engine(url, pool_reset_on_return=None)
-        if parsed.get_backend_name() == "sqlite":
+        # pool's extra rollback on return would only cost a round trip per statement. A database
+        # server may restart under the bot: its pooled connections are checked before use.
+        server = parsed.get_backend_name() != "sqlite"
+        engine = create_async_engine(url, pool_reset_on_return=None, pool_pre_ping=server)
+        if not server:
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         async with engine.begin() as connection:
             await connection.run_sync(_create_schema)

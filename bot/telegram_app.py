@@ -3,8 +3,12 @@ long polling or, when a webhook URL is set, webhook mode."""
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import logging
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import InterfaceError, OperationalError
 from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -23,7 +27,7 @@ from bot.engine import Engine
 from bot.reindex import Reindexer
 from bot.roles import Roles
 from bot.store import Store
-from bot.telegram_delivery import DeliveringRateLimiter
+from bot.telegram_delivery import RETRY_DELAYS, DeliveringRateLimiter
 from bot.telegram_handlers import Services, user_language
 from bot.telegram_ordering import PerChatInOrder
 
@@ -98,7 +102,7 @@ def build_app(settings: Settings, engine: Engine) -> Application:
 
 
 async def start_services(app: Application, settings: Settings, engine: Engine) -> None:
-    store = await Store.open(settings.database_url, settings.question_log_days)
+    store = await _open_store(settings)
     app.bot_data["services"] = Services(
         settings=settings,
         engine=engine,
@@ -107,6 +111,22 @@ async def start_services(app: Application, settings: Settings, engine: Engine) -
         reindexer=Reindexer(settings, engine),
     )
     await _register_commands(app, settings)
+
+
+async def _open_store(settings: Settings) -> Store:
+    """The database; a database server that does not answer yet (it may start after the bot)
+    is waited for, with the reason in the log and the password left out."""
+    url = make_url(settings.database_url)
+    delays = itertools.chain(RETRY_DELAYS, itertools.repeat(RETRY_DELAYS[-1]))
+    while True:
+        try:
+            return await Store.open(settings.database_url, settings.question_log_days)
+        except (OSError, OperationalError, InterfaceError) as exc:
+            if url.get_backend_name() == "sqlite":  # a local file: nothing to wait for
+                raise
+            delay, where = next(delays), url.render_as_string(hide_password=True)
+            log.warning("database %s not reachable (%s); retrying in %.1f s", where, exc, delay)
+            await asyncio.sleep(delay)
 
 
 async def stop_services(app: Application) -> None:

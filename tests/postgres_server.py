@@ -41,10 +41,12 @@ class PostgresServer:
         subprocess.run([*self._as_owner, *command], check=True, capture_output=True, text=True)
 
     def start(self) -> PostgresServer:
-        self._run(
-            str(self._bin / "initdb"),
-            *("-D", str(self._data), "-U", "postgres", "--auth=trust", "-E", "UTF8"),
-        )
+        """Start the server; its data folder is made the first time."""
+        if not self._data.exists():
+            self._run(
+                str(self._bin / "initdb"),
+                *("-D", str(self._data), "-U", "postgres", "--auth=trust", "-E", "UTF8"),
+            )
         options = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self._folder}"
         self._run(
             str(self._bin / "pg_ctl"),
@@ -53,20 +55,35 @@ class PostgresServer:
         )
         return self
 
-    def new_database(self) -> str:
-        """A fresh, empty database; its SQLAlchemy URL for asyncpg over 127.0.0.1."""
-        name = f"test_{next(self._names)}"
+    def url(self, database: str, password: str | None = None) -> str:
+        """The SQLAlchemy URL of `database` for asyncpg over 127.0.0.1 (the server trusts
+        every local connection, so a password is accepted and ignored)."""
+        return URL.create(
+            "postgresql+asyncpg",
+            "postgres",
+            password,
+            host="127.0.0.1",
+            port=self.port,
+            database=database,
+        ).render_as_string(hide_password=False)
+
+    def create_database(self, name: str) -> None:
         self._run(
             "psql",
             *("-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-q"),
             *("-c", f"CREATE DATABASE {name}"),
         )
-        return URL.create(
-            "postgresql+asyncpg", "postgres", host="127.0.0.1", port=self.port, database=name
-        ).render_as_string()
 
-    def stop(self) -> None:
+    def new_database(self) -> str:
+        """A fresh, empty database; its URL."""
+        name = f"test_{next(self._names)}"
+        self.create_database(name)
+        return self.url(name)
+
+    def stop(self, keep_data: bool = False) -> None:
+        """Stop the server (fast shutdown); its data folder goes too unless `keep_data`."""
         try:
             self._run(str(self._bin / "pg_ctl"), "-D", str(self._data), "-m", "fast", "stop")
         finally:
-            shutil.rmtree(self._folder, ignore_errors=True)
+            if not keep_data:
+                shutil.rmtree(self._folder, ignore_errors=True)

@@ -5,6 +5,7 @@ import asyncio
 from datetime import timedelta
 
 import pytest
+from postgres_server import PostgresServer
 from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -187,3 +188,16 @@ async def test_an_older_database_gains_the_new_indexes(database_url):
     async with engine.connect() as connection:
         assert "ix_question_log_conversation" in await connection.run_sync(indexes)
     await engine.dispose()
+
+
+async def test_a_database_server_restart_between_two_uses_goes_unnoticed():
+    server = PostgresServer().start()  # its own server: this test restarts it
+    try:
+        store = await Store.open(server.new_database())
+        await store.register_staff(5, "b")
+        server.stop(keep_data=True)  # blocks the event loop: the pool cannot see the close
+        server.start()
+        assert await store.staff_branch(5) == "b"  # a stale pooled connection is not used
+        await store.close()
+    finally:
+        server.stop()

@@ -7,6 +7,7 @@ import subprocess
 
 import pytest
 from conftest import markdown
+from postgres_server import PostgresServer
 from processes import start, stop
 
 from alliance.settings import Settings
@@ -168,3 +169,45 @@ def test_without_a_usable_index_the_bot_says_how_to_rebuild_it(
     assert "8 June 2020" in _answers(emulator, 72)[0]["text"]
     log = (tmp_path / "bot-0.log").read_text()
     assert "no usable index" in log and "python -m ingest" in log
+
+
+def test_the_database_may_start_late_and_restart(emulator, shipped_index, tmp_path):
+    password = "db-Pa55word-never-logged"
+    server = PostgresServer()
+    log = tmp_path / "bot.log"
+    process = start(
+        ["bot", "run"],
+        shipped_index,
+        log,
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_API_BASE_URL=emulator.base_url,
+        DATABASE_URL=server.url("alliance", password),
+    )
+    question = "When was the alliance established?"
+    try:
+        assert emulator.wait_for(lambda: "not reachable" in log.read_text(), 60), log.read_text()
+        server.start().create_database("alliance")  # the bot waited for it
+        assert emulator.wait_for_call("getUpdates", 60)
+        emulator.user_message(question, user_id=95)
+        assert emulator.wait_for(lambda: _answers(emulator, 95), 60)
+        assert "8 June 2020" in _answers(emulator, 95)[0]["text"]
+
+        server.stop(keep_data=True)  # a restart between two questions: pooled connections
+        server.start()  # to the old server are checked and replaced, not used
+        emulator.user_message(question, user_id=98)
+        assert emulator.wait_for(lambda: _answers(emulator, 98), 60)
+        assert "8 June 2020" in _answers(emulator, 98)[0]["text"]
+
+        server.stop(keep_data=True)
+        emulator.user_message(question, user_id=96)  # told, not left waiting
+        assert emulator.wait_for(lambda: _answers(emulator, 96), 60)
+        assert "went wrong" in _answers(emulator, 96)[0]["text"]
+
+        server.start()
+        emulator.user_message(question, user_id=97)
+        assert emulator.wait_for(lambda: _answers(emulator, 97), 60)
+        assert "8 June 2020" in _answers(emulator, 97)[0]["text"]
+        assert password not in log.read_text()
+    finally:
+        stop(process)
+        server.stop()
