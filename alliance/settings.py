@@ -197,6 +197,16 @@ class Settings(BaseSettings):
             raise ValueError("use 1-256 characters of A-Z, a-z, 0-9, _ and -")
         return value
 
+    @field_validator("database_url")
+    @classmethod
+    def _async_database(cls, value: str) -> str:
+        # The drivers installed with the project; anything else would fail only at start-up.
+        if not re.match(r"(sqlite\+aiosqlite|postgresql\+asyncpg)://", value):
+            raise ValueError(
+                "use sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER:PASSWORD@HOST/DB"
+            )
+        return value
+
     @model_validator(mode="after")
     def _webhook_needs_secret(self) -> "Settings":
         if self.telegram_webhook_url and self.telegram_webhook_secret is None:
@@ -210,5 +220,10 @@ def settings_or_exit(program: str, **overrides: object) -> Settings:
     try:
         return Settings(**{key: value for key, value in overrides.items() if value is not None})
     except ValidationError as exc:
-        print(f"{program}: invalid setting: {exc}", file=sys.stderr)
+        # Without the values given: a database URL or an invite code may be among them.
+        reasons = "; ".join(
+            f"{'.'.join(map(str, error['loc'])).upper() or 'settings'}: {error['msg']}"
+            for error in exc.errors(include_url=False, include_input=False)
+        )
+        print(f"{program}: invalid setting: {reasons}", file=sys.stderr)
         raise SystemExit(2) from None

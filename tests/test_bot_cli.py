@@ -119,6 +119,19 @@ def test_usage_errors_exit_2(settings, args, extra, message):
     assert result.returncode == 2 and message in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("DATABASE_URL", "postgresql+asyncpg//alliance:Db-Pa55word@db/alliance"),
+        ("STAFF_INVITE_CODES", "jinniu=plain-invite-code-Pa55word"),
+    ],
+)
+def test_a_bad_setting_is_named_without_its_value(settings, name, value):
+    result = run(["bot", "ask", "x"], settings, **{name: value})
+    assert result.returncode == 2 and f"invalid setting: {name}" in result.stderr
+    assert "Pa55word" not in result.stderr and "Traceback" not in result.stderr
+
+
 async def test_console_chat_answers_until_exit(engine):
     lines = iter(
         ["When was the alliance established?", "", "   ", "联盟是什么时候成立的？", "exit"]

@@ -42,6 +42,8 @@ def test_dotenv_file_is_read(tmp_path):
         ("STAFF_INVITE_CODES", "=scrypt$00$00"),
         ("TELEGRAM_WEBHOOK_SECRET", "has spaces"),
         ("USER_QUESTIONS_PER_MINUTE", "0"),
+        ("DATABASE_URL", "postgresql://user:pw@host/db"),  # not an async driver
+        ("DATABASE_URL", "assistant.db"),
     ],
 )
 def test_bad_values_are_clear_errors(monkeypatch, name, value):
