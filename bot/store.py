@@ -65,8 +65,11 @@ class Store:
         # Every use is a `connect()` or `begin()` block, which ends its own transaction: the
         # pool's extra rollback on return would only cost a round trip per statement. A database
         # server may restart under the bot: its pooled connections are checked before use.
+        # Errors leave out the statement's parameters: they hold what users wrote.
         server = parsed.get_backend_name() != "sqlite"
-        engine = create_async_engine(url, pool_reset_on_return=None, pool_pre_ping=server)
+        engine = create_async_engine(
+            url, pool_reset_on_return=None, pool_pre_ping=server, hide_parameters=True
+        )
         if not server:
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         async with engine.begin() as connection:

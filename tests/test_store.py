@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from postgres_server import PostgresServer
 from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.store import Store
@@ -201,3 +202,10 @@ async def test_a_database_server_restart_between_two_uses_goes_unnoticed():
         await store.close()
     finally:
         server.stop()
+
+
+async def test_a_failing_statement_does_not_carry_what_users_wrote(store):
+    # The error reaches the log as a traceback; users' words stay out of it.
+    with pytest.raises(IntegrityError) as failure:
+        await _log(store, question=None, answer="A private answer about my credits")
+    assert "private answer" not in str(failure.value)
