@@ -133,9 +133,9 @@ class Store:
             return result.scalar_one()
 
     # Updates
-    async def claim_update(self, update_id: int, stale_after: timedelta) -> bool:
-        """True when this process should handle the update: never seen, or claimed by a
-        process that did not finish it within `stale_after` (it crashed)."""
+    async def claim_update(self, update_id: int, abandoned_before: datetime) -> bool:
+        """True when this process should handle the update: never seen, or claimed before
+        `abandoned_before` and never finished (the process that claimed it died)."""
         now = _now()
         table = HandledUpdate.__table__
         statement = (
@@ -144,7 +144,7 @@ class Store:
             .on_conflict_do_update(
                 index_elements=["update_id"],
                 set_={"claimed_at": now},
-                where=table.c.done.is_(False) & (table.c.claimed_at < now - stale_after),
+                where=table.c.done.is_(False) & (table.c.claimed_at < abandoned_before),
             )
         )
         async with self._engine.begin() as connection:

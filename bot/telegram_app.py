@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+from datetime import UTC, datetime
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -109,6 +110,7 @@ async def start_services(app: Application, settings: Settings, engine: Engine) -
         store=store,
         roles=Roles(settings, store),
         reindexer=Reindexer(settings, engine),
+        polling_since=None if settings.telegram_webhook_url else datetime.now(UTC),
     )
     await _register_commands(app, settings)
 

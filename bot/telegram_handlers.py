@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity, Update
 from telegram.constants import ChatAction, ChatType, ParseMode
@@ -34,6 +34,10 @@ class Services:
     store: Store
     roles: Roles
     reindexer: Reindexer
+    # When this process began long polling. Telegram lets one process poll a bot at a time, so
+    # an unfinished claim from before then was left by a process that is gone. None in webhook
+    # mode, where replicas run side by side.
+    polling_since: datetime | None = None
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
@@ -60,8 +64,13 @@ CLAIM_STALE_AFTER = timedelta(minutes=2)  # a claim this old without an answer w
 
 
 async def claim_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """First of all handlers: an update handled before (Telegram re-delivering it) stops here."""
-    if not await services(context).store.claim_update(update.update_id, CLAIM_STALE_AFTER):
+    """First of all handlers: an update handled before (Telegram re-delivering it) stops here.
+    One whose handling was cut short by a crash is handled again."""
+    found = services(context)
+    abandoned_before = datetime.now(UTC) - CLAIM_STALE_AFTER
+    if found.polling_since is not None:
+        abandoned_before = max(abandoned_before, found.polling_since)
+    if not await found.store.claim_update(update.update_id, abandoned_before):
         log.info("update %s was handled before; skipped", update.update_id)
         raise ApplicationHandlerStop
 

@@ -2,7 +2,7 @@
 throttling, conversation memory, the question log and feedback, with concurrent writers."""
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from postgres_server import PostgresServer
@@ -112,15 +112,16 @@ async def test_old_questions_are_pruned_but_feedback_stays(database_url):
 
 async def test_an_update_is_claimed_once_unless_its_claim_went_stale(store):
     minute = timedelta(minutes=1)
-    assert await store.claim_update(100, minute)
-    assert not await store.claim_update(100, minute)  # being handled
-    assert await store.claim_update(100, timedelta(0))  # its handler died: take it over
+    assert await store.claim_update(100, datetime.now(UTC) - minute)
+    assert not await store.claim_update(100, datetime.now(UTC) - minute)  # being handled
+    assert await store.claim_update(100, datetime.now(UTC))  # its handler died: take it over
     await store.finish_update(100)
-    assert not await store.claim_update(100, timedelta(0))  # done is done
+    assert not await store.claim_update(100, datetime.now(UTC))  # done is done
 
 
 async def test_concurrent_claims_of_one_update_have_one_winner(store):
-    wins = await asyncio.gather(*(store.claim_update(200, timedelta(minutes=1)) for _ in range(10)))
+    an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    wins = await asyncio.gather(*(store.claim_update(200, an_hour_ago) for _ in range(10)))
     assert wins.count(True) == 1
 
 

@@ -105,6 +105,14 @@ def test_a_restarted_bot_keeps_what_it_learnt_and_answers_nothing_twice(emulator
     ]
     emulator.press(vote, answer, user_id=83)
     assert emulator.wait_for(lambda: emulator.answered_callbacks, 30)
+
+    def all_recorded() -> bool:  # each update marked done once its reply is out
+        with sqlite3.connect(tmp_path / "assistant.db") as db:
+            return db.execute("SELECT count(*) FROM handled_updates WHERE NOT done").fetchone() == (
+                0,
+            )
+
+    assert emulator.wait_for(all_recorded, 10)
     first.kill()  # SIGKILL: no clean shutdown, no confirmation of the last updates
     first.wait()
 
@@ -119,6 +127,26 @@ def test_a_restarted_bot_keeps_what_it_learnt_and_answers_nothing_twice(emulator
     assert len(emulator.answered_callbacks) == 1  # nor the button press
     with sqlite3.connect(tmp_path / "assistant.db") as db:
         assert db.execute("SELECT vote FROM feedback WHERE user_id = 83").fetchall() == [(1,)]
+
+
+def test_an_answer_cut_short_by_a_crash_is_given_after_the_restart(emulator, launch):
+    first = launch()
+    emulator.fail("sendMessage", DROP, times=3, chat_id=88)  # the answer cannot get out
+
+    def attempts() -> int:
+        return sum(1 for m, p in emulator.calls if m == "sendMessage" and p.get("chat_id") == 88)
+
+    emulator.user_message("When was the alliance established?", user_id=88)
+    assert emulator.wait_for(lambda: attempts() >= 1, 60)
+    first.kill()  # mid-answer: the update was claimed, never finished
+    first.wait()
+
+    emulator.redeliver()
+    launch()  # at once, well within the time after which a claim counts as abandoned
+    assert emulator.wait_for(lambda: _answers(emulator, 88), 60), "the question was lost"
+    emulator.wait_for(lambda: False, 3)
+    [answer] = _answers(emulator, 88)
+    assert "8 June 2020" in answer["text"]
 
 
 def test_questions_keep_flowing_while_an_admin_reindexes(emulator, launch, shipped_index, tmp_path):
