@@ -7,9 +7,10 @@ import sys
 from pathlib import Path
 
 from alliance.settings import Settings
+from bench.bot_api_emulator import BotAPIEmulator
 from bench.bot_load import stop
 
-__all__ = ["free_port", "run", "start", "stop"]
+__all__ = ["free_port", "run", "start", "start_bot", "stop"]
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -49,6 +50,20 @@ def start(module_args: list[str], settings: Settings, log: Path, **extra: str) -
             stderr=subprocess.STDOUT,
             env=environment(settings, **extra),
         )
+
+
+def start_bot(
+    settings: Settings, log: Path, emulator: BotAPIEmulator, **extra: str
+) -> subprocess.Popen:
+    """`python -m bot run` talking to the Bot API emulator."""
+    return start(
+        ["bot", "run"],
+        settings,
+        log,
+        TELEGRAM_BOT_TOKEN=emulator.token,
+        TELEGRAM_API_BASE_URL=emulator.base_url,
+        **extra,
+    )
 
 
 def free_port() -> int:

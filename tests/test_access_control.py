@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 from conftest import markdown
-from processes import run, start, stop
+from processes import run, start_bot, stop
 
 from alliance.settings import Settings
 from bench.bot_api_emulator import BotAPIEmulator
@@ -99,12 +99,10 @@ def test_the_console_never_gives_a_learner_the_canary(canary_index):
 def test_telegram_never_gives_a_learner_the_canary(canary_index, tmp_path):
     questions = _questions()
     with BotAPIEmulator(TOKEN) as emulator:
-        process = start(
-            ["bot", "run"],
+        process = start_bot(
             canary_index,
             tmp_path / "bot.log",
-            TELEGRAM_BOT_TOKEN=TOKEN,
-            TELEGRAM_API_BASE_URL=emulator.base_url,
+            emulator,
             DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'assistant.db'}",
             USER_QUESTIONS_PER_MINUTE="600",
         )

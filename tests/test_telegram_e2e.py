@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 import yaml
 from conftest import markdown
-from processes import start, stop
+from processes import start_bot, stop
 
 from alliance.settings import Settings
 from bench.bot_api_emulator import BotAPIEmulator, html_problem
@@ -56,12 +56,10 @@ def telegram(bot_settings, tmp_path_factory):
     folder = tmp_path_factory.mktemp("bot")
     log, database = folder / "bot.log", folder / "assistant.db"
     with BotAPIEmulator(TOKEN) as emulator:
-        process = start(
-            ["bot", "run"],
+        process = start_bot(
             bot_settings,
             log,
-            TELEGRAM_BOT_TOKEN=TOKEN,
-            TELEGRAM_API_BASE_URL=emulator.base_url,
+            emulator,
             STAFF_USER_IDS=str(STAFF_ID),
             ADMIN_USER_IDS=str(ADMIN_ID),
             STAFF_INVITE_CODES=f"chengdu-jinniu={hash_code(INVITE_CODE)}",

@@ -8,7 +8,7 @@ import subprocess
 import pytest
 from conftest import markdown
 from postgres_server import PostgresServer
-from processes import start, stop
+from processes import start_bot, stop
 
 from alliance.settings import Settings
 from bench.bot_api_emulator import DROP, BotAPIEmulator
@@ -32,12 +32,10 @@ def launch(shipped_index, emulator, tmp_path):
 
     def launch_bot(settings: Settings = shipped_index) -> subprocess.Popen:
         before = sum(1 for method, _ in emulator.calls if method == "getUpdates")
-        process = start(
-            ["bot", "run"],
+        process = start_bot(
             settings,
             tmp_path / f"bot-{len(processes)}.log",
-            TELEGRAM_BOT_TOKEN=TOKEN,
-            TELEGRAM_API_BASE_URL=emulator.base_url,
+            emulator,
             DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'assistant.db'}",
             STAFF_INVITE_CODES=f"jinniu={hash_code(CODE)}",
             ADMIN_USER_IDS=str(ADMIN),
@@ -203,12 +201,10 @@ def test_the_database_may_start_late_and_restart(emulator, shipped_index, tmp_pa
     password = "db-Pa55word-never-logged"
     server = PostgresServer()
     log = tmp_path / "bot.log"
-    process = start(
-        ["bot", "run"],
+    process = start_bot(
         shipped_index,
         log,
-        TELEGRAM_BOT_TOKEN=TOKEN,
-        TELEGRAM_API_BASE_URL=emulator.base_url,
+        emulator,
         DATABASE_URL=server.url("alliance", password),
     )
     question = "When was the alliance established?"

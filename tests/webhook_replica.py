@@ -9,7 +9,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from processes import start
+from processes import start_bot
 
 from alliance.settings import Settings
 from bench.bot_api_emulator import BotAPIEmulator
@@ -24,12 +24,10 @@ def start_replica(
     **extra: str,
 ) -> subprocess.Popen:
     """`python -m bot run` taking updates on 127.0.0.1:`port`, once /healthz says it is ready."""
-    process = start(
-        ["bot", "run"],
+    process = start_bot(
         settings,
         log,
-        TELEGRAM_BOT_TOKEN=emulator.token,
-        TELEGRAM_API_BASE_URL=emulator.base_url,
+        emulator,
         TELEGRAM_WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram-updates",
         TELEGRAM_WEBHOOK_SECRET=secret,
         TELEGRAM_WEBHOOK_PORT=str(port),
