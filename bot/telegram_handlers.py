@@ -168,7 +168,8 @@ def _replies_to_bot(message: Message, context: ContextTypes.DEFAULT_TYPE) -> boo
 
 
 async def _respond(update: Update, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:
-    found, settings = services(context), services(context).settings
+    found = services(context)
+    settings = found.settings
     message, user, chat = update.effective_message, update.effective_user, update.effective_chat
     language = reply_language(update, question)
     limit = settings.max_question_chars
