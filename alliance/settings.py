@@ -218,7 +218,8 @@ def settings_or_exit(program: str, **overrides: object) -> Settings:
     """Settings from the environment with a command line's overrides (None means not given);
     a bad value ends the program with status 2 and the reason, as a usage error does."""
     try:
-        return Settings(**{key: value for key, value in overrides.items() if value is not None})
+        given = {key: value for key, value in overrides.items() if value is not None}
+        return Settings.model_validate(given)
     except ValidationError as exc:
         # Without the values given: a database URL or an invite code may be among them.
         reasons = "; ".join(

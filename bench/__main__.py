@@ -14,18 +14,21 @@ import time
 from datetime import date
 from pathlib import Path
 
+from langchain_core.embeddings import Embeddings
+
 from alliance.embeddings import make_embeddings
 from alliance.logging_setup import configure_logging
 from alliance.settings import Settings
 from bench.bot_load import run_load
+from bench.contention import run_contention
 from bench.ingest_runs import make_corpus, measure_ingest
 from bench.latency import STAGES, engine_latency, langchain_baseline
 from bench.report import markdown
 from bench.stats import percentile, spread
-from bot.engine import Engine
-from bot.eval.gold import load_gold
+from bot.engine.answering import Engine
+from bot.engine.retrieval import PublishedIndex, Retriever
+from bot.eval.gold import GoldQuestion, load_gold
 from bot.eval.scoring import run_gold
-from bot.retrieval import PublishedIndex, Retriever
 from ingest.pipeline import run_ingest
 
 REPO = Path(__file__).resolve().parent.parent
@@ -35,13 +38,15 @@ def _progress(step: str) -> None:
     print(step, file=sys.stderr, flush=True)
 
 
-def _uncached(settings: Settings, embeddings: object) -> Engine:
+def _uncached(settings: Settings, embeddings: Embeddings) -> Engine:
     """The engine with both caches off: every answer pays for the whole pipeline."""
     retriever = Retriever(PublishedIndex.load(settings), embeddings, query_cache=0)
     return Engine(settings, retriever, answer_cache=0)
 
 
-def _repeated_latency(settings: Settings, embeddings: object, gold: list, rounds: int) -> dict:
+def _repeated_latency(
+    settings: Settings, embeddings: Embeddings, gold: list[GoldQuestion], rounds: int
+) -> dict[str, object]:
     """The engine as it runs: the same questions asked again are answered from its caches."""
     engine = Engine(settings, Retriever(PublishedIndex.load(settings), embeddings))
 
@@ -89,6 +94,8 @@ def run(rounds: int, sizes: list[int], work: Path) -> dict:
         _progress(f"latency: {backend}")
         report["latency"][backend] = _latency_section(settings, backend, gold, rounds)
     questions = [item.question for item in gold if not item.history]
+    _progress("latency beside a busy neighbour")
+    report["contention"] = run_contention(settings, questions, rounds, work)
     _progress("bot under load")
     report["load"] = run_load(settings, questions, 200, 10, work / "load.db")
     unique = [f"{q} (#{n})" for n in range(6) for q in questions]

@@ -17,12 +17,14 @@ import threading
 import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import parse_qsl
 
 DROP = 0  # a fault status: the connection closes without an answer
 _RAW_STRINGS = {"text", "parse_mode", "action", "language_code", "url", "secret_token"}
+BOT_ID = 777
 BOT_USER = {
-    "id": 777,
+    "id": BOT_ID,
     "is_bot": True,
     "first_name": "Alliance",
     "username": "alliance_bot",
@@ -33,15 +35,18 @@ BOT_USER = {
 
 
 class BotAPIEmulator:
-    def __init__(self, token: str) -> None:
+    def __init__(self, token: str, bot_id: int = BOT_ID) -> None:
+        """One bot's side of the Bot API; another `bot_id` is another bot, whose update ids
+        start from 1 again."""
         self.token = token
+        self.bot_user = {**BOT_USER, "id": bot_id}
         self.calls: list[tuple[str, dict]] = []
         self.sent: list[dict] = []  # messages the bot sent, as they are now (edits applied)
         self.edits: list[dict] = []  # every editMessageText, in order
         self.answered_callbacks: list[dict] = []
         self._faults: dict[str, list[tuple[int, dict, float, int | None]]] = {}
         # Called with each message the bot sends, outside the lock (benchmarks drive users).
-        self.on_sent = None
+        self.on_sent: Callable[[dict], None] | None = None
         self._chats: dict[int, dict] = {}
         self._updates: list[dict] = []
         self.delivered: list[dict] = []  # every update handed out, for re-delivery
@@ -177,7 +182,7 @@ class BotAPIEmulator:
             return True
 
     # The Bot API side
-    def _call(self, method: str, params: dict) -> tuple[int, dict]:
+    def _call(self, method: str, params: dict) -> tuple[int, object]:
         with self._changed:
             self.calls.append((method, params))
             self._changed.notify_all()
@@ -190,7 +195,7 @@ class BotAPIEmulator:
             if status != 200:
                 return status, {"description": f"injected fault {status}", **extra}
         if method == "getMe":
-            return 200, BOT_USER
+            return 200, self.bot_user
         if method == "getUpdates":
             return 200, self._get_updates(
                 int(params.get("offset", 0)), float(params.get("timeout", 0))
@@ -217,7 +222,7 @@ class BotAPIEmulator:
             "message_id": next(self._message_ids),
             "date": int(time.time()),
             "chat": self._chats.get(chat_id, {"id": chat_id, "type": "private"}),
-            "from": BOT_USER,
+            "from": self.bot_user,
             "text": params["text"],
             "parse_mode": params.get("parse_mode"),
             "reply_markup": params.get("reply_markup"),
@@ -314,6 +319,7 @@ class BotAPIEmulator:
                 elif status == 200:
                     self._reply(200, {"ok": True, "result": result})
                 else:
+                    assert isinstance(result, dict)  # an error's extra fields
                     self._reply(status, {"ok": False, "error_code": status, **result})
 
             def _reply(self, status: int, payload: dict) -> None:
@@ -330,7 +336,7 @@ class BotAPIEmulator:
 class _QuietServer(ThreadingHTTPServer):
     request_queue_size = 1024  # a busy bot opens many connections at once
 
-    def handle_error(self, request: object, client_address: object) -> None:
+    def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that hangs up mid-poll (the bot shutting down) is no test failure."""
         if not isinstance(sys.exc_info()[1], OSError):
             super().handle_error(request, client_address)

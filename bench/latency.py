@@ -13,8 +13,10 @@ from bench.stats import percentile, spread
 from bot.eval.scoring import run_gold, score
 
 if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
+
     from alliance.settings import Settings
-    from bot.engine import Engine
+    from bot.engine.answering import Engine
     from bot.eval.gold import GoldQuestion
 
 STAGES = ("embed", "dense", "keyword", "fusion", "compose")
@@ -53,13 +55,13 @@ def engine_latency(engine: Engine, gold: list[GoldQuestion], rounds: int) -> dic
 
 
 def langchain_baseline(
-    settings: Settings, embeddings: object, gold: list[GoldQuestion], rounds: int
+    settings: Settings, embeddings: Embeddings, gold: list[GoldQuestion], rounds: int
 ) -> dict:
     """The same questions through langchain-chroma over the published collection."""
     from langchain_chroma import Chroma
 
     layout = IndexLayout(settings.index_dir)
-    version = layout.current_version()
+    version = layout.published_version()
     manifest = layout.read_manifest(version)
     client = open_client(settings, layout, version, manifest.store["kind"])
     store = Chroma(

@@ -64,6 +64,24 @@ def markdown(report: dict, stages: Sequence[str]) -> str:
                 ratio >= 3,
             )
         )
+    contention = report["contention"]
+    quiet = contention["quiet"]
+    for key, label in (
+        ("ingest", "an ingest runs beside it"),
+        ("two_spinners", "two CPU-bound processes"),
+    ):
+        busy = contention[key]
+        ratio = busy["p95_ms"]["median"] / quiet["p95_ms"]["median"]
+        rows.append(
+            (
+                f"answer p50 / p95 while {label}, first asks (quiet, same run)",
+                f"{show(busy['p50_ms'], ' ms')} / {show(busy['p95_ms'], ' ms')} "
+                f"({show(quiet['p50_ms'], ' ms')} / {show(quiet['p95_ms'], ' ms')}); "
+                f"p95 {ratio:.1f}× quiet",
+                "p95 ≤ 3× quiet",
+                ratio <= 3,
+            )
+        )
     for key, label in (("load", "eval questions repeated"), ("load_unique", "all different")):
         load = report[key]
         rows.append(

@@ -1,6 +1,7 @@
 """Command line of the assistant: `python -m bot ask | chat | run | invite-code`.
 
-Exit status: 0 success; 2 usage or configuration error (no index, bad settings, no token).
+Exit status: 0 success; 1 an unexpected failure (its traceback is logged); 2 usage or
+configuration error (no index, bad settings, no token, a backend that is not installed).
 """
 
 import argparse
@@ -12,14 +13,14 @@ import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from alliance.embeddings import EmbeddingUnavailableError
-from alliance.index_format import IndexUnavailableError
+from alliance.errors import AllianceError
 from alliance.logging_setup import configure_logging
-from alliance.settings import settings_or_exit
-from bot.answers import Role
-from bot.console import chat, format_answer
-from bot.engine import Engine, build_engine
-from bot.invite_codes import hash_code, new_code
+from alliance.settings import Settings, settings_or_exit
+from bot.channels.console import chat, format_answer
+from bot.engine.answering import Engine
+from bot.engine.factory import build_engine
+from bot.engine.results import Role
+from bot.store.invite_codes import hash_code, new_code
 
 log = logging.getLogger(__name__)
 
@@ -76,20 +77,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("bot: TELEGRAM_BOT_TOKEN is not set; use `python -m bot chat`", file=sys.stderr)
         return 2
     try:
-        # The bot runs on without an index, telling users and logs how to rebuild it.
-        engine = build_engine(settings, without_index=args.command == "run")
-    except (IndexUnavailableError, EmbeddingUnavailableError) as exc:
+        _serve(args, settings)
+    except AllianceError as exc:
         print(f"bot: {exc}", file=sys.stderr)
         return 2
+    except Exception:
+        log.exception("bot %s failed", args.command)
+        return 1
+    return 0
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> None:
+    # The bot runs on without an index, telling users and logs how to rebuild it.
+    engine = build_engine(settings, without_index=args.command == "run")
     if args.command == "ask":
         # Bytes that are not UTF-8 become U+FFFD rather than ending the run mid-way.
-        sys.stdin.reconfigure(errors="replace")
+        sys.stdin.reconfigure(errors="replace")  # type: ignore[union-attr]
         questions = [args.question] if args.question is not None else sys.stdin
         asyncio.run(_ask(engine, questions, args.role, args.json))
     elif args.command == "chat":
         asyncio.run(chat(engine, args.role))
     else:
-        from bot.telegram_app import run_bot
+        from bot.channels.telegram.app import run_bot
 
         run_bot(settings, engine)
-    return 0

@@ -38,7 +38,7 @@ class Chunk:
     def embedding_text(self) -> str:
         """Title and section give a short passage the context its words alone lack."""
         heading = SECTION_SEPARATOR.join(
-            part for part in (self.metadata["title"], self.metadata["section"]) if part
+            str(part) for part in (self.metadata["title"], self.metadata["section"]) if part
         )
         return f"{heading}\n{self.text}"
 
@@ -111,7 +111,7 @@ def chunk_document(
         "updated": meta.updated.isoformat(),
         **document.extra,
     }
-    chunks = []
+    chunks: list[Chunk] = []
     for section, text in sections(document.body, meta.title):
         for piece in split_text(text, chunk_size, chunk_overlap):
             number = len(chunks)

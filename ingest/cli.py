@@ -1,21 +1,26 @@
 """Command line of ingest: `python -m ingest [--knowledge DIR] [--index DIR] [--dry-run] [--json]`.
 
 Exit status: 0 everything indexed; 1 some files skipped (the rest published); 2 usage or
-configuration error (nothing published).
+configuration error, or a failure while writing (nothing published). With --json the last line
+is the summary in every case; a failure of the run as a whole is an error with an empty path.
 """
 
 import argparse
 import json
+import logging
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from alliance.embeddings import EmbeddingUnavailableError
-from alliance.index_format import IndexUnavailableError
+from alliance.errors import AllianceError
+from alliance.index_format import IndexLayout
 from alliance.logging_setup import configure_logging
-from alliance.settings import settings_or_exit
-from ingest.pipeline import IngestConfigError, Summary, run_ingest
+from alliance.settings import Settings, settings_or_exit
+from ingest.discovery import FileError
+from ingest.pipeline import Summary, run_ingest
+
+log = logging.getLogger(__name__)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -52,10 +57,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     try:
         summary = run_ingest(settings, dry_run=args.dry_run, progress=sys.stderr.isatty())
-    except (IngestConfigError, EmbeddingUnavailableError, IndexUnavailableError) as exc:
+    except Exception as exc:
+        if not isinstance(exc, AllianceError):
+            log.exception("ingest failed unexpectedly")
         print(f"ingest: {exc}; nothing was published", file=sys.stderr)
+        if args.json:
+            print(json.dumps(_failed(settings, str(exc)).as_dict(), ensure_ascii=False))
         return 2
     print(_summary_line(summary, time.perf_counter() - started, args.dry_run), file=sys.stderr)
     if args.json:
         print(json.dumps(summary.as_dict(), ensure_ascii=False))
     return summary.exit_code
+
+
+def _failed(settings: Settings, reason: str) -> Summary:
+    """The summary of a run that published nothing: the version still being served, if any."""
+    try:
+        published = IndexLayout(settings.index_dir).current_version()
+    except (OSError, AllianceError):
+        published = None
+    return Summary(errors=[FileError("", reason)], index_version=published)

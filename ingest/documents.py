@@ -6,10 +6,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from alliance.errors import AllianceError
+
 Topic = Literal["charter", "credit", "courses", "staff", "faq"]
 
 
-class LoadError(Exception):
+class LoadError(AllianceError):
     """A file cannot be indexed; the message says why, for the admin reading the summary."""
 
 

@@ -95,7 +95,7 @@ def load_docx(path: Path, relpath: str, data: bytes) -> list[Document]:
     meta = _required_sidecar(path)
     try:
         document = docx.Document(io.BytesIO(data))
-        blocks = []
+        blocks: list[str] = []
         for item in document.iter_inner_content():
             if isinstance(item, Table):
                 blocks.extend(

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from tqdm import tqdm
 
 from alliance.embeddings import embedding_spec, make_embeddings
+from alliance.errors import AllianceError
 from alliance.index_format import (
     FileEntry,
     IndexLayout,
@@ -29,7 +30,7 @@ from ingest.chunking import Chunk, chunk_document
 from ingest.discovery import FileError, SourceFile, discover
 from ingest.documents import LoadError
 from ingest.loaders import load_file
-from ingest.vector_writer import VersionWriter, remove_stale_versions
+from ingest.vector_writer import VersionWriter, remove_stale_versions, remove_version
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
@@ -47,11 +48,12 @@ def _silent(stage: str, done: int, total: int) -> None:
     pass
 
 
-class IngestConfigError(Exception):
-    """A usage or configuration problem: nothing was published."""
+class IngestError(AllianceError):
+    """The run could not publish: a usage or configuration problem, or a failure while writing
+    the new version. Nothing was published."""
 
 
-class IngestBusyError(IngestConfigError):
+class IngestBusyError(IngestError):
     """Another ingest holds the index folder's lock (another process, or another replica)."""
 
 
@@ -90,7 +92,7 @@ def _exclusive(layout: IndexLayout) -> Iterator[None]:
         layout.root.mkdir(parents=True, exist_ok=True)
         handle = layout.lock.open("a")
     except OSError as exc:
-        raise IngestConfigError(f"cannot write the index folder {layout.root}: {exc}") from exc
+        raise IngestError(f"cannot write the index folder {layout.root}: {exc}") from exc
     with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -203,13 +205,13 @@ def run_ingest(
     """Bring the published index in line with the knowledge folder, in one atomic publish;
     `progress` draws bars on the terminal, `listener` hears the same steps."""
     if not settings.knowledge_dir.is_dir():
-        raise IngestConfigError(f"knowledge folder {settings.knowledge_dir} is not a folder")
+        raise IngestError(f"knowledge folder {settings.knowledge_dir} is not a folder")
     layout = IndexLayout(settings.index_dir)
     with _exclusive(layout):
         previous = _previous(layout)
         sources, errors = discover(settings.knowledge_dir, int(settings.max_file_mb * 1_000_000))
         if not sources and not errors:
-            raise IngestConfigError(f"no documents found in {settings.knowledge_dir}")
+            raise IngestError(f"no documents found in {settings.knowledge_dir}")
         spec = embedding_spec(settings)
         chunking = {"chunk_size": settings.chunk_size, "chunk_overlap": settings.chunk_overlap}
         kind = store_kind(settings)
@@ -236,7 +238,7 @@ def run_ingest(
         if dry_run:
             return summary
         if not plan.kept and not new_entries:
-            raise IngestConfigError("no document could be indexed")
+            raise IngestError("no document could be indexed")
         if not (new_entries or plan.removed or rebuild):
             return summary
         version = new_version_name()
@@ -249,17 +251,38 @@ def run_ingest(
             files=dict(sorted((plan.kept | new_entries).items())),
         )
         kept_ids = [chunk_id for entry in plan.kept.values() for chunk_id in entry.chunk_ids]
-        _write_version(
-            settings, layout, previous, manifest, kept_ids, new_chunks, embeddings_factory,
-            progress, listener,
-        )  # fmt: skip
-        listener("publishing", 0, 0)
-        layout.publish(version)
+        try:
+            _write_version(
+                settings, layout, previous, manifest, kept_ids, new_chunks, embeddings_factory,
+                progress, listener,
+            )  # fmt: skip
+            listener("publishing", 0, 0)
+            layout.publish(version)
+        except AllianceError:
+            _discard(settings, layout, manifest)
+            raise
+        except Exception as exc:  # a store or file system failing mid-write: a bug or a fault
+            log.exception("writing index version %s failed", version)
+            _discard(settings, layout, manifest)
+            raise IngestError(
+                f"writing index version {version} failed ({type(exc).__name__}: {exc})"
+            ) from exc
         log.info("published index version %s (%d chunks)", version, manifest.chunk_count)
-        keep = {version, previous.version} if previous else {version}
-        remove_stale_versions(settings, layout, keep)
         summary.index_version = version
+        keep = {version, previous.version} if previous else {version}
+        try:
+            remove_stale_versions(settings, layout, keep)
+        except Exception:  # the new version is published; old ones go at the next run
+            log.exception("published %s, but removing older index versions failed", version)
         return summary
+
+
+def _discard(settings: Settings, layout: IndexLayout, manifest: Manifest) -> None:
+    """Remove what a failed run wrote; best effort, as the next run removes leftovers too."""
+    try:
+        remove_version(settings, layout, manifest.version, manifest.store)
+    except Exception:
+        log.exception("removing unpublished version %s failed; the next run will", manifest.version)
 
 
 def _write_version(

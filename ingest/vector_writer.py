@@ -4,6 +4,8 @@ import logging
 import shutil
 from collections.abc import Sequence
 
+import numpy as np
+
 from alliance.index_format import IndexLayout, Manifest, collection_name, open_client
 from alliance.settings import Settings
 from ingest.chunking import Chunk
@@ -55,7 +57,7 @@ class VersionWriter:
             batch = chunks[start : start + _BATCH]
             self.collection.add(
                 ids=[chunk.id for chunk in batch],
-                embeddings=[list(vector) for vector in vectors[start : start + _BATCH]],
+                embeddings=np.asarray(vectors[start : start + _BATCH], dtype=np.float32),
                 documents=[chunk.text for chunk in batch],
                 metadatas=[chunk.metadata for chunk in batch],
             )
@@ -77,3 +79,14 @@ def remove_stale_versions(settings: Settings, layout: IndexLayout, keep: set[str
             if collection.name.startswith(prefix) and collection.name not in keep_names:
                 log.info("removing stale collection %s", collection.name)
                 client.delete_collection(collection.name)
+
+
+def remove_version(
+    settings: Settings, layout: IndexLayout, version: str, store: dict[str, str]
+) -> None:
+    """Delete one unpublished version: its folder and, on a Chroma server, its collection."""
+    shutil.rmtree(layout.version_dir(version), ignore_errors=True)
+    if store["kind"] == "server":
+        client = open_client(settings, layout, version, "server")
+        if store["collection"] in {collection.name for collection in client.list_collections()}:
+            client.delete_collection(store["collection"])

@@ -1,4 +1,6 @@
-# Sourced by scripts/start and scripts/test: create or refresh .venv when pyproject.toml changed.
+# Sourced by scripts/start (`run`: the runtime) and scripts/test (`test`: the runtime, every
+# optional backend and the development tools). Creates or refreshes .venv from the locks, so the
+# tests run on the versions the image ships.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -15,15 +17,23 @@ if [ -z "$python_bin" ]; then
   exit 2
 fi
 
-stamp=.venv/.installed
-wanted=$(sha256sum pyproject.toml | cut -d' ' -f1)
-if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
-  echo "Setting up .venv (first run: a few minutes)…" >&2
+purpose=${1:-run}
+locks=(requirements.lock)
+[ "$purpose" = test ] && locks+=(requirements-dev.lock)
+digest() { cat pyproject.toml "$@" | sha256sum | cut -d' ' -f1; }
+wanted=$(digest "${locks[@]}")
+# A test environment holds everything the runtime needs as well.
+if [ "$(cat .venv/.installed-test 2>/dev/null)" = "$(digest requirements.lock requirements-dev.lock)" ] ||
+   [ "$(cat ".venv/.installed-$purpose" 2>/dev/null)" = "$wanted" ] && [ -x .venv/bin/python ]; then
+  :
+else
+  echo "Setting up .venv for $purpose (first run: a few minutes)…" >&2
   "$python_bin" -m venv .venv
   .venv/bin/python -m pip install --quiet --upgrade pip
-  # The CPU build of torch first: an unpinned torch would pull a multi-GB CUDA build.
-  .venv/bin/python -m pip install --quiet "torch==2.13.0"
-  .venv/bin/python -m pip install --quiet -e ".[dev]"
-  echo "$wanted" > "$stamp"
+  # The pinned set (the dev lock pins the CPU build of torch, which the sentence-transformers
+  # backend needs), then the project itself without resolving anything.
+  .venv/bin/python -m pip install --quiet "${locks[@]/#/-r}"
+  .venv/bin/python -m pip install --quiet --no-deps -e .
+  echo "$wanted" > ".venv/.installed-$purpose"
 fi
 export PATH="$PWD/.venv/bin:$PATH"

@@ -13,8 +13,10 @@ from fakes import FakeEmbeddings
 from processes import free_port, stop
 
 from alliance.index_format import IndexLayout, IndexUnavailableError, open_client
-from bot.engine import Engine, build_engine
-from bot.retrieval import PublishedIndex, Retriever
+from bot.engine.answering import Engine
+from bot.engine.factory import build_engine
+from bot.engine.results import Passage
+from bot.engine.retrieval import PublishedIndex, Retriever
 from ingest.pipeline import run_ingest
 
 
@@ -56,18 +58,18 @@ def test_ingest_and_search_through_a_chroma_server(chroma_server, settings, know
     server = settings.model_copy(update={"chroma_host": "127.0.0.1", "chroma_port": chroma_server})
     embeddings = FakeEmbeddings()
     first = run_ingest(server, embeddings_factory=lambda _: embeddings)
-    assert first.added == 3
+    assert first.added == 3 and first.index_version is not None
+    version = first.index_version
     layout = IndexLayout(server.index_dir)
-    manifest = layout.read_manifest(first.index_version)
-    assert manifest.store == {"kind": "server", "collection": f"alliance-{first.index_version}"}
-    assert not layout.chroma_path(first.index_version).exists()  # vectors live on the server
+    manifest = layout.read_manifest(version)
+    assert manifest.store == {"kind": "server", "collection": f"alliance-{version}"}
+    assert not layout.chroma_path(version).exists()  # vectors live on the server
 
     retriever = Retriever(PublishedIndex.load(server), embeddings)
     [top, *_] = retriever.search("Alpha › One\nAlpha text about credits.", "learner", 3)
     assert top.metadata["path"] == "a.md"
-    assert all(
-        p.metadata["audience"] == "public" for p in retriever.search("员工手册", "learner", 3)
-    )
+    found = retriever.search("员工手册", "learner", 3)
+    assert found and all(p.metadata["audience"] == "public" for p in found)
 
     (knowledge / "d.md").write_text(markdown("Delta", "Delta text."))
     second = run_ingest(server, embeddings_factory=lambda _: embeddings)
@@ -114,7 +116,7 @@ async def test_answers_go_on_while_the_server_is_down_and_new_versions_follow_it
         stop(process)
 
         # The engine holds the published version in memory: questions are still answered.
-        [top, *_] = engine.retriever.search("Alpha text about credits", "learner", 3)
+        [top, *_] = _search(engine, "Alpha text about credits")
         assert top.metadata["path"] == "a.md"
         # A re-ingest meanwhile fails clearly and publishes nothing.
         (knowledge / "d.md").write_text(markdown("Delta", "## Four\n\nDelta text about badges."))
@@ -127,7 +129,7 @@ async def test_answers_go_on_while_the_server_is_down_and_new_versions_follow_it
         run_ingest(server, embeddings_factory=lambda _: embeddings)
         await engine.refresh()
         assert engine.index_version != old_version
-        [top, *_] = engine.retriever.search("Delta text about badges", "learner", 3)
+        [top, *_] = _search(engine, "Delta text about badges")
         assert top.metadata["path"] == "d.md"
     finally:
         if process.poll() is None:
@@ -142,8 +144,8 @@ async def test_started_while_the_server_is_down_it_says_so_and_recovers(
     process = _start_server(tmp_path, port)
     run_ingest(server, embeddings_factory=lambda _: real_embeddings)
     stop(process)
-    monkeypatch.setattr("bot.engine.RETRY_LOAD_S", 0.0)  # try the server again at once
-    with caplog.at_level(logging.ERROR, logger="bot.engine"):
+    monkeypatch.setattr("bot.engine.index_watch.RETRY_LOAD_S", 0.0)  # try the server again at once
+    with caplog.at_level(logging.ERROR, logger="bot.engine.factory"):
         engine = build_engine(server, without_index=True)  # as `bot run` starts
     assert "Chroma server does not answer" in caplog.text and "rebuilt" not in caplog.text
 
@@ -163,3 +165,10 @@ async def test_a_missing_index_is_not_called_a_server_outage(settings):
     engine = Engine(settings, None, embeddings=FakeEmbeddings())
     answer = await engine.answer("Alpha text about credits")
     assert answer.abstained and "/reindex" in answer.answer
+
+
+def _search(engine: Engine, question: str) -> list[Passage]:
+    """What the engine's loaded version retrieves for a learner."""
+    retriever = engine.index.retriever
+    assert retriever is not None, "the engine holds no index version"
+    return retriever.search(question, "learner", 3)

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from bot.dense_search import DenseIndex
+from bot.engine.dense_search import DenseIndex
 
 
 def _index() -> DenseIndex:

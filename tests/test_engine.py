@@ -1,14 +1,17 @@
 """The answer engine end to end: the real model, a real index, the one async entry point."""
 
 import asyncio
+import logging
 import shutil
+import time
 
 import pytest
 from conftest import KNOWLEDGE, markdown
 
 from alliance.settings import Settings
-from bot.engine import Engine, clean_question
-from bot.retrieval import PublishedIndex, Retriever
+from bot.engine.answering import Engine, clean_question
+from bot.engine.results import Answer
+from bot.engine.retrieval import PublishedIndex, Retriever
 from ingest.pipeline import run_ingest
 
 
@@ -29,7 +32,7 @@ async def test_english_answer_is_short_cited_and_marks_sample_text(engine):
 async def test_chinese_answer_in_chinese(engine):
     answer = await engine.answer("联盟是哪一年在哪里创办的？")
     assert answer.language == "zh" and "2020年6月8日" in answer.answer
-    assert all(source.path.endswith(".zh.md") for source in answer.sources)
+    assert answer.sources and all(source.path.endswith(".zh.md") for source in answer.sources)
 
 
 async def test_unanswerable_question_abstains_and_points_to_the_branch(engine):
@@ -47,7 +50,7 @@ async def test_unanswerable_question_abstains_and_points_to_the_branch(engine):
 async def test_small_talk_gets_a_friendly_reply_without_retrieval(engine, text, language):
     answer = await engine.answer(text)
     assert answer.language == language and not answer.abstained
-    assert answer.sources == [] and answer.retrieved == []
+    assert answer.sources == [] and answer.retrieved == ()
 
 
 @pytest.mark.parametrize(
@@ -105,7 +108,7 @@ async def test_learners_never_get_staff_text(engine):
     question = "How much is the teaching allowance for a visiting teacher per class hour?"
     learner = await engine.answer(question, "learner")
     assert "200" not in learner.answer
-    assert all(p.metadata["audience"] == "public" for p in learner.retrieved)
+    assert learner.retrieved and all(p.metadata["audience"] == "public" for p in learner.retrieved)
     staff = await engine.answer(question, "staff")
     assert "200 yuan" in staff.answer
 
@@ -123,28 +126,39 @@ async def test_a_new_index_version_is_picked_up_without_a_failed_request(
     own_index, real_embeddings
 ):
     settings, engine = own_index
-    old_version = engine.retriever.index.version
+    old_version = engine.index_version
     question = "What is the opening time of the Chengdu learning centre library?"
     assert "9:00 to 21:00" not in (await engine.answer(question)).answer
     body = "## Opening time\n\nThe Chengdu learning centre library opens 9:00 to 21:00 daily."
     (settings.knowledge_dir / "library.md").write_text(markdown("Learning centre library", body))
 
-    async def keep_asking() -> list:
-        return [await engine.answer("When was the alliance established?") for _ in range(30)]
+    seen: list[str | None] = []  # the version each answer came from
+
+    async def keep_asking() -> list[Answer]:
+        """Questions until the new version has answered some: across the switch."""
+        answers: list[Answer] = []
+        deadline = time.monotonic() + 120
+        while (len(seen) < 30 or seen[-1] == old_version) and time.monotonic() < deadline:
+            answers.append(await engine.answer("When was the alliance established?"))
+            seen.append(engine.index_version)
+        return answers
 
     asking = asyncio.create_task(keep_asking())
     await asyncio.to_thread(run_ingest, settings, embeddings_factory=lambda _: real_embeddings)
     answers = await asking
+    assert old_version in seen and seen[-1] != old_version  # the questions straddled the switch
     assert all("8 June 2020" in a.answer for a in answers)  # none failed during the switch
     answer = await engine.answer(question)
-    assert engine.retriever.index.version != old_version
+    assert engine.index_version != old_version
     assert "9:00 to 21:00" in answer.answer
 
 
-async def test_an_unreadable_new_version_keeps_the_old_one_serving(own_index):
+async def test_an_unreadable_new_version_keeps_the_old_one_serving(own_index, caplog):
     settings, engine = own_index
     (settings.index_dir / "CURRENT").write_text("no-such-version\n")
-    answer = await engine.answer("When was the alliance established?")
+    with caplog.at_level(logging.WARNING, logger="bot.engine.index_watch"):
+        answer = await engine.answer("When was the alliance established?")
+    assert "keeping index version" in caplog.text  # the new pointer was read, and refused
     assert "8 June 2020" in answer.answer
 
 
@@ -152,6 +166,8 @@ async def test_repeated_questions_are_cached_per_role(engine):
     question = "How much is the teaching allowance for a visiting teacher per class hour?"
     first = await engine.answer(question)
     staff = await engine.answer(question, "staff")
+    hits = engine.cache_hits
     again = await engine.answer(question)
+    assert engine.cache_hits == hits + 1  # from memory, not recomputed
     assert "200 yuan" in staff.answer and "200 yuan" not in again.answer
     assert again.answer == first.answer and again.sources == first.sources

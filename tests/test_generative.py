@@ -1,6 +1,7 @@
 """Generative mode: grounded, cited, and falling back to the extractive answer on any doubt."""
 
 import asyncio
+import logging
 
 import pytest
 from langchain_core.language_models.fake_chat_models import (
@@ -8,24 +9,36 @@ from langchain_core.language_models.fake_chat_models import (
     GenericFakeChatModel,
 )
 from langchain_core.messages import AIMessage
+from pydantic import Field
 from stub_llm_server import StubChatServer
 
 from alliance.settings import Settings
-from bot.engine import Engine
-from bot.generative import GenerativeComposer, make_composer
-from bot.retrieval import PublishedIndex, Retriever
+from bot.engine.answering import Engine
+from bot.engine.generative import GenerativeComposer, make_composer
+from bot.engine.retrieval import PublishedIndex, Retriever
 
 QUESTION = "Do learners pay anything to have their credits recognised?"
 
 
 def _engine(settings, embeddings, model, timeout_s=5.0) -> Engine:
     index = PublishedIndex.load(settings)
-    return Engine(settings, Retriever(index, embeddings), GenerativeComposer(model, timeout_s))
+    composer = GenerativeComposer(model, timeout_s)
+    return Engine(settings, Retriever(index, embeddings), composer=composer)
 
 
 class _FailingModel(FakeListChatModel):
     async def _agenerate(self, *args, **kwargs):
         raise ConnectionError("provider down")
+
+
+class _RecordingModel(FakeListChatModel):
+    """Remembers the last message of every request."""
+
+    asked: list[str] = Field(default_factory=list)
+
+    async def _agenerate(self, messages, *args, **kwargs):
+        self.asked.append(str(messages[-1].content))
+        return await super()._agenerate(messages, *args, **kwargs)
 
 
 class _SlowModel(FakeListChatModel):
@@ -47,19 +60,23 @@ async def test_a_cited_reply_becomes_the_answer_with_renumbered_sources(
 
 
 @pytest.mark.parametrize(
-    "model",
+    ("model", "logged"),
     [
-        FakeListChatModel(responses=["Credit recognition costs 500 yuan."]),  # no citation
-        FakeListChatModel(responses=["It is free [9]."]),  # cites a passage that was not given
-        _FailingModel(responses=["unused"]),
-        _SlowModel(responses=["It is free [1]."]),
+        # no citation; a citation of a passage that was not given
+        (FakeListChatModel(responses=["Credit recognition costs 500 yuan."]), "without valid"),
+        (FakeListChatModel(responses=["It is free [9]."]), "without valid citations"),
+        (_FailingModel(responses=["unused"]), "chat model failed (ConnectionError)"),
+        (_SlowModel(responses=["It is free [1]."]), "chat model failed (TimeoutError)"),
     ],
     ids=["uncited", "invalid-citation", "provider-error", "time-out"],
 )
 async def test_anything_unverifiable_falls_back_to_the_extractive_answer(
-    shipped_index, real_embeddings, model
+    shipped_index, real_embeddings, model, logged, caplog
 ):
-    answer = await _engine(shipped_index, real_embeddings, model, timeout_s=0.5).answer(QUESTION)
+    engine = _engine(shipped_index, real_embeddings, model, timeout_s=0.5)
+    with caplog.at_level(logging.INFO, logger="bot.engine.generative"):
+        answer = await engine.answer(QUESTION)
+    assert logged in caplog.text  # the model was asked, and its reply refused
     assert "free of charge" in answer.answer and "[1]" in answer.answer
     assert "500 yuan" not in answer.answer and "[9]" not in answer.answer
 
@@ -80,7 +97,7 @@ async def test_the_prompt_holds_only_retrieved_passages_and_the_rules(
         engine = Engine(
             settings,
             Retriever(PublishedIndex.load(settings), real_embeddings),
-            make_composer(settings),
+            composer=make_composer(settings),
         )
         answer = await engine.answer(QUESTION, "learner")
     assert answer.answer.startswith(
@@ -94,25 +111,30 @@ async def test_the_prompt_holds_only_retrieved_passages_and_the_rules(
     assert "200 yuan" not in user  # staff text never reaches the prompt for a learner
 
 
-async def test_an_unreachable_endpoint_falls_back(shipped_index, real_embeddings):
+async def test_an_unreachable_endpoint_falls_back(shipped_index, real_embeddings, caplog):
     settings = shipped_index.model_copy(
         update={"llm_provider": "openai", "llm_base_url": "http://127.0.0.1:9/v1", "llm_model": "x",
                 "llm_timeout_s": 2.0}
     )  # fmt: skip
     engine = Engine(
-        settings, Retriever(PublishedIndex.load(settings), real_embeddings), make_composer(settings)
+        settings,
+        Retriever(PublishedIndex.load(settings), real_embeddings),
+        composer=make_composer(settings),
     )
-    answer = await engine.answer(QUESTION)
+    with caplog.at_level(logging.WARNING, logger="bot.engine.generative"):
+        answer = await engine.answer(QUESTION)
+    assert "chat model failed" in caplog.text
     assert "free of charge" in answer.answer
 
 
 async def test_follow_ups_are_rewritten_by_the_model_when_one_is_configured(
     shipped_index, real_embeddings
 ):
-    model = FakeListChatModel(responses=["Which online courses does Chongqing RTVU offer?"])
+    model = _RecordingModel(responses=["Which online courses does Chongqing RTVU offer?"])
     engine = _engine(shipped_index, real_embeddings, model)
     history = [("Which online courses does Sichuan RTVU offer?", "SC-101, SC-230")]
     answer = await engine.answer("And for Chongqing RTVU?", history=history)
+    assert any("Last message: And for Chongqing RTVU?" in asked for asked in model.asked)
     assert "CQ-210" in answer.answer
 
 

@@ -10,9 +10,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench.bot_api_emulator import html_problem
-from bot.answers import Answer, Source
-from bot.engine import build_engine
-from bot.telegram_render import TELEGRAM_LIMIT, render_answer, render_sources, telegram_length
+from bot.channels.telegram.render import (
+    TELEGRAM_LIMIT,
+    render_answer,
+    render_sources,
+    telegram_length,
+)
+from bot.engine.factory import build_engine
+from bot.engine.results import Answer, Passage
 
 # Pieces that break naive renderers: markup, entities, bidi and zero-width marks, controls.
 _NASTY = st.sampled_from(
@@ -50,7 +55,7 @@ _TEXT = st.lists(st.one_of(st.text(max_size=40), _NASTY), max_size=60).map("".jo
 
 
 def _valid(messages: list[str]) -> bool:
-    return all(
+    return bool(messages) and all(
         html_problem(m) is None and 0 < telegram_length(m) <= TELEGRAM_LIMIT and m.strip()
         for m in messages
     )
@@ -62,8 +67,11 @@ def _valid(messages: list[str]) -> bool:
 )
 @settings(max_examples=300, deadline=None)
 def test_any_answer_and_sources_render_valid_messages(answer, titles):
-    sources = [Source(title, section, "p.md", "public", "sample") for title, section in titles]
-    assert _valid(render_answer(Answer(answer, False, "en", sources)))
+    cited = tuple(
+        Passage(id=str(n), text="", metadata={"title": title, "section": section})
+        for n, (title, section) in enumerate(titles)
+    )
+    assert _valid(render_answer(Answer(answer=answer, abstained=False, language="en", cited=cited)))
 
 
 @given(passages=st.lists(st.tuples(_TEXT, _TEXT), min_size=1, max_size=5))
@@ -77,7 +85,7 @@ def test_any_cited_passages_render_valid_messages(passages):
 @pytest.mark.parametrize("unit", ["a", "&", "<b>", "😀", "联"])
 def test_huge_answers_are_split_without_losing_a_character(size, unit):
     text = (unit * size)[:size]
-    messages = render_answer(Answer(text, False, "en"))
+    messages = render_answer(Answer(answer=text, abstained=False, language="en"))
     assert _valid(messages)
     assert unescape("".join(messages)) == text
 

@@ -7,7 +7,10 @@ import pytest
 from conftest import KNOWLEDGE, markdown
 from processes import run
 
+from alliance.index_format import IndexLayout
 from alliance.settings import Settings
+from ingest import cli, pipeline
+from ingest.vector_writer import VersionWriter
 
 SUMMARY_KEYS = {"added", "updated", "removed", "unchanged", "chunks", "errors", "index_version"}
 
@@ -32,6 +35,7 @@ def test_full_then_unchanged_then_changed_run_with_the_real_model(kb):
     assert (summary["added"], summary["errors"]) == (files, [])
     assert summary["chunks"] > 50 and summary["index_version"]
     assert "indexed:" in first.stderr  # the one-line summary
+    assert "loading embedding model" in first.stderr
 
     again = run(["ingest", "--json"], kb)
     assert again.returncode == 0
@@ -83,3 +87,61 @@ def test_every_file_broken_exits_2_and_keeps_the_published_index(tmp_path):
     result = run(["ingest", "--json"], settings)
     assert result.returncode == 2 and "no document could be indexed" in result.stderr
     assert (tmp_path / "index" / "CURRENT").read_text() == version
+
+
+@pytest.fixture
+def small_kb(tmp_path, monkeypatch) -> Settings:
+    """A two-document knowledge base, named by the environment as an admin's shell would."""
+    folder = tmp_path / "small"
+    folder.mkdir()
+    (folder / "a.md").write_text(markdown("Alpha", "## One\n\nAlpha text about credits."))
+    (folder / "b.md").write_text(markdown("Beta", "## Two\n\nBeta text about courses."))
+    monkeypatch.setenv("KNOWLEDGE_DIR", str(folder))
+    monkeypatch.setenv("INDEX_DIR", str(tmp_path / "small-index"))
+    return Settings(knowledge_dir=folder, index_dir=tmp_path / "small-index")
+
+
+def _last_json(out: str) -> dict:
+    summary = json.loads(out.strip().splitlines()[-1])
+    assert set(summary) == SUMMARY_KEYS
+    return summary
+
+
+def test_a_failure_while_writing_exits_2_with_the_summary_and_publishes_nothing(
+    small_kb, monkeypatch, capsys, caplog
+):
+    assert cli.main(["--json"]) == 0
+    published = _last_json(capsys.readouterr().out)["index_version"]
+    (small_kb.knowledge_dir / "c.md").write_text(markdown("Gamma", "Gamma text."))
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(VersionWriter, "add", disk_full)
+    assert cli.main(["--json"]) == 2
+    out, err = capsys.readouterr()
+    summary = _last_json(out)
+    [error] = summary["errors"]
+    assert error["path"] == "" and "No space left on device" in error["error"]
+    assert summary["index_version"] == published and summary["added"] == 0
+    assert "nothing was published" in err
+    assert "Traceback" in caplog.text  # the unexpected failure, logged with its traceback
+    layout = IndexLayout(small_kb.index_dir)
+    assert layout.current_version() == published
+    assert [p.name for p in layout.versions.iterdir()] == [published]  # the failed one removed
+
+
+def test_cleanup_failing_after_a_publish_is_only_logged(small_kb, monkeypatch, capsys, caplog):
+    assert cli.main(["--json"]) == 0
+    capsys.readouterr()
+    (small_kb.knowledge_dir / "c.md").write_text(markdown("Gamma", "Gamma text."))
+
+    def stuck(*args, **kwargs):
+        raise PermissionError("old version folder is busy")
+
+    monkeypatch.setattr(pipeline, "remove_stale_versions", stuck)
+    assert cli.main(["--json"]) == 0
+    summary = _last_json(capsys.readouterr().out)
+    assert summary["added"] == 1 and summary["errors"] == []
+    assert IndexLayout(small_kb.index_dir).current_version() == summary["index_version"]
+    assert "removing older index versions failed" in caplog.text

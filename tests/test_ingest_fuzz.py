@@ -42,7 +42,7 @@ def test_random_files_are_skipped_and_good_ones_published(files):
         config = Settings(knowledge_dir=knowledge, index_dir=Path(folder) / "index")
         summary = run_ingest(config, embeddings_factory=lambda _: FakeEmbeddings())
         layout = IndexLayout(config.index_dir)
-        manifest = layout.read_manifest(layout.current_version())
+        manifest = layout.read_manifest(layout.published_version())
         assert "good.md" in manifest.files
         indexed_or_reported = set(manifest.files) | {error.path for error in summary.errors}
         assert indexed_or_reported == {"good.md"} | {

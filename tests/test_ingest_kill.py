@@ -17,7 +17,7 @@ from processes import run, start
 
 from alliance.index_format import IndexLayout
 from alliance.settings import Settings
-from bot.retrieval import PublishedIndex, Retriever
+from bot.engine.retrieval import PublishedIndex, Retriever
 from ingest.pipeline import run_ingest
 
 EXTRA_DOCUMENTS = 20
@@ -99,7 +99,7 @@ def _serving(settings: Settings, real_embeddings) -> str:
     retriever = Retriever(PublishedIndex.load(settings), real_embeddings)
     [top, *_] = retriever.search("When was the alliance established?", "learner", 4)
     assert "2020" in top.text
-    return IndexLayout(settings.index_dir).current_version()
+    return IndexLayout(settings.index_dir).published_version()
 
 
 def test_killed_runs_leave_the_previous_version_serving(published, real_embeddings, tmp_path):
@@ -107,6 +107,7 @@ def test_killed_runs_leave_the_previous_version_serving(published, real_embeddin
     version = layout.current_version()
     shutil.copytree(published.index_dir, tmp_path / "before")
     times = _time_a_run(published, tmp_path / "timed")
+    assert times.writing_from < times.total, times  # the timed run saw its writing begin
     moments = _moments(times, random.Random(SEED))
     context = f"seed {SEED}, run {times}, kills at {[round(m, 2) for m in moments]}"
     killed = {"before writing": 0, "writing or publishing": 0, "after it finished": 0}
@@ -124,6 +125,7 @@ def test_killed_runs_leave_the_previous_version_serving(published, real_embeddin
             shutil.copytree(tmp_path / "before", published.index_dir)
     print(f"{context}: {killed}")  # shown with pytest -s
     assert killed["after it finished"] <= TRIALS // 2, f"most runs finished first ({context})"
+    assert killed["writing or publishing"] >= 1, f"no kill landed while writing ({context})"
 
     finished = run(["ingest", "--json"], published)
     assert finished.returncode == 0, finished.stderr
@@ -140,11 +142,14 @@ def test_a_killed_first_build_publishes_nothing_and_the_next_builds(tmp_path, re
     settings = _settings(tmp_path)
     times = _time_a_run(settings, tmp_path / "timed")
     rng = random.Random(SEED)
+    kills = 0
     for _ in range(3):
-        _kill_after(settings, rng.uniform(0.05, times.writing_from), tmp_path / "ingest.log")
+        moment = rng.uniform(0.05, times.writing_from)
+        kills += _kill_after(settings, moment, tmp_path / "ingest.log")
         if IndexLayout(settings.index_dir).current_version() is not None:  # published in time
             _serving(settings, real_embeddings)
             shutil.rmtree(settings.index_dir)
+    assert kills, f"every run finished before its kill ({times})"
     assert run(["ingest"], settings).returncode == 0
     assert _serving(settings, real_embeddings)
     assert len(_versions(IndexLayout(settings.index_dir))) == 1

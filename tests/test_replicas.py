@@ -15,7 +15,7 @@ from webhook_replica import post, start_replica
 
 from alliance.settings import Settings
 from bench.bot_api_emulator import BotAPIEmulator
-from bot.invite_codes import hash_code
+from bot.store.invite_codes import hash_code
 
 TOKEN = "246813579:REPLICA-token-for-the-emulator-only"
 SECRET = "replica-secret_0123456789"
@@ -89,7 +89,9 @@ def test_two_replicas_run_on_one_database(replicas):
 
 def test_a_registration_on_one_replica_is_a_role_on_the_other(replicas):
     user = 80
-    assert "200 yuan" not in _ask(replicas, 1, STAFF_QUESTION, user)["text"]
+    before = _ask(replicas, 1, STAFF_QUESTION, user)["text"]
+    assert "went wrong" not in before and "Please wait" not in before
+    assert "200 yuan" not in before
     assert "chengdu-longquan" in _ask(replicas, 0, f"/register {INVITE_CODE}", user)["text"]
     assert "200 yuan" in _ask(replicas, 1, STAFF_QUESTION, user)["text"]
 
@@ -119,8 +121,10 @@ def test_a_follow_up_on_the_other_replica_keeps_its_context(replicas):
     assert "CQ-210" in first["text"]
     follow_up = _ask(replicas, 1, "四川的呢？", user, language="zh")["text"]
     assert "SC-101" in follow_up and "SC-230" in follow_up
-    _ask(replicas, 0, "/new", user)
-    assert "SC-230" not in _ask(replicas, 1, "四川的呢？", user, language="zh")["text"]
+    assert "Starting over" in _ask(replicas, 0, "/new", user)["text"]
+    after = _ask(replicas, 1, "四川的呢？", user, language="zh")["text"]
+    assert "SC-230" not in after
+    assert after == _ask(replicas, 0, "四川的呢？", 183, language="zh")["text"]  # as a new user
 
 
 def test_feedback_and_stats_are_shared(replicas):
@@ -135,10 +139,10 @@ def test_feedback_and_stats_are_shared(replicas):
     assert emulator.wait_for(lambda: len(emulator.answered_callbacks) >= answered + 2)
     stats = _ask(replicas, 1, "/stats", ADMIN_ID)["text"]
     assert "Feedback: 👍 0 / 👎 1" in stats
-    asked_so_far = int(re.search(r"(\d+) questions", stats).group(1))
+    asked_so_far = _questions(stats)
     _ask(replicas, 0, "When was the alliance established?", 85)
     again = _ask(replicas, 1, "/stats", ADMIN_ID)["text"]
-    assert int(re.search(r"(\d+) questions", again).group(1)) == asked_so_far + 1
+    assert _questions(again) == asked_so_far + 1
 
 
 def test_an_update_delivered_to_both_replicas_is_answered_once(replicas):
@@ -176,3 +180,10 @@ def test_a_reindex_on_one_replica_is_busy_on_the_other_and_serves_both(replicas,
     assert sum("already running" in text for text in outcomes()) == 1
     for replica in (0, 1):  # the new version reaches both
         assert "teal" in _ask(replicas, replica, "What colour is the zorblat badge?", 87)["text"]
+
+
+def _questions(stats: str) -> int:
+    """The question count in a /stats reply."""
+    found = re.search(r"(\d+) questions", stats)
+    assert found is not None, stats
+    return int(found.group(1))

@@ -3,9 +3,9 @@
 import pytest
 
 from alliance.settings import Settings
-from bot.invite_codes import branch_for, hash_code, new_code
-from bot.roles import MAX_FAILURES, Roles
-from bot.store import Store
+from bot.store.database import Store
+from bot.store.invite_codes import branch_for, hash_code, new_code
+from bot.store.roles import MAX_FAILURES, Roles
 
 CODE = "right-code-1"
 

@@ -55,6 +55,8 @@ def test_bad_values_are_clear_errors(monkeypatch, name, value):
 def test_the_token_is_secret_in_reprs(monkeypatch):
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:secret-value")
     settings = Settings()
+    token = settings.telegram_bot_token
+    assert token is not None and token.get_secret_value() == "123:secret-value"
     assert "secret-value" not in repr(settings) and "secret-value" not in str(settings.model_dump())
 
 
@@ -68,4 +70,5 @@ def test_webhook_mode_needs_a_secret(monkeypatch):
     with pytest.raises(ValidationError, match="TELEGRAM_WEBHOOK_SECRET"):
         Settings()
     monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", "s3cret_token")
-    assert Settings().telegram_webhook_secret.get_secret_value() == "s3cret_token"
+    secret = Settings().telegram_webhook_secret
+    assert secret is not None and secret.get_secret_value() == "s3cret_token"

@@ -6,11 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from postgres_server import PostgresServer
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.store import Store
+from bot.store.database import Store
+from bot.store.tables import HandledUpdate, QuestionPace
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -110,18 +111,44 @@ async def test_old_questions_are_pruned_but_feedback_stays(database_url):
     await store.close()
 
 
+BOT, OTHER_BOT = 777, 778
+
+
 async def test_an_update_is_claimed_once_unless_its_claim_went_stale(store):
     minute = timedelta(minutes=1)
-    assert await store.claim_update(100, datetime.now(UTC) - minute)
-    assert not await store.claim_update(100, datetime.now(UTC) - minute)  # being handled
-    assert await store.claim_update(100, datetime.now(UTC))  # its handler died: take it over
-    await store.finish_update(100)
-    assert not await store.claim_update(100, datetime.now(UTC))  # done is done
+    assert await store.claim_update(BOT, 100, datetime.now(UTC) - minute)
+    assert not await store.claim_update(BOT, 100, datetime.now(UTC) - minute)  # being handled
+    assert await store.claim_update(BOT, 100, datetime.now(UTC))  # its handler died: take over
+    await store.finish_update(BOT, 100)
+    assert not await store.claim_update(BOT, 100, datetime.now(UTC))  # done is done
+
+
+async def test_update_ids_are_counted_per_bot(store):
+    an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    assert await store.claim_update(BOT, 1, an_hour_ago)
+    await store.finish_update(BOT, 1)
+    assert await store.claim_update(OTHER_BOT, 1, an_hour_ago)  # another bot's first update
+    await store.finish_update(OTHER_BOT, 1)
+    assert not await store.claim_update(BOT, 1, an_hour_ago)
+    assert not await store.claim_update(OTHER_BOT, 1, an_hour_ago)
+
+
+async def test_a_claim_older_than_a_redelivery_can_be_is_no_duplicate(store):
+    """Telegram keeps updates for a day, and numbers them afresh after a quiet week."""
+    an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    assert await store.claim_update(BOT, 5, an_hour_ago)
+    await store.finish_update(BOT, 5)
+    async with store._engine.begin() as connection:
+        await connection.execute(
+            update(HandledUpdate).values(claimed_at=datetime.now(UTC) - timedelta(days=8))
+        )
+    assert await store.claim_update(BOT, 5, an_hour_ago)  # a new update with an old number
+    assert not await store.claim_update(BOT, 5, an_hour_ago)  # and now claimed
 
 
 async def test_concurrent_claims_of_one_update_have_one_winner(store):
     an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
-    wins = await asyncio.gather(*(store.claim_update(200, an_hour_ago) for _ in range(10)))
+    wins = await asyncio.gather(*(store.claim_update(BOT, 200, an_hour_ago) for _ in range(10)))
     assert wins.count(True) == 1
 
 
@@ -146,6 +173,9 @@ async def test_whole_allowances_are_pruned(store):
     await store.take_question(4, per_minute=2, now=0.0)  # whole again long ago
     await store.take_question(5, per_minute=2)
     await store.prune()
+    async with store._engine.connect() as connection:
+        kept = (await connection.execute(select(QuestionPace.user_id))).scalars().all()
+    assert kept == [5]  # 4's allowance was whole again: its row is gone
     assert await store.take_question(5, per_minute=2) == 0
     assert await store.take_question(5, per_minute=2) > 0  # 5's row survived the prune
 
@@ -208,5 +238,5 @@ async def test_a_database_server_restart_between_two_uses_goes_unnoticed():
 async def test_a_failing_statement_does_not_carry_what_users_wrote(store):
     # The error reaches the log as a traceback; users' words stay out of it.
     with pytest.raises(IntegrityError) as failure:
-        await _log(store, question=None, answer="A private answer about my credits")
+        await _log(store, question=None, answer="A private answer about my credits")  # type: ignore[arg-type]
     assert "private answer" not in str(failure.value)

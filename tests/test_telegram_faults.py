@@ -4,6 +4,7 @@ and what the bot learnt (roles, feedback) survives a restart."""
 import shutil
 import sqlite3
 import subprocess
+from pathlib import Path
 
 import pytest
 from conftest import markdown
@@ -12,7 +13,7 @@ from processes import start_bot, stop
 
 from alliance.settings import Settings
 from bench.bot_api_emulator import DROP, BotAPIEmulator
-from bot.invite_codes import hash_code
+from bot.store.invite_codes import hash_code
 
 TOKEN = "555666777:FAULTS-token-for-the-emulator-only"
 CODE = "faults-code-1"
@@ -28,7 +29,7 @@ def emulator():
 @pytest.fixture
 def launch(shipped_index, emulator, tmp_path):
     """Start (and finally stop) bot processes sharing one database."""
-    processes = []
+    processes: list[subprocess.Popen[bytes]] = []
 
     def launch_bot(settings: Settings = shipped_index) -> subprocess.Popen:
         before = sum(1 for method, _ in emulator.calls if method == "getUpdates")
@@ -106,7 +107,7 @@ def test_a_restarted_bot_keeps_what_it_learnt_and_answers_nothing_twice(emulator
 
     def all_recorded() -> bool:  # each update marked done once its reply is out
         with sqlite3.connect(tmp_path / "assistant.db") as db:
-            return db.execute("SELECT count(*) FROM handled_updates WHERE NOT done").fetchone() == (
+            return db.execute("SELECT count(*) FROM update_claims WHERE NOT done").fetchone() == (
                 0,
             )
 
@@ -125,6 +126,45 @@ def test_a_restarted_bot_keeps_what_it_learnt_and_answers_nothing_twice(emulator
     assert len(emulator.answered_callbacks) == 1  # nor the button press
     with sqlite3.connect(tmp_path / "assistant.db") as db:
         assert db.execute("SELECT vote FROM feedback WHERE user_id = 83").fetchall() == [(1,)]
+    skipped = (tmp_path / "bot-1.log").read_text()
+    assert skipped.count("was handled before; skipped") == 3  # each re-delivery, by id
+    assert question not in skipped  # ids only, never the text
+
+
+def _ask_fresh_bot(settings: Settings, database: Path, bot_id: int, log: Path) -> list[str]:
+    """/start and a question to a bot whose update ids start from 1, on `database`."""
+    with BotAPIEmulator(f"{bot_id}:another-token-for-the-emulator", bot_id=bot_id) as emulator:
+        process = start_bot(settings, log, emulator, DATABASE_URL=f"sqlite+aiosqlite:///{database}")
+        try:
+            emulator.user_message("/start", user_id=90)
+            emulator.user_message("When was the alliance established?", user_id=90)
+            assert emulator.wait_for(lambda: len(_answers(emulator, 90)) >= 2, 120), log.read_text()
+            return [m["text"] for m in _answers(emulator, 90)]
+        finally:
+            stop(process)
+
+
+def test_a_second_bot_on_the_same_database_is_not_taken_for_the_first(shipped_index, tmp_path):
+    """Update ids are counted per bot: a staging bot or a replaced token on an earlier bot's
+    database numbers its updates from 1 again, and is answered all the same."""
+    database = tmp_path / "shared.db"
+    for bot_id in (777, 778):
+        welcome, answer = _ask_fresh_bot(shipped_index, database, bot_id, tmp_path / "bot.log")
+        assert "/ask" in welcome and "8 June 2020" in answer, bot_id
+    with sqlite3.connect(database) as db:
+        claims = set(db.execute("SELECT bot_id, update_id FROM update_claims"))
+    assert claims == {(777, 1), (777, 2), (778, 1), (778, 2)}
+
+
+def test_update_ids_numbered_afresh_after_a_quiet_week_are_answered(shipped_index, tmp_path):
+    """Telegram numbers updates afresh after a week without any; claims older than a day can
+    be no re-delivery (Telegram keeps updates for 24 hours)."""
+    database = tmp_path / "quiet.db"
+    _ask_fresh_bot(shipped_index, database, 777, tmp_path / "before.log")
+    with sqlite3.connect(database) as db:
+        db.execute("UPDATE update_claims SET claimed_at = '2026-01-01 00:00:00.000000'")
+    welcome, answer = _ask_fresh_bot(shipped_index, database, 777, tmp_path / "after.log")
+    assert "/ask" in welcome and "8 June 2020" in answer
 
 
 def test_an_answer_cut_short_by_a_crash_is_given_after_the_restart(emulator, launch):
@@ -138,6 +178,7 @@ def test_an_answer_cut_short_by_a_crash_is_given_after_the_restart(emulator, lau
     assert emulator.wait_for(lambda: attempts() >= 1, 60)
     first.kill()  # mid-answer: the update was claimed, never finished
     first.wait()
+    assert _answers(emulator, 88) == []  # the answer really was cut short
 
     emulator.redeliver()
     launch()  # at once, well within the time after which a claim counts as abandoned
@@ -154,6 +195,12 @@ def test_questions_keep_flowing_while_an_admin_reindexes(emulator, launch, shipp
     launch(settings)
     body = "## Zorblat badge\n\nThe alliance's zorblat badge is teal."
     (settings.knowledge_dir / "badge.md").write_text(markdown("Badges", body))
+    for number in range(40):  # seconds of embedding, for the questions to arrive during
+        sections = "\n\n".join(
+            f"## Notice {number}.{part}\n\nBranch notice {number}.{part} about study rooms."
+            for part in range(4)
+        )
+        (settings.knowledge_dir / f"notice-{number}.md").write_text(markdown("Notices", sections))
     emulator.user_message("/reindex", user_id=ADMIN)
     questions = ["When was the alliance established?", "联盟是什么时候成立的？"] * 30
     for number, question in enumerate(questions):
@@ -167,6 +214,22 @@ def test_questions_keep_flowing_while_an_admin_reindexes(emulator, launch, shipp
     for user, question in zip(everyone, questions, strict=True):
         [reply] = _answers(emulator, user)  # one each, none failed
         assert ("8 June 2020" if question.startswith("When") else "2020年6月8日") in reply["text"]
+    # Some were answered while the re-index ran, between its first message and its last.
+    calls = list(emulator.calls)
+    started = next(
+        n for n, (method, params) in enumerate(calls)
+        if method == "sendMessage" and str(params.get("text", "")).startswith("⏳")
+    )  # fmt: skip
+    finished = next(
+        n for n, (method, params) in enumerate(calls)
+        if method == "editMessageText" and str(params.get("text", "")).startswith("✅")
+    )  # fmt: skip
+    meanwhile = {
+        int(params["chat_id"])
+        for method, params in calls[started:finished]
+        if method == "sendMessage"
+    }
+    assert meanwhile & set(everyone), "no question was answered during the re-index"
     emulator.user_message("What colour is the alliance's zorblat badge?", user_id=99)
     assert emulator.wait_for(lambda: _answers(emulator, 99), 60)
     assert "teal" in _answers(emulator, 99)[0]["text"]

@@ -71,17 +71,22 @@ def test_an_update_with_the_secret_is_answered(webhook):
     assert "8 June 2020" in reply["text"]
 
 
-@pytest.mark.parametrize("body", [b"not json", b"[]", b'{"update_id": "x"}', b"\xff\xfe"])
-def test_malformed_bodies_are_rejected_and_the_bot_carries_on(webhook, body):
+@pytest.mark.parametrize(
+    ("number", "body"), enumerate([b"not json", b"[]", b'{"update_id": "x"}', b"\xff\xfe"])
+)
+def test_malformed_bodies_are_rejected_and_the_bot_carries_on(webhook, number, body):
     emulator, url, _, _, _ = webhook
+    before = len(emulator.wait_for_messages(73, count=0, timeout=0))
     assert post(url, body, SECRET) == 400
-    assert post(url, _update(20 + len(body), 73, "What is the credit bank?"), SECRET) == 200
-    assert emulator.wait_for_messages(73, count=1)
+    assert post(url, _update(20 + number, 73, "What is the credit bank?"), SECRET) == 200
+    assert len(emulator.wait_for_messages(73, count=before + 1)) == before + 1
 
 
 def test_the_secret_never_reaches_the_log(webhook):
-    _, _, _, process, log = webhook
+    _, url, _, process, log = webhook
+    assert post(url, _update(99, 79, "x"), SECRET + "-bad") == 403
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=30) == 0
     output = log.read_text()
+    assert "webhook request without the right secret" in output  # the refusal was logged
     assert SECRET not in output and TOKEN.split(":")[1] not in output

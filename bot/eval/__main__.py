@@ -8,11 +8,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from alliance.embeddings import EmbeddingUnavailableError, embedding_spec
-from alliance.index_format import IndexUnavailableError
+from alliance.embeddings import embedding_spec
+from alliance.errors import AllianceError
 from alliance.logging_setup import configure_logging
 from alliance.settings import Settings, settings_or_exit
-from bot.engine import build_engine
+from bot.engine.factory import build_engine
 from bot.eval.gold import GOLD_PATH, load_gold
 from bot.eval.scoring import calibrate, format_table, run_gold, score
 
@@ -47,7 +47,10 @@ async def _evaluate(settings: Settings, gold_path: Path, calibrating: bool) -> d
     gold = load_gold(gold_path)
     await run_gold(engine, gold[:3])  # warm-up: first calls pay for lazy initialisation
     outcomes = await run_gold(engine, gold)
-    report = {"embedding": embedding_spec(settings).model, "metrics": score(outcomes)}
+    report: dict[str, object] = {
+        "embedding": embedding_spec(settings).model,
+        "metrics": score(outcomes),
+    }
     if calibrating:
         report["calibration"] = calibrate(outcomes)
     report["failures"] = [
@@ -72,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging("WARNING")
     try:
         report = asyncio.run(_evaluate(settings, args.gold, args.calibrate))
-    except (IndexUnavailableError, EmbeddingUnavailableError, OSError, ValueError) as exc:
+    except (AllianceError, OSError, ValueError) as exc:
         print(f"bot.eval: {exc}", file=sys.stderr)
         return 2
     if args.json:

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 from bot.eval.gold import GoldQuestion
 
 if TYPE_CHECKING:
-    from bot.answers import Answer
-    from bot.engine import Engine
+    from bot.engine.answering import Engine
+    from bot.engine.results import Answer
 
 RECALL_DEPTH = 5
 

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from telegram.ext import Application
 
     from alliance.settings import Settings
-    from bot.engine import Engine
+    from bot.engine.answering import Engine
 
 log = logging.getLogger(__name__)
 
@@ -70,14 +70,15 @@ async def _serve(app: Application, settings: Settings, engine: Engine) -> None:
     loop = asyncio.get_running_loop()
     for signal_number in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signal_number, stop.set)
-    secret = settings.telegram_webhook_secret.get_secret_value()
-    path = urlsplit(settings.telegram_webhook_url).path or "/"
-    web = tornado.web.Application(
-        [
-            (path, _Updates, {"app": app, "secret": secret.encode()}),
-            ("/healthz", _Health, {"app": app, "engine": engine}),
-        ]
-    )
+    url, secret_setting = settings.telegram_webhook_url, settings.telegram_webhook_secret
+    if url is None or secret_setting is None:  # the settings' own check makes this a bug
+        raise ValueError("webhook mode needs TELEGRAM_WEBHOOK_URL and TELEGRAM_WEBHOOK_SECRET")
+    secret = secret_setting.get_secret_value()
+    routes: list[tuple[str, type[tornado.web.RequestHandler], dict[str, object]]] = [
+        (urlsplit(url).path or "/", _Updates, {"app": app, "secret": secret.encode()}),
+        ("/healthz", _Health, {"app": app, "engine": engine}),
+    ]
+    web = tornado.web.Application(routes)
     server = web.listen(
         settings.telegram_webhook_port,
         settings.telegram_webhook_listen,
@@ -85,9 +86,10 @@ async def _serve(app: Application, settings: Settings, engine: Engine) -> None:
         xheaders=True,
     )
     async with app:
-        await app.post_init(app)
+        if app.post_init is not None:  # run_polling calls it; here it is ours to call
+            await app.post_init(app)
         await app.bot.set_webhook(
-            settings.telegram_webhook_url,
+            url,
             secret_token=secret,
             allowed_updates=Update.ALL_TYPES,
         )
@@ -101,4 +103,5 @@ async def _serve(app: Application, settings: Settings, engine: Engine) -> None:
         log.info("stopping")
         server.stop()
         await app.stop()
-        await app.post_shutdown(app)
+        if app.post_shutdown is not None:
+            await app.post_shutdown(app)

@@ -1,9 +1,9 @@
 """Render answers as Telegram HTML: every piece of text escaped, split under the length limit."""
 
-from dataclasses import asdict, fields
+from dataclasses import asdict
 from html import escape
 
-from bot.answers import Answer, Source
+from bot.engine.results import Answer, Source
 
 TELEGRAM_LIMIT = 4096
 _SOURCES = {"en": "Sources", "zh": "来源"}
@@ -22,20 +22,16 @@ def render_answer(answer: Answer) -> list[str]:
     return pack(paragraphs)
 
 
-def cited_passages(answer: Answer) -> list[dict]:
+def cited_passages(answer: Answer) -> list[dict[str, str]]:
     """The answer's citations with their passage text, as the "Sources" button shows them."""
-    return [
-        {**asdict(passage.source), "text": passage.text}
-        for passage in answer.passages[: len(answer.sources)]
-    ]
+    return [{**asdict(passage.source), "text": passage.text} for passage in answer.cited]
 
 
-def render_sources(cited: list[dict]) -> list[str]:
+def render_sources(cited: list[dict[str, str]]) -> list[str]:
     """Each cited passage under its numbered label, escaped and packed into messages."""
-    names = {field.name for field in fields(Source)}
     paragraphs = []
     for number, item in enumerate(cited, start=1):
-        label = Source(**{name: str(item.get(name, "")) for name in names}).label
+        label = Source.from_metadata(item).label
         paragraphs.append(f"<b>[{number}] {escape(label)}</b>\n{escape(str(item.get('text', '')))}")
     return pack(paragraphs)
 

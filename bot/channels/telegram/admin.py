@@ -9,12 +9,11 @@ from html import escape
 from telegram import Message, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
-from telegram.ext import ContextTypes
 
-from bot import telegram_texts as texts
-from bot.reindex import ReindexBusyError, ReindexFailedError
-from bot.telegram_handlers import services, user_language
-from bot.telegram_render import pack
+from bot.channels.telegram import texts
+from bot.channels.telegram.context import Context, Incoming, client_language, user_language
+from bot.channels.telegram.render import pack
+from bot.services.reindex import ReindexBusyError, ReindexError
 from ingest.pipeline import Summary
 
 log = logging.getLogger(__name__)
@@ -23,38 +22,38 @@ PROGRESS_EVERY_S = 1.0  # Telegram limits edits; a new stage is always shown
 MAX_LISTED_ERRORS = 20
 
 
-async def _refuse_non_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-    user = update.effective_user
-    if services(context).roles.is_admin(user.id):
+async def _refuse_non_admin(incoming: Incoming, context: Context) -> bool:
+    if context.services.roles.is_admin(incoming.user.id):
         return False
-    log.warning("user %s tried an admin command", user.id)
-    await update.effective_message.reply_text(texts.ADMINS_ONLY[user_language(update)])
+    log.warning("user %s tried an admin command", incoming.user.id)
+    await incoming.message.reply_text(texts.ADMINS_ONLY[client_language(incoming.user)])
     return True
 
 
-async def reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    if await _refuse_non_admin(update, context):
+async def reindex(update: Update, context: Context) -> None:
+    incoming = Incoming.of(update)
+    if await _refuse_non_admin(incoming, context):
         return
     language = user_language(update)
-    reindexer = services(context).reindexer
+    reindexer = context.services.reindexer
     if reindexer.running:
-        await update.effective_message.reply_text(texts.REINDEX["busy"][language])
+        await incoming.message.reply_text(texts.REINDEX["busy"][language])
         return
-    status = await update.effective_message.reply_text(texts.REINDEX["start"][language])
+    status = await incoming.message.reply_text(texts.REINDEX["start"][language])
     progress = _ProgressMessage(status, language)
-    log.info("user %s started a re-index", update.effective_user.id)
+    log.info("user %s started a re-index", incoming.user.id)
     try:
         summary = await reindexer.run(progress.update)
     except ReindexBusyError:
         await progress.show(texts.REINDEX["busy"][language])
         return
-    except ReindexFailedError as exc:
+    except ReindexError as exc:
         await progress.show(texts.REINDEX["failed"][language].format(reason=escape(str(exc))))
         return
     parts = pack(_summary_paragraphs(summary, language))
     await progress.show(parts[0])
     for part in parts[1:]:
-        await update.effective_message.reply_html(part)
+        await incoming.message.reply_html(part)
 
 
 def _summary_paragraphs(summary: Summary, language: str) -> list[str]:
@@ -103,11 +102,12 @@ class _ProgressMessage:
             log.warning("could not update the re-index message: %s", exc)
 
 
-async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    if await _refuse_non_admin(update, context):
+async def stats(update: Update, context: Context) -> None:
+    incoming = Incoming.of(update)
+    if await _refuse_non_admin(incoming, context):
         return
     language = user_language(update)
-    found = services(context)
+    found = context.services
     figures = await found.store.stats(days=7)
     lines = [texts.STATS["title"][language].format(days=7)]
     lines += [
@@ -127,4 +127,4 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             version=escape(found.engine.index_version or "-"),
         )
     )
-    await update.effective_message.reply_html("\n".join(lines))
+    await incoming.message.reply_html("\n".join(lines))

@@ -1,12 +1,13 @@
-"""What the Telegram adapter remembers and its replicas share: staff registrations, wrong invite
+"""What the channels remember and their replicas share: staff registrations, wrong invite
 codes, the question log (and so each conversation's memory), feedback, handled updates and each
-user's question pace (tables in `bot.store_tables`). SQLAlchemy 2 async: a SQLite file by
+user's question pace (tables in `bot.store.tables`). SQLAlchemy 2 async: a SQLite file by
 default, PostgreSQL when replicas share it. Every write is one statement (an upsert where rows
 may race), so concurrent updates are safe."""
 
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -24,13 +25,14 @@ from sqlalchemy import (
     insert,
     literal,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from bot.store_tables import (
+from bot.store.tables import (
     Base,
     ConversationStart,
     DayStats,
@@ -44,6 +46,9 @@ from bot.store_tables import (
 )
 
 log = logging.getLogger(__name__)
+
+# Telegram keeps an undelivered update for 24 hours: an older claim is never re-delivered.
+REDELIVERY_WINDOW = timedelta(days=1)
 
 
 def _now() -> datetime:
@@ -133,29 +138,35 @@ class Store:
             return result.scalar_one()
 
     # Updates
-    async def claim_update(self, update_id: int, abandoned_before: datetime) -> bool:
-        """True when this process should handle the update: never seen, or claimed before
-        `abandoned_before` and never finished (the process that claimed it died)."""
+    async def claim_update(self, bot_id: int, update_id: int, abandoned_before: datetime) -> bool:
+        """True when this process should handle the bot's update: never seen, claimed before
+        `abandoned_before` and never finished (the process that claimed it died), or claimed
+        so long ago that it cannot be a re-delivery (after a quiet week Telegram may number
+        updates afresh)."""
         now = _now()
         table = HandledUpdate.__table__
+        abandoned = table.c.done.is_(False) & (table.c.claimed_at < abandoned_before)
         statement = (
             self._insert(HandledUpdate)
-            .values(update_id=update_id, claimed_at=now, done=False)
+            .values(bot_id=bot_id, update_id=update_id, claimed_at=now, done=False)
             .on_conflict_do_update(
-                index_elements=["update_id"],
-                set_={"claimed_at": now},
-                where=table.c.done.is_(False) & (table.c.claimed_at < abandoned_before),
+                index_elements=["bot_id", "update_id"],
+                set_={"claimed_at": now, "done": False},
+                where=abandoned | (table.c.claimed_at < now - REDELIVERY_WINDOW),
             )
         )
         async with self._engine.begin() as connection:
             result = await connection.execute(statement)
         return result.rowcount == 1
 
-    async def finish_update(self, update_id: int) -> None:
+    async def finish_update(self, bot_id: int, update_id: int) -> None:
+        finished = (
+            update(HandledUpdate)
+            .where(HandledUpdate.bot_id == bot_id, HandledUpdate.update_id == update_id)
+            .values(done=True)
+        )
         async with self._engine.begin() as connection:
-            await connection.execute(
-                update(HandledUpdate).where(HandledUpdate.update_id == update_id).values(done=True)
-            )
+            await connection.execute(finished)
 
     # Abuse control
     async def take_question(self, user_id: int, per_minute: int, now: float | None = None) -> float:
@@ -181,7 +192,8 @@ class Store:
             owed = await connection.scalar(
                 select(QuestionPace.full_at).where(QuestionPace.user_id == user_id)
             )
-        return max(0.0, owed + interval - 60.0 - now)
+        # The row exists: the upsert above did not take because it was there and owed.
+        return max(0.0, float(owed or now) + interval - 60.0 - now)
 
     # Conversations
     async def history(
@@ -323,7 +335,7 @@ class Store:
                 delete(LoggedQuestion).where(LoggedQuestion.asked_at < _now() - self._retention)
             )
             await connection.execute(
-                delete(HandledUpdate).where(HandledUpdate.claimed_at < _now() - timedelta(days=1))
+                delete(HandledUpdate).where(HandledUpdate.claimed_at < _now() - REDELIVERY_WINDOW)
             )
             await connection.execute(delete(QuestionPace).where(QuestionPace.full_at < time.time()))
         if result.rowcount:
@@ -331,9 +343,16 @@ class Store:
         return result.rowcount
 
 
+# Tables of older versions that nothing reads any more: claims keyed by update id alone, which
+# a bot whose ids start again (a new token on the same database) would collide with.
+_RETIRED_TABLES = ("handled_updates",)
+
+
 def _create_schema(connection: Connection) -> None:
     """The tables that are missing, and the indexes missing from tables an older version of
     the assistant created (create_all adds an index only with its table)."""
+    for retired in _RETIRED_TABLES:
+        connection.execute(text(f"DROP TABLE IF EXISTS {retired}"))
     Base.metadata.create_all(connection)
     for table in Base.metadata.sorted_tables:
         for index in table.indexes:
@@ -342,7 +361,7 @@ def _create_schema(connection: Connection) -> None:
 
 def _row(table: type[Base], key: int) -> Select:
     """The row of `table` with this primary key, all its columns."""
-    [column] = table.__table__.primary_key.columns
+    [column] = table.__table__.primary_key.columns  # type: ignore[attr-defined]
     return select(table.__table__).where(column == key)
 
 
@@ -351,7 +370,7 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _sqlite_pragmas(connection: object, _record: object) -> None:
+def _sqlite_pragmas(connection: sqlite3.Connection, _record: object) -> None:
     # WAL lets readers and one writer overlap; busy_timeout waits for a lock instead of failing.
     # synchronous=NORMAL skips an fsync per commit: a crash loses nothing, a power cut at most
     # the last commits.

@@ -1,18 +1,23 @@
 """Structured questions about the shared-course catalogue, answered from course metadata."""
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from bot.answers import Passage
+from bot.engine.results import Passage
 
 # Surface forms in questions, per catalogue value. Longer forms first where one contains another.
-PROVIDERS = {
+# Surface forms per value of one catalogue field.
+Forms = dict[str, tuple[str, ...]]
+
+PROVIDERS: Forms = {
     "sichuan": ("sichuan rtvu", "sichuan", "四川广播电视大学", "四川电大", "四川"),
     "chongqing": ("chongqing rtvu", "chongqing", "重庆广播电视大学", "重庆电大", "重庆"),
     "chengdu": ("chengdu rtvu", "chengdu", "成都广播电视大学", "成都电大", "成都"),
 }
-SEMESTERS = {"autumn": ("autumn", "fall", "秋季", "秋"), "spring": ("spring", "春季", "春")}
-MODES = {
+SEMESTERS: Forms = {"autumn": ("autumn", "fall", "秋季", "秋"), "spring": ("spring", "春季", "春")}
+MODES: Forms = {
     "online": ("online", "线上", "在线", "网上", "网课"),
     "blended": ("blended", "hybrid", "weekend", "混合", "面授", "周末"),
 }
@@ -56,7 +61,7 @@ class CourseQuery:
     mode: str | None = None
     credits: int | None = None
 
-    def matches(self, meta: dict) -> bool:
+    def matches(self, meta: Mapping[str, Any]) -> bool:
         semester_ok = self.semester is None or meta.get("semester") in (self.semester, "every")
         return (
             (self.provider is None or meta.get("provider") == self.provider)
@@ -66,7 +71,7 @@ class CourseQuery:
         )
 
 
-def _find(text: str, table: dict[str, tuple[str, ...]]) -> str | None:
+def _find(text: str, table: Forms) -> str | None:
     lowered = text.lower()
     hits = {key for key, forms in table.items() if any(form in lowered for form in forms)}
     return hits.pop() if len(hits) == 1 else None

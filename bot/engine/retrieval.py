@@ -5,17 +5,19 @@ from __future__ import annotations
 import functools
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from alliance.embeddings import embedding_spec
 from alliance.index_format import EmbeddingSpec, IndexLayout, IndexUnavailableError, open_collection
 from alliance.language import detect_language, tokenize
-from bot.answers import Passage, Role, audiences_for
-from bot.dense_search import DenseIndex
-from bot.keyword_search import KeywordIndex
-from bot.stopwatch import Stopwatch
+from bot.engine.dense_search import DenseIndex
+from bot.engine.keyword_search import KeywordIndex
+from bot.engine.results import Passage, Role, audiences_for
+from bot.engine.stopwatch import Stopwatch
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
@@ -66,11 +68,7 @@ class PublishedIndex:
     @classmethod
     def load(cls, settings: Settings) -> PublishedIndex:
         layout = IndexLayout(settings.index_dir)
-        version = layout.current_version()
-        if version is None:
-            raise IndexUnavailableError(
-                f"no published index in {settings.index_dir}: run `python -m ingest` to build it"
-            )
+        version = layout.published_version()
         manifest = layout.read_manifest(version)
         if manifest.embedding != embedding_spec(settings):
             raise IndexUnavailableError(
@@ -80,13 +78,16 @@ class PublishedIndex:
         stored = open_collection(settings, layout, manifest).get(
             include=["embeddings", "documents", "metadatas"]
         )
-        passages = _passages(stored["ids"], stored["documents"], stored["metadatas"])
+        texts, metadatas, vectors = stored["documents"], stored["metadatas"], stored["embeddings"]
+        if texts is None or metadatas is None or vectors is None:
+            raise IndexUnavailableError(f"version {version} returned chunks without their data")
+        passages = _passages(stored["ids"], texts, metadatas)
         audiences = [str(p.metadata.get("audience")) for p in passages.values()]
         index = cls(
             version=version,
             embedding=manifest.embedding,
             passages=passages,
-            dense=DenseIndex(list(passages), stored["embeddings"], audiences),
+            dense=DenseIndex(list(passages), np.asarray(vectors, dtype=np.float32), audiences),
             keywords=KeywordIndex(layout.read_keywords(version)),
             courses=[p for p in passages.values() if p.metadata.get("course_code")],
         )
@@ -137,7 +138,9 @@ class Retriever:
         return found
 
 
-def _passages(ids: list[str], texts: list[str], metadatas: list) -> dict[str, Passage]:
+def _passages(
+    ids: Sequence[str], texts: Sequence[str], metadatas: Sequence[Mapping[str, Any]]
+) -> dict[str, Passage]:
     """Chroma's parallel result lists as passages by id, in their order."""
     return {
         chunk_id: Passage(id=chunk_id, text=text, metadata=dict(meta))

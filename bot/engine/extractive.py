@@ -4,8 +4,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from alliance.language import words
-from bot.answers import Passage
-from bot.evidence import split_sentences, support
+from bot.engine.evidence import split_sentences, support
+from bot.engine.results import Passage
 
 MAX_SENTENCES = 4
 MAX_CHARS = 600

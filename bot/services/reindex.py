@@ -4,30 +4,33 @@ model the engine already holds; the engine switches to the new version on its ne
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any
 
-from alliance.embeddings import EmbeddingUnavailableError
-from alliance.index_format import IndexUnavailableError
-from ingest.pipeline import IngestBusyError, IngestConfigError, Summary, run_ingest
+from alliance.errors import AllianceError
+from ingest.pipeline import IngestBusyError, Summary, run_ingest
 
 if TYPE_CHECKING:
     from alliance.settings import Settings
-    from bot.engine import Engine
+    from bot.engine.answering import Engine
 
 log = logging.getLogger(__name__)
 
 # Told (stage, done, total) from the ingest thread, on the event loop.
-Progress = Callable[[str, int, int], Awaitable[None]]
+Progress = Callable[[str, int, int], Coroutine[Any, Any, None]]
 
 
-class ReindexBusyError(Exception):
+class ReindexError(AllianceError):
+    """Nothing was published; the message says why."""
+
+
+class ReindexBusyError(ReindexError):
     """A re-index is already running, in this process or another on the same index folder."""
 
-
-class ReindexFailedError(Exception):
-    """Nothing was published; the message says why."""
+    def __init__(self) -> None:
+        super().__init__("a re-index is already running")
 
 
 class Reindexer:
@@ -46,11 +49,11 @@ class Reindexer:
             raise ReindexBusyError
         async with self._running:
             loop = asyncio.get_running_loop()
-            pending: set[asyncio.Future] = set()
+            pending: set[concurrent.futures.Future[None]] = set()
 
             def listener(stage: str, done: int, total: int) -> None:
-                future = asyncio.run_coroutine_threadsafe(progress(stage, done, total), loop)
-                pending.add(future)
+                told = asyncio.run_coroutine_threadsafe(progress(stage, done, total), loop)
+                pending.add(told)
 
             embeddings = self._engine.embeddings
             try:
@@ -62,8 +65,8 @@ class Reindexer:
                 )
             except IngestBusyError:  # a shell's ingest, or another replica's /reindex
                 raise ReindexBusyError from None
-            except (IngestConfigError, EmbeddingUnavailableError, IndexUnavailableError) as exc:
-                raise ReindexFailedError(str(exc)) from exc
+            except AllianceError as exc:
+                raise ReindexError(str(exc)) from exc
             finally:
                 await asyncio.gather(*(asyncio.wrap_future(f) for f in pending))
             log.info("re-index published version %s", summary.index_version)

@@ -3,8 +3,8 @@
 from collections.abc import Callable
 from typing import TextIO
 
-from bot.answers import Answer, Role
-from bot.engine import Engine
+from bot.engine.answering import Engine
+from bot.engine.results import Answer, Role
 
 _SOURCES = {"en": "Sources", "zh": "来源"}
 _SAMPLE = {"en": "sample text", "zh": "示例文本"}

@@ -3,15 +3,15 @@
 import re
 from collections.abc import Sequence
 
-from bot.courses import MODES, PROVIDERS, SEMESTERS
+from bot.engine.courses import MODES, PROVIDERS, SEMESTERS, Forms
 
 # Interchangeable things a follow-up swaps in for the same kind of thing in the last question.
-_CERTIFICATES = {
+_CERTIFICATES: Forms = {
     "level3": ("level 3", "senior worker", "三级", "高级工"),
     "level2": ("level 2", "technician", "二级", "技师"),
     "level1": ("level 1", "senior technician", "一级", "高级技师"),
 }
-_KINDS = (PROVIDERS, SEMESTERS, MODES, _CERTIFICATES)
+_KINDS: tuple[Forms, ...] = (PROVIDERS, SEMESTERS, MODES, _CERTIFICATES)
 _CODE = re.compile(r"\b[A-Z]{2,4}-\d{2,4}\b", re.IGNORECASE)
 
 _LEADS = ("and what about", "what about", "how about", "and for", "and in", "and", "but", "so",

@@ -22,15 +22,16 @@ from telegram.ext import (
     filters,
 )
 
+from alliance.errors import AllianceError
 from alliance.settings import Settings
-from bot import telegram_admin, telegram_handlers, telegram_texts
-from bot.engine import Engine
-from bot.reindex import Reindexer
-from bot.roles import Roles
-from bot.store import Store
-from bot.telegram_delivery import RETRY_DELAYS, DeliveringRateLimiter
-from bot.telegram_handlers import Services, user_language
-from bot.telegram_ordering import PerChatInOrder
+from bot.channels.telegram import admin, handlers, texts
+from bot.channels.telegram.context import BotApplication, Context, Services, user_language
+from bot.channels.telegram.delivery import RETRY_DELAYS, DeliveringRateLimiter
+from bot.channels.telegram.ordering import PerChatInOrder
+from bot.engine.answering import Engine
+from bot.services.reindex import Reindexer
+from bot.store.database import Store
+from bot.store.roles import Roles
 
 log = logging.getLogger(__name__)
 
@@ -40,20 +41,23 @@ MAX_RETRIES = 5
 CONCURRENT_UPDATES = 64
 
 
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_error(update: object, context: Context) -> None:
     """Log the traceback and tell the user; the bot carries on with the next update."""
     if update is None:  # long polling failed; python-telegram-bot tries again by itself
         log.warning("polling failed, retrying: %s", context.error)
         return
-    log.error("update failed", exc_info=context.error)
+    if isinstance(context.error, AllianceError):  # understood: no traceback needed
+        log.warning("update failed: %s", context.error)
+    else:
+        log.error("update failed", exc_info=context.error)
     if isinstance(update, Update) and update.effective_message:
         try:
-            await update.effective_message.reply_text(telegram_texts.FAILED[user_language(update)])
+            await update.effective_message.reply_text(texts.FAILED[user_language(update)])
         except TelegramError as exc:
             log.error("could not tell the user about the failure: %s", exc)
 
 
-def build_app(settings: Settings, engine: Engine) -> Application:
+def build_app(settings: Settings, engine: Engine) -> BotApplication:
     """The bot application with its handlers. The store opens (and closes) with the
     application, on its event loop."""
     if settings.telegram_bot_token is None:
@@ -62,6 +66,7 @@ def build_app(settings: Settings, engine: Engine) -> Application:
         Application.builder()
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(settings.telegram_api_base_url)
+        .context_types(ContextTypes(context=Context))
         .rate_limiter(
             DeliveringRateLimiter(
                 overall_max_rate=settings.telegram_messages_per_second, max_retries=MAX_RETRIES
@@ -72,7 +77,6 @@ def build_app(settings: Settings, engine: Engine) -> Application:
         .post_shutdown(stop_services)
         .build()
     )
-    handlers = telegram_handlers
     private, groups = filters.ChatType.PRIVATE, filters.ChatType.GROUPS
     text = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
     app.add_handlers(
@@ -83,8 +87,8 @@ def build_app(settings: Settings, engine: Engine) -> Application:
             CommandHandler("courses", handlers.courses),
             CommandHandler("new", handlers.new_conversation),
             CommandHandler("register", handlers.register),
-            CommandHandler("reindex", telegram_admin.reindex),
-            CommandHandler("stats", telegram_admin.stats),
+            CommandHandler("reindex", admin.reindex),
+            CommandHandler("stats", admin.stats),
             MessageHandler(text & private, handlers.private_text),
             MessageHandler(text & groups, handlers.group_text),
             MessageHandler(
@@ -102,7 +106,7 @@ def build_app(settings: Settings, engine: Engine) -> Application:
     return app
 
 
-async def start_services(app: Application, settings: Settings, engine: Engine) -> None:
+async def start_services(app: BotApplication, settings: Settings, engine: Engine) -> None:
     store = await _open_store(settings)
     app.bot_data["services"] = Services(
         settings=settings,
@@ -110,6 +114,7 @@ async def start_services(app: Application, settings: Settings, engine: Engine) -
         store=store,
         roles=Roles(settings, store),
         reindexer=Reindexer(settings, engine),
+        bot_id=app.bot.id,  # known once the application is initialised (getMe)
         polling_since=None if settings.telegram_webhook_url else datetime.now(UTC),
     )
     await _register_commands(app, settings)
@@ -131,36 +136,36 @@ async def _open_store(settings: Settings) -> Store:
             await asyncio.sleep(delay)
 
 
-async def stop_services(app: Application) -> None:
+async def stop_services(app: BotApplication) -> None:
     found: Services | None = app.bot_data.get("services")
     if found is not None:
         await found.store.close()
 
 
-async def _register_commands(app: Application, settings: Settings) -> None:
+async def _register_commands(app: BotApplication, settings: Settings) -> None:
     """The command menu in English (the default) and Chinese; admins also see theirs."""
-    for language, commands in telegram_texts.COMMANDS.items():
+    for language, commands in texts.COMMANDS.items():
         code = None if language == "en" else language
         await app.bot.set_my_commands(
             [BotCommand(name, text) for name, text in commands], language_code=code
         )
-        admin_commands = commands + telegram_texts.ADMIN_COMMANDS[language]
-        for admin in settings.admin_user_ids:
+        admin_commands = commands + texts.ADMIN_COMMANDS[language]
+        for admin_id in settings.admin_user_ids:
             try:
                 await app.bot.set_my_commands(
                     [BotCommand(name, text) for name, text in admin_commands],
-                    scope=BotCommandScopeChat(admin),
+                    scope=BotCommandScopeChat(admin_id),
                     language_code=code,
                 )
             except TelegramError as exc:  # an admin who never opened a chat with the bot
-                log.warning("no command menu for admin %s: %s", admin, exc)
+                log.warning("no command menu for admin %s: %s", admin_id, exc)
 
 
 def run_bot(settings: Settings, engine: Engine) -> None:
     """Serve until interrupted: long polling, or webhook mode when a webhook URL is set."""
     app = build_app(settings, engine)
     if settings.telegram_webhook_url:
-        from bot.telegram_webhook import run_webhook
+        from bot.channels.telegram.webhook import run_webhook
 
         run_webhook(app, settings, engine)
         return

@@ -7,12 +7,12 @@ import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Literal
 
-from bot.answers import Role
-from bot.invite_codes import branch_for
+from bot.engine.results import Role
+from bot.store.invite_codes import branch_for
 
 if TYPE_CHECKING:
     from alliance.settings import Settings
-    from bot.store import Store
+    from bot.store.database import Store
 
 log = logging.getLogger(__name__)
 

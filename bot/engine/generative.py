@@ -11,9 +11,11 @@ from typing import TYPE_CHECKING
 
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from bot.answers import Passage
-from bot.extractive import sample_note
-from bot.followups import resolve_followup
+from alliance.errors import AllianceError
+from alliance.extras import missing_extra
+from bot.engine.extractive import sample_note
+from bot.engine.followups import resolve_followup
+from bot.engine.results import Composed, NotCovered, Passage
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -35,7 +37,7 @@ _REWRITE = (
 )
 _LANGUAGES = {"en": "English", "zh": "Simplified Chinese"}
 # The model's word for "the passages do not answer this": the engine then abstains.
-NOT_COVERED = "NOT_COVERED"
+_NOT_COVERED = "NOT_COVERED"
 _CITATION = re.compile(r"\[(\d+)\]")
 
 
@@ -56,10 +58,10 @@ class GenerativeComposer:
 
     async def compose(
         self, question: str, passages: Sequence[Passage], language: str
-    ) -> tuple[str, list[Passage]] | str | None:
-        """(answer, cited passages) with citations renumbered in order of use; NOT_COVERED when
-        the model judges that the passages do not answer; None when the reply is missing or
-        cites nothing valid."""
+    ) -> Composed | NotCovered | None:
+        """The model's answer with citations renumbered in order of use; NotCovered when it
+        judges that the passages do not answer; None when the reply is missing or cites
+        nothing valid (the caller keeps its extractive answer)."""
         numbered = "\n\n".join(
             f"[{n}] ({p.source.label})\n{p.text}" for n, p in enumerate(passages, start=1)
         )
@@ -67,8 +69,8 @@ class GenerativeComposer:
             _RULES.format(language=_LANGUAGES[language]),
             f"Passages:\n<<<\n{numbered}\n>>>\n\nQuestion: {question}",
         )
-        if text and NOT_COVERED in text:
-            return NOT_COVERED
+        if text and _NOT_COVERED in text:
+            return NotCovered()
         if not text:
             return None
         numbers = [int(n) for n in _CITATION.findall(text)]
@@ -77,9 +79,9 @@ class GenerativeComposer:
             return None
         order = list(dict.fromkeys(numbers))
         text = _CITATION.sub(lambda m: f"[{order.index(int(m.group(1))) + 1}]", text)
-        cited = [passages[n - 1] for n in order]
+        cited = tuple(passages[n - 1] for n in order)
         note = sample_note(cited, language)
-        return (f"{text}\n\n{note}" if note else text), cited
+        return Composed(text=f"{text}\n\n{note}" if note else text, cited=cited)
 
     async def rewrite_followup(self, question: str, history: Sequence[tuple[str, str]]) -> str:
         earlier = "\n".join(f"- {asked}" for asked, _ in history[-3:])
@@ -89,15 +91,30 @@ class GenerativeComposer:
         return text.splitlines()[0] if text else resolve_followup(question, history)
 
 
+class ChatModelUnavailableError(AllianceError):
+    """The configured chat model's provider package is not installed."""
+
+
 def make_composer(settings: Settings) -> GenerativeComposer | None:
     """The configured chat model, or None for extractive answers only."""
     if settings.llm_provider == "none":
         return None
+    try:
+        model = _chat_model(settings)
+    except ImportError as exc:
+        setting = f"LLM_PROVIDER={settings.llm_provider}"
+        raise ChatModelUnavailableError(
+            missing_extra(setting, settings.llm_provider, exc.name or str(exc))
+        ) from None
+    return GenerativeComposer(model, settings.llm_timeout_s)
+
+
+def _chat_model(settings: Settings) -> BaseChatModel:
     key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else "not-needed"
     if settings.llm_provider == "openai":
         from langchain_openai import ChatOpenAI
 
-        model: BaseChatModel = ChatOpenAI(
+        return ChatOpenAI(
             model=settings.llm_model,
             base_url=settings.llm_base_url,
             api_key=key,
@@ -105,8 +122,6 @@ def make_composer(settings: Settings) -> GenerativeComposer | None:
             max_retries=0,
             temperature=0,
         )
-    else:
-        from langchain_ollama import ChatOllama
+    from langchain_ollama import ChatOllama
 
-        model = ChatOllama(model=settings.llm_model, base_url=settings.llm_base_url, temperature=0)
-    return GenerativeComposer(model, settings.llm_timeout_s)
+    return ChatOllama(model=settings.llm_model, base_url=settings.llm_base_url, temperature=0)

@@ -1,4 +1,4 @@
-"""The adapter's tables: staff registrations, wrong invite codes, the question log (which is
+"""The store's tables: staff registrations, wrong invite codes, the question log (which is
 also each conversation's memory), feedback, handled updates and each user's question pace."""
 
 from __future__ import annotations
@@ -79,9 +79,11 @@ class Feedback(Base):
 
 class HandledUpdate(Base):
     """Telegram re-delivers updates whose receipt it never heard of (a bot killed mid-batch, a
-    second replica behind a webhook): each is handled once."""
+    second replica behind a webhook): each is handled once. Update ids are counted per bot (and
+    a bot's may start again from a low number), so a claim is one bot's."""
 
-    __tablename__ = "handled_updates"
+    __tablename__ = "update_claims"
+    bot_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     update_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     claimed_at: Mapped[datetime] = mapped_column(index=True)
     done: Mapped[bool]

@@ -1,0 +1,2 @@
+"""The Telegram channel: application factory, handlers, admin commands, texts, rendering,
+delivery with retries, per-chat ordering and the webhook server."""
