@@ -5,22 +5,29 @@ An index folder holds immutable versions and a pointer naming the published one:
     INDEX_DIR/CURRENT                      the published version's name, swapped by atomic rename
     INDEX_DIR/versions/<v>/manifest.json   version, embedding model, files and their hashes
     INDEX_DIR/versions/<v>/keywords.jsonl  keyword-search sidecar: one chunk's tokens per line
+    INDEX_DIR/versions/<v>/glossary.json   the glossary files' word groups, by file
+    INDEX_DIR/versions/<v>/vocabulary.npz  the chunks' content words, embedded, for soft matching
     INDEX_DIR/versions/<v>/chroma/         embedded Chroma (or a collection on a Chroma server)
 
 Every chunk in the collection carries the metadata doc_id, path, title, section, topic, audience
 (public | staff), lang (en | zh), status (official | sample), source, updated and chunk (its
-number), plus course_code, provider, credits, mode and semester for catalogue courses.
+number), plus course_code, course_title, description, provider, credits, mode and semester
+for catalogue courses.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import secrets
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from alliance.errors import AllianceError
 
@@ -32,7 +39,7 @@ if TYPE_CHECKING:
 
 # Bumped whenever chunk text, metadata or the sidecar change shape: readers refuse other
 # formats, and the next ingest rebuilds from scratch.
-FORMAT = 2
+FORMAT = 3
 POINTER = "CURRENT"
 
 
@@ -109,6 +116,72 @@ class KeywordEntry:
     tokens: list[str]
 
 
+@dataclass(frozen=True)
+class Glossary:
+    """What the alliance's glossary says: groups of words that mean the same here, in either
+    language, and the Simplified form of Traditional characters."""
+
+    groups: tuple[tuple[str, ...], ...] = ()
+    characters: dict[str, str] = field(default_factory=dict)
+    function_words: tuple[str, ...] = ()  # question and function words: no evidence either way
+
+    @classmethod
+    def merged(cls, parts: Iterable[Glossary]) -> Glossary:
+        groups: list[tuple[str, ...]] = []
+        characters: dict[str, str] = {}
+        function_words: list[str] = []
+        for part in parts:
+            groups.extend(part.groups)
+            characters.update(part.characters)
+            function_words.extend(part.function_words)
+        return cls(tuple(groups), characters, tuple(function_words))
+
+    def simplified(self, text: str) -> str:
+        """`text` with Traditional characters in their Simplified form."""
+        table = {
+            ord(traditional): simplified for traditional, simplified in self.characters.items()
+        }
+        return text.translate(table) if table else text
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "groups": [list(group) for group in self.groups],
+            "characters": self.characters,
+            "function_words": list(self.function_words),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> Glossary:
+        groups = data.get("groups", [])
+        characters = data.get("characters", {})
+        function_words = data.get("function_words", [])
+        if not (
+            isinstance(groups, list)
+            and isinstance(characters, dict)
+            and isinstance(function_words, list)
+        ):
+            raise ValueError("a glossary holds lists of groups and words and a character map")
+        return cls(
+            tuple(tuple(str(word) for word in group) for group in groups),
+            {str(k): str(v) for k, v in characters.items()},
+            tuple(str(word) for word in function_words),
+        )
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The content words of the chunks, each with its vector (the passage embedding of the word
+    alone, normalised) and whether any public chunk holds it (learners match only those)."""
+
+    words: tuple[str, ...]
+    vectors: np.ndarray  # float32, one row per word
+    public: np.ndarray  # bool, one per word
+
+    @classmethod
+    def empty(cls, dimension: int = 0) -> Vocabulary:
+        return cls((), np.zeros((0, dimension), np.float32), np.zeros(0, bool))
+
+
 def new_version_name() -> str:
     """A sortable, unique version name such as 20261128T201500Z-3fa2c1."""
     return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
@@ -135,6 +208,35 @@ class IndexLayout:
 
     def keywords_path(self, version: str) -> Path:
         return self.version_dir(version) / "keywords.jsonl"
+
+    def glossary_path(self, version: str) -> Path:
+        return self.version_dir(version) / "glossary.json"
+
+    def vocabulary_path(self, version: str) -> Path:
+        return self.version_dir(version) / "vocabulary.npz"
+
+    def write_vocabulary(self, version: str, vocabulary: Vocabulary) -> None:
+        buffer = io.BytesIO()
+        np.savez(
+            buffer,
+            words=np.array(vocabulary.words, dtype=str),
+            vectors=vocabulary.vectors.astype(np.float32),
+            public=vocabulary.public.astype(bool),
+        )
+        _write_durably(self.vocabulary_path(version), buffer.getvalue())
+
+    def read_vocabulary(self, version: str) -> Vocabulary:
+        try:
+            with np.load(self.vocabulary_path(version), allow_pickle=False) as stored:
+                words = tuple(str(word) for word in stored["words"])
+                vectors, public = stored["vectors"], stored["public"]
+        except (OSError, ValueError, KeyError) as exc:
+            raise IndexUnavailableError(
+                f"cannot read the vocabulary of version {version}: {exc}"
+            ) from exc
+        if len(words) != len(vectors) or len(words) != len(public):
+            raise IndexUnavailableError(f"the vocabulary of version {version} is inconsistent")
+        return Vocabulary(words, vectors.astype(np.float32), public.astype(bool))
 
     def chroma_path(self, version: str) -> Path:
         return self.version_dir(version) / "chroma"
@@ -182,17 +284,32 @@ class IndexLayout:
                 f"cannot read the keyword sidecar of version {version}: {exc}"
             ) from exc
 
+    def write_glossary(self, version: str, by_file: dict[str, Glossary]) -> None:
+        data = {path: glossary.to_dict() for path, glossary in sorted(by_file.items())}
+        _write_durably(self.glossary_path(version), json.dumps(data, ensure_ascii=False))
+
+    def read_glossary(self, version: str) -> dict[str, Glossary]:
+        """Each glossary file's groups, by path."""
+        try:
+            data = json.loads(self.glossary_path(version).read_text(encoding="utf-8"))
+            return {path: Glossary.from_dict(part) for path, part in data.items()}
+        except (OSError, ValueError, TypeError, AttributeError) as exc:
+            raise IndexUnavailableError(
+                f"cannot read the glossary of version {version}: {exc}"
+            ) from exc
+
     def publish(self, version: str) -> None:
         """Make `version` the one readers see, in one atomic step."""
         _write_durably(self.pointer, version + "\n")
 
 
-def _write_durably(path: Path, text: str) -> None:
+def _write_durably(path: Path, content: str | bytes) -> None:
     """Write to a temporary file, fsync it, then rename over `path`: readers see old or new."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with tmp.open("w", encoding="utf-8") as handle:
-        handle.write(text)
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    with tmp.open("wb") as handle:
+        handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, path)

@@ -132,6 +132,9 @@ def load_catalogue(relpath: str, text: str) -> list[Document]:
                         "mode_label": MODE_LABELS[course.mode][lang],
                         "semester": course.semester,
                         "semester_label": SEMESTER_LABELS[course.semester][lang],
+                        # For questions about one course: its name and what it teaches.
+                        "course_title": getattr(course.title, lang),
+                        "description": getattr(course.description, lang),
                     },
                 )
             )

@@ -16,10 +16,12 @@ from alliance.embeddings import embedding_spec, make_embeddings
 from alliance.errors import AllianceError
 from alliance.index_format import (
     FileEntry,
+    Glossary,
     IndexLayout,
     IndexUnavailableError,
     KeywordEntry,
     Manifest,
+    Vocabulary,
     new_version_name,
     open_client,
     store_kind,
@@ -29,8 +31,10 @@ from alliance.language import tokenize
 from ingest.chunking import Chunk, chunk_document
 from ingest.discovery import FileError, SourceFile, discover
 from ingest.documents import LoadError
+from ingest.glossary import is_glossary, load_glossary
 from ingest.loaders import load_file
 from ingest.vector_writer import VersionWriter, remove_stale_versions, remove_version
+from ingest.vocabulary import build_vocabulary
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
@@ -136,19 +140,32 @@ def _plan(
     )
 
 
+@dataclass
+class _Loaded:
+    """What the files that changed hold: their entries, chunks and glossaries."""
+
+    entries: dict[str, FileEntry] = field(default_factory=dict)
+    chunks: list[Chunk] = field(default_factory=list)
+    glossaries: dict[str, Glossary] = field(default_factory=dict)
+
+
 def _load_and_split(
     plan: _Plan,
     settings: Settings,
     errors: list[FileError],
     progress: bool,
     listener: ProgressListener,
-) -> tuple[dict[str, FileEntry], list[Chunk]]:
-    entries: dict[str, FileEntry] = {}
-    chunks: list[Chunk] = []
+) -> _Loaded:
+    loaded = _Loaded()
     reading = tqdm(plan.to_load, desc="reading", unit="file", disable=not progress)
     for done, source in enumerate(reading):
         listener("reading", done, len(plan.to_load))
         try:
+            if is_glossary(source.relpath):  # no searchable text: words for matching
+                title, glossary = load_glossary(source.relpath, source.data)
+                loaded.glossaries[source.relpath] = glossary
+                loaded.entries[source.relpath] = FileEntry(source.hash, [title], "public", [])
+                continue
             documents = load_file(source.path, source.relpath, source.data)
             file_chunks = [
                 chunk
@@ -167,14 +184,14 @@ def _load_and_split(
             if source.relpath in plan.fallback:  # nothing is lost: the last good version stays
                 plan.kept[source.relpath] = plan.fallback[source.relpath]
             continue
-        entries[source.relpath] = FileEntry(
+        loaded.entries[source.relpath] = FileEntry(
             hash=source.hash,
             titles=sorted({document.meta.title for document in documents}),
             audience=",".join(sorted({document.meta.audience for document in documents})),
             chunk_ids=[chunk.id for chunk in file_chunks],
         )
-        chunks.extend(file_chunks)
-    return entries, chunks
+        loaded.chunks.extend(file_chunks)
+    return loaded
 
 
 def _embed(
@@ -225,7 +242,8 @@ def run_ingest(
         if rebuild:
             log.info("embedding, chunking or store changed since the published index: rebuilding")
         plan = _plan(sources, errors, previous, rebuild)
-        new_entries, new_chunks = _load_and_split(plan, settings, errors, progress, listener)
+        loaded = _load_and_split(plan, settings, errors, progress, listener)
+        new_entries = loaded.entries
         summary = Summary(
             added=len(plan.added & new_entries.keys()),
             updated=len(new_entries.keys() - plan.added),
@@ -253,7 +271,7 @@ def run_ingest(
         kept_ids = [chunk_id for entry in plan.kept.values() for chunk_id in entry.chunk_ids]
         try:
             _write_version(
-                settings, layout, previous, manifest, kept_ids, new_chunks, embeddings_factory,
+                settings, layout, previous, manifest, kept_ids, loaded, embeddings_factory,
                 progress, listener,
             )  # fmt: skip
             listener("publishing", 0, 0)
@@ -291,19 +309,27 @@ def _write_version(
     previous: Manifest | None,
     manifest: Manifest,
     kept_ids: list[str],
-    new_chunks: list[Chunk],
+    loaded: _Loaded,
     embeddings_factory: EmbeddingsFactory,
     progress: bool,
     listener: ProgressListener,
 ) -> None:
     """Write every part of an unpublished version; the manifest last, as its seal."""
+    new_chunks = loaded.chunks
     vectors = []
+    model: list[Embeddings] = []  # loaded once, when something needs embedding
+
+    def embeddings() -> Embeddings:
+        if not model:
+            model.append(embeddings_factory(settings))
+        return model[0]
+
     if new_chunks:
-        embeddings = embeddings_factory(settings)
-        vectors = _embed(new_chunks, embeddings, settings.embedding_batch_size, progress, listener)
+        vectors = _embed(
+            new_chunks, embeddings(), settings.embedding_batch_size, progress, listener
+        )
     writer = VersionWriter(settings, layout, manifest.version, manifest.store)
-    if previous is not None:
-        writer.copy_from(previous, kept_ids)
+    copied = writer.copy_from(previous, kept_ids) if previous is not None else []
     writer.add(new_chunks, vectors)
     keywords = _kept_keywords(layout, previous, set(kept_ids)) + [
         KeywordEntry(
@@ -315,7 +341,36 @@ def _write_version(
         for chunk in new_chunks
     ]
     layout.write_keywords(manifest.version, keywords)
+    # Unchanged glossary files (and broken ones, at their last good version) as they were.
+    kept_glossaries = layout.read_glossary(previous.version) if previous is not None else {}
+    glossaries = {
+        path: glossary
+        for path, glossary in kept_glossaries.items()
+        if path in manifest.files and path not in loaded.glossaries
+    }
+    glossary = glossaries | loaded.glossaries
+    layout.write_glossary(manifest.version, glossary)
+    texts = copied + [(c.embedding_text, str(c.metadata["audience"])) for c in new_chunks]
+    function_words = frozenset(Glossary.merged(glossary.values()).function_words)
+    earlier = _earlier_vocabulary(layout, previous, manifest)
+    vocabulary = build_vocabulary(
+        texts, function_words, earlier, lambda new: embeddings().embed_documents(new)
+    )
+    layout.write_vocabulary(manifest.version, vocabulary)
     layout.write_manifest(manifest)
+
+
+def _earlier_vocabulary(
+    layout: IndexLayout, previous: Manifest | None, manifest: Manifest
+) -> Vocabulary | None:
+    """The published version's vocabulary, whose vectors are reused; None when it has none
+    that this run may reuse (a first build, or a change of embedding model)."""
+    if previous is None or previous.embedding != manifest.embedding:
+        return None
+    try:
+        return layout.read_vocabulary(previous.version)
+    except IndexUnavailableError:
+        return None
 
 
 def _kept_keywords(

@@ -62,7 +62,9 @@ def test_changed_document_is_replaced_and_others_are_not_re_embedded(settings, k
     embeddings = FakeEmbeddings()
     summary = _ingest(settings, embeddings)
     assert (summary.updated, summary.unchanged, summary.added) == (1, 2, 0)
-    assert len(embeddings.embedded) == 1 and "revised" in embeddings.embedded[0]
+    chunks = [text for text in embeddings.embedded if "\n" in text]  # a chunk has headings
+    assert len(chunks) == 1 and "revised" in chunks[0]
+    assert [text for text in embeddings.embedded if "\n" not in text] == ["revised"]  # new word
     after = _stored(_published(settings)[2])
     assert {v[1] for v in after.values()} == {"a.md", "b.md", "c.md"}
     assert {v[1] for k, v in after.items() if k not in before} == {"b.md"}
@@ -123,7 +125,9 @@ def test_another_embedding_model_re_embeds_everything(settings, tmp_path):
     )
     embeddings = FakeEmbeddings()
     summary = _ingest(other, embeddings)
-    assert summary.updated == 3 and len(embeddings.embedded) == 3
+    chunks = [text for text in embeddings.embedded if "\n" in text]
+    assert summary.updated == 3 and len(chunks) == 3
+    assert "alpha" in embeddings.embedded  # the vocabulary too: vectors of another model
     assert _published(other)[1].embedding.model == str(model)
 
 
@@ -204,3 +208,66 @@ def test_collections_use_cosine_distance(settings):
     collection = client.get_collection(manifest.store["collection"])
     hnsw = collection.configuration["hnsw"]
     assert hnsw is not None and hnsw["space"] == "cosine"
+
+
+GLOSSARY = """glossary:
+  title: {{en: Glossary, zh: 术语表}}
+  updated: 2026-12-02
+  groups:
+    - [{group}]
+  characters: {{學: 学}}
+  function_words: [what, 吗]
+"""
+
+
+def test_the_glossary_is_stored_with_the_version_and_kept_when_it_breaks(settings, knowledge):
+    (knowledge / "glossary.yaml").write_text(GLOSSARY.format(group="Uni, university"))
+    first = _ingest(settings)
+    assert first.errors == [] and first.added == 4
+    layout = IndexLayout(settings.index_dir)
+    [stored] = layout.read_glossary(first.index_version).values()
+    assert stored.groups == (("uni", "university"),) and stored.function_words == ("what", "吗")
+    assert stored.simplified("學分") == "学分"
+
+    # Only the glossary changed: a new version, and no chunk embedded again.
+    (knowledge / "glossary.yaml").write_text(GLOSSARY.format(group="网课, 在线课程"))
+    embeddings = FakeEmbeddings()
+    second = _ingest(settings, embeddings)
+    assert second.updated == 1 and second.index_version != first.index_version
+    assert embeddings.embedded == []  # no document changed: nothing to embed
+    [stored] = layout.read_glossary(second.index_version).values()
+    assert stored.groups == (("网课", "在线课程"),)
+
+    # A broken glossary is reported and its last good content stays.
+    for broken in ("glossary: [", "glossary:\n  title: {en: G, zh: G}\n  updated: 2026-12-02\n"
+                   "  groups:\n    - [alone]\n", "other: 1\n"):  # fmt: skip
+        (knowledge / "glossary.yaml").write_text(broken)
+        third = _ingest(settings, refuse_model)
+        assert [e.path for e in third.errors] == ["glossary.yaml"]
+        version = third.index_version or second.index_version
+        [kept] = layout.read_glossary(version).values()
+        assert kept.groups == (("网课", "在线课程"),)
+
+
+def test_an_unchanged_glossary_publishes_nothing(settings, knowledge):
+    (knowledge / "glossary.yaml").write_text(GLOSSARY.format(group="uni, university"))
+    first = _ingest(settings)
+    again = run_ingest(settings, embeddings_factory=refuse_model)
+    assert again.index_version == first.index_version and again.unchanged == 4
+
+
+def test_the_vocabulary_keeps_vectors_and_embeds_only_new_words(settings, knowledge):
+    first = _ingest(settings)
+    layout = IndexLayout(settings.index_dir)
+    vocabulary = layout.read_vocabulary(first.index_version)
+    assert {"alpha", "credits", "beta", "courses"} <= set(vocabulary.words)
+    staff_only = vocabulary.words.index("员工")
+    assert not vocabulary.public[staff_only] and vocabulary.public[vocabulary.words.index("alpha")]
+    (knowledge / "d.md").write_text(markdown("Delta", "## Four\n\nDelta badges."))
+    embeddings = FakeEmbeddings()
+    second = _ingest(settings, embeddings)
+    new_words = [text for text in embeddings.embedded if "\n" not in text]
+    assert sorted(new_words) == ["badges", "delta", "four"]
+    again = layout.read_vocabulary(second.index_version)
+    row, old_row = again.words.index("alpha"), vocabulary.words.index("alpha")
+    assert np.allclose(again.vectors[row], vocabulary.vectors[old_row])

@@ -5,7 +5,9 @@ from collections import defaultdict
 import pytest
 from conftest import KNOWLEDGE
 
+from alliance.language import has_chinese
 from ingest.discovery import discover
+from ingest.glossary import GLOSSARY_NAME, is_glossary, load_glossary
 from ingest.loaders import load_file
 
 
@@ -13,7 +15,19 @@ from ingest.loaders import load_file
 def documents():
     sources, errors = discover(KNOWLEDGE, 10**7)
     assert errors == []
-    return [doc for s in sources for doc in load_file(s.path, s.relpath, s.data)]
+    documents = [s for s in sources if not is_glossary(s.relpath)]
+    assert len(documents) == len(sources) - 1  # the glossary is no document
+    return [doc for s in documents for doc in load_file(s.path, s.relpath, s.data)]
+
+
+def test_the_shipped_glossary_loads_with_groups_in_both_languages():
+    path = KNOWLEDGE / "glossary" / GLOSSARY_NAME
+    title, glossary = load_glossary("glossary/glossary.yaml", path.read_bytes())
+    assert title and len(glossary.groups) >= 20 and glossary.characters
+    words = [word for group in glossary.groups for word in group]
+    assert any(has_chinese(word) for word in words) and any(word.isascii() for word in words)
+    assert "电大" in words and "网课" in words and "what" in glossary.function_words
+    assert glossary.simplified("學分認定") == "学分认定"
 
 
 def _text(documents, lang, audience=("public",)):
