@@ -13,7 +13,7 @@ from pydantic import Field
 from stub_llm_server import StubChatServer
 
 from alliance.settings import Settings
-from bot.engine.answering import Engine
+from bot.engine.answering import CALCULATION_ID, Engine
 from bot.engine.generative import GenerativeComposer, make_composer
 from bot.engine.retrieval import PublishedIndex, Retriever
 
@@ -140,3 +140,26 @@ async def test_follow_ups_are_rewritten_by_the_model_when_one_is_configured(
 
 def test_no_provider_means_extractive_only():
     assert make_composer(Settings()) is None
+
+
+async def test_a_calculation_is_among_the_passages_the_model_words_it_from(
+    shipped_index, real_embeddings
+):
+    question = "I got 55 in a shared course. Will my credits be recognised?"
+    with StubChatServer("Not with 55: the pass mark is 60 [2], as the rule says [1].") as stub:
+        settings = shipped_index.model_copy(
+            update={"llm_provider": "openai", "llm_base_url": stub.base_url, "llm_model": "m"}
+        )
+        engine = Engine(
+            settings,
+            Retriever(PublishedIndex.load(settings), real_embeddings),
+            composer=make_composer(settings),
+        )
+        answer = await engine.answer(question)
+    [request] = stub.requests
+    user = request["messages"][1]["content"]
+    assert "[2] (" in user and "No: 55 is below the pass mark of 60" in user  # worked answer
+    assert "score of at least 60" in user  # beside the rule it applied
+    assert answer.answer.startswith("Not with 55: the pass mark is 60 [1], as the rule says [2].")
+    worked, rule = answer.cited  # renumbered in order of use: the calculation first
+    assert worked.id == CALCULATION_ID and rule.source.path == worked.source.path

@@ -2,10 +2,17 @@
 
 import pytest
 
-from bot.engine.answer_kinds import answer_kind, holds
+from alliance.index_format import Glossary
+from bot.engine.answer_kinds import (
+    answer_kind,
+    asked_kinds,
+    holds,
+    named_specifics,
+    question_parts,
+)
 from bot.engine.courses import CourseQuery, parse_course_query
-from bot.engine.evidence import content_terms, split_sentences, support
-from bot.engine.extractive import extract
+from bot.engine.evidence import Evidence, split_sentences
+from bot.engine.extractive import Extract, extract
 from bot.engine.followups import looks_like_followup, resolve_followup
 from bot.engine.results import Passage
 from bot.engine.small_talk import small_talk_reply
@@ -87,22 +94,43 @@ def test_small_talk(text, reply):
     assert (answer is None) if reply is None else (answer is not None and reply in answer)
 
 
-def test_support_counts_synonyms_stems_and_chinese_substrings():
-    weight = {"alliance": 1.0, "founded": 3.0}.get
-    terms = content_terms("When was the alliance founded?")
-    assert terms == ["alliance", "founded"]
-    assert (
-        support(terms, lambda t: weight(t) or 1.0, "The alliance was established in 2020.") == 1.0
-    )
-    assert support(terms, lambda t: weight(t) or 1.0, "The alliance held a forum.") == 0.25
-    assert support(content_terms("学分认定收费吗？"), lambda t: 1.0, "学分认定免收费用。") == 1.0
-    assert support([], lambda t: 1.0, "anything") == 0.0
+GLOSSARY = Glossary(
+    groups=(("established", "founded"), ("费用", "收费"), ("sign up", "enrol")),
+    function_words=("when", "was", "is", "the", "吗", "how", "do", "i", "for"),
+)
+
+
+def _evidence(weights: dict[str, float] | None = None) -> Evidence:
+    return Evidence(lambda term: (weights or {}).get(term, 1.0), GLOSSARY)
+
+
+def test_support_counts_glossary_groups_stems_and_chinese_substrings():
+    evidence = _evidence({"alliance": 1.0, "founded": 3.0})
+    concepts = evidence.concepts("When was the alliance founded?")
+    assert [c.word for c in concepts] == ["alliance", "founded"]
+    assert evidence.support(concepts, "The alliance was established in 2020.") == 1.0
+    assert evidence.support(concepts, "The alliance held a forum.") == 0.25
+    fee = evidence.concepts("学分认定收费吗？")
+    assert evidence.support(fee, "学分认定免收费用。") == 1.0
+    assert evidence.support([], "anything") == 0.0
+
+
+def test_a_glossary_phrase_in_a_question_is_one_concept():
+    evidence = _evidence()
+    concepts = evidence.concepts("How do I sign up for a course?")
+    assert [c.word for c in concepts] == ["sign up", "course"]
+    assert evidence.support(concepts, "Learners enrol in each course at their branch.") == 1.0
 
 
 def test_sentences_split_in_both_languages():
     assert split_sentences("第一条 学分。成绩60分以上！Line two. Line three?\nok") == [
         "第一条 学分。", "成绩60分以上！", "Line two.", "Line three?", "ok",
     ]  # fmt: skip
+
+
+def _extract(question: str, passages: list[Passage], language: str) -> Extract:
+    evidence = _evidence()
+    return extract(evidence.concepts(question), evidence, passages, language)
 
 
 def _passage(text: str, lang: str, status: str = "official", rank: int = 0) -> Passage:
@@ -115,7 +143,7 @@ def test_extract_prefers_the_questions_language_and_cites_before_punctuation():
         _passage("学分认定免收费用。", "zh"),
         _passage("Credit recognition is free of charge. The sky is blue.", "en", "sample", 1),
     ]
-    result = extract(content_terms("Is credit recognition free?"), lambda t: 1.0, passages, "en")
+    result = _extract("Is credit recognition free?", passages, "en")
     assert result.text.startswith("Credit recognition is free of charge [1].")
     assert "sky" not in result.text and "sample text" in result.text
     assert [p.metadata["lang"] for p in result.cited] == ["en"]
@@ -123,7 +151,7 @@ def test_extract_prefers_the_questions_language_and_cites_before_punctuation():
 
 def test_extract_falls_back_to_the_other_language_with_a_note():
     passages = [_passage("SC-101 carries 2 credits.", "en")]
-    result = extract(content_terms("SC-101 课程有几个学分？"), lambda t: 1.0, passages, "zh")
+    result = _extract("SC-101 课程有几个学分？", passages, "zh")
     assert result.text.startswith("没有中文文件涉及此问题") and "2 credits [1]" in result.text
 
 
@@ -132,7 +160,7 @@ def test_extract_drops_near_duplicate_sentences():
         _passage("Credit recognition is free of charge.", "en"),
         _passage("Credit recognition is free of charge for everyone.", "en", rank=1),
     ]
-    result = extract(content_terms("Is credit recognition free?"), lambda t: 1.0, passages, "en")
+    result = _extract("Is credit recognition free?", passages, "en")
     assert result.text.count("free of charge") == 1
 
 
@@ -149,10 +177,38 @@ def test_extract_drops_near_duplicate_sentences():
         ("CD-115的期末考试安排在哪一天？", "time", "包含周末面授。", True),
         ("How many credits is SC-101 worth?", "count", "SC-101 carries 2 credits.", True),
         ("联盟有几所发起学校？", "count", "由三所学校共同发起。", True),
-        ("Who founded the alliance?", None, "", True),
+        ("Who founded the alliance?", "person", "It was initiated by Sichuan RTVU.", True),
+        ("Where do I apply?", "place", "Apply through your home branch.", True),
     ],
 )  # fmt: skip
 def test_answer_kinds(question, kind, answer, holds_it):
     assert answer_kind(question) == kind
     if kind is not None:
         assert holds(kind, answer) is holds_it
+
+
+@pytest.mark.parametrize(
+    ("question", "parts", "kinds"),
+    [
+        ("Where do I apply and when?", ["Where do I apply", "when"], ["place", "time"]),
+        ("学分认定要收费吗？交了申请以后要等多久出结果？",
+         ["学分认定要收费吗", "交了申请以后要等多久出结果"], ["count"]),
+        ("How many credits is SC-101?", ["How many credits is SC-101"], ["count"]),
+    ],
+)  # fmt: skip
+def test_a_question_is_split_into_the_things_it_asks(question, parts, kinds):
+    assert question_parts(question) == parts
+    assert asked_kinds(question) == kinds
+
+
+@pytest.mark.parametrize(
+    ("question", "named"),
+    [
+        ("Who is the president of Chengdu RTVU?", ["president"]),
+        ("联盟学分银行办公室的负责人叫什么名字？", ["负责人", "名字"]),
+        ("What does RTVU in the alliance's name stand for?", []),
+        ("When was the alliance founded?", []),
+    ],
+)
+def test_specific_things_a_reply_must_name(question, named):
+    assert named_specifics(question) == named

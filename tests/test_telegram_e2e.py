@@ -278,7 +278,7 @@ def test_stats_show_questions_feedback_and_index_version(telegram):
 def test_an_admin_reindex_reports_progress_and_the_new_document_answers(telegram, bot_settings):
     emulator, _, _, _ = telegram
     question = "What colour is the alliance's zorblat badge?"
-    assert _reply(emulator, question, 64)["text"].startswith("The knowledge base does not")
+    assert "cannot answer" in _reply(emulator, question, 64)["text"]  # not covered, yet
     (bot_settings.knowledge_dir / "faq" / "badge.en.md").write_text(
         markdown("Alliance badges", "## Zorblat badge\n\nThe alliance's zorblat badge is teal.")
     )
@@ -369,7 +369,7 @@ def test_hostile_text_gets_a_valid_reply(telegram):
     message = _reply(emulator, "<b>credit</b> & <script>alert(1)</script> \u202e\x07", 48)
     text = _answered(message)
     assert message["parse_mode"] == "HTML" and html_problem(text) is None
-    assert "<b>Sources</b>" in text or text.startswith("The knowledge base does not")
+    assert "<b>Sources</b>" in text or "cannot answer" in text
 
 
 def test_hostile_entities_are_read_safely(telegram):

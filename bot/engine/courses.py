@@ -16,18 +16,32 @@ PROVIDERS: Forms = {
     "chongqing": ("chongqing rtvu", "chongqing", "重庆广播电视大学", "重庆电大", "重庆"),
     "chengdu": ("chengdu rtvu", "chengdu", "成都广播电视大学", "成都电大", "成都"),
 }
-SEMESTERS: Forms = {"autumn": ("autumn", "fall", "秋季", "秋"), "spring": ("spring", "春季", "春")}
+SEMESTERS: Forms = {
+    "every": (
+        "every semester",
+        "each semester",
+        "all semesters",
+        "every term",
+        "each term",
+        "每学期",
+        "每个学期",
+    ),
+    "autumn": ("autumn", "fall", "秋季", "秋"),
+    "spring": ("spring", "春季", "春"),
+}
 MODES: Forms = {
     "online": ("online", "线上", "在线", "网上", "网课"),
     "blended": ("blended", "hybrid", "weekend", "混合", "面授", "周末"),
 }
-_COURSE_WORDS = re.compile(r"courses?\b|课程|网课", re.IGNORECASE)
+_COURSE_WORDS = re.compile(r"courses?\b|课程|网课|共享课|门课", re.IGNORECASE)
 # A listing asks which courses: "When is the exam of the spring course?" is not one.
 _LISTING = re.compile(
-    r"\b(which|what|list|any|courses)\b|哪些|哪几|有什么|列出|什么课|哪门", re.IGNORECASE
+    r"\b(which|what|list|any|courses)\b|哪些|哪几|有什么|有没有|有哪|列出|什么课|哪门",
+    re.IGNORECASE,
 )
 _CREDITS = re.compile(r"(\d+)\s*(?:-\s*)?(?:credits?|学分)", re.IGNORECASE)
-_CODE = re.compile(r"\b[A-Z]{2,4}-\d{2,4}\b", re.IGNORECASE)
+# A course code as learners type it: SC-101, sc101, CD-999 (also beside Chinese text).
+CODE = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{2,4})-?(\d{2,4})(?![0-9])")
 
 _DISPLAY = {
     "sichuan": {"en": "Sichuan RTVU", "zh": "四川广播电视大学"},
@@ -35,6 +49,7 @@ _DISPLAY = {
     "chengdu": {"en": "Chengdu RTVU", "zh": "成都广播电视大学"},
     "autumn": {"en": "autumn", "zh": "秋季"},
     "spring": {"en": "spring", "zh": "春季"},
+    "every": {"en": "every semester", "zh": "每学期"},
     "online": {"en": "online", "zh": "线上"},
     "blended": {"en": "blended", "zh": "混合式"},
 }
@@ -82,7 +97,7 @@ def parse_course_query(question: str) -> CourseQuery | None:
     one course code is about that course, and goes to ordinary retrieval."""
     if not (_COURSE_WORDS.search(question) and _LISTING.search(question)):
         return None
-    if _CODE.search(question):
+    if CODE.search(question):
         return None
     query = parse_course_filters(question)
     return None if query == CourseQuery() else query
@@ -138,3 +153,110 @@ def list_courses(
     if any(c.metadata.get("status") == "sample" for c in matching):
         lines.append(_SAMPLE[language])
     return "\n".join(lines), matching
+
+
+@dataclass(frozen=True)
+class CourseAnswer:
+    text: str
+    cited: list[Passage]
+    found: bool = True  # False: the question names a course the catalogue does not have
+
+
+_FIELDS = {
+    "credits": r"credit|学分|几分",
+    "mode": r"online|blended|mode|taught|in person|face[- ]to[- ]face|weekend|delivered|"
+    r"attend|to a branch|线上|在线|网课|面授|混合|教学方式|上课方式|怎么上|到校|去分校",
+    "semester": r"\bwhen\b|semester|\bterm\b|autumn|spring|\bfall\b|"
+    r"学期|什么时候|春季|秋季|开课时间",
+    "provider": r"\bwho\b|which (?:university|school|college)|offer|provid|\brun\b|"
+    r"哪(?:个|所|家)?(?:学校|大学|高校)|谁开|哪里开|开设",
+    "description": r"about|teach|cover|learn|content|topic|syllabus|讲什么|学什么|内容|介绍|关于",
+}
+_MOST = re.compile(
+    r"\b(?:most|highest|largest|biggest)\s+(?:number of\s+)?credits|学分最多|最多学分|学分最高",
+    re.I,
+)
+_FEWEST = re.compile(
+    r"\b(?:fewest|least|lowest|smallest)\s+(?:number of\s+)?credits|学分最少|最少学分|学分最低",
+    re.I,
+)
+
+
+def course_answer(question: str, courses: list[Passage], language: str) -> CourseAnswer | None:
+    """Questions about named courses (by code or title), the course with the most or fewest
+    credits, or a code the catalogue does not list; None for any other question."""
+    local = [c for c in courses if c.metadata.get("lang") == language]
+    if not local:
+        return None
+    by_code = {str(c.metadata.get("course_code")).upper(): c for c in local}
+    # Codes are the catalogue's kind: its own prefixes (SC-, CQ-, ...), then digits.
+    prefixes = {code.split("-")[0] for code in by_code}
+    codes = [f"{a.upper()}-{b}" for a, b in CODE.findall(question) if a.upper() in prefixes]
+    unknown = [code for code in codes if code not in by_code]
+    if unknown:
+        return CourseAnswer(_NO_SUCH_COURSE[language].format(codes=", ".join(unknown)), [], False)
+    named = [by_code[code] for code in dict.fromkeys(codes)] or _by_title(question, local)
+    if named:
+        asked = [field for field, pattern in _FIELDS.items() if re.search(pattern, question, re.I)]
+        lines = [_describe(course, asked, language, n) for n, course in enumerate(named, 1)]
+        return CourseAnswer(_joined(lines, named, language), named)
+    if _COURSE_WORDS.search(question) or "credit" in question.lower() or "学分" in question:
+        extreme = max if _MOST.search(question) else min if _FEWEST.search(question) else None
+        if extreme is not None:
+            value = extreme(int(c.metadata.get("credits", 0)) for c in local)
+            chosen = sorted(
+                (c for c in local if int(c.metadata.get("credits", 0)) == value),
+                key=lambda c: str(c.metadata.get("course_code")),
+            )
+            lines = [_describe(c, ["credits"], language, n) for n, c in enumerate(chosen, 1)]
+            return CourseAnswer(_joined(lines, chosen, language), chosen)
+    return None
+
+
+_NO_SUCH_COURSE = {
+    "en": "There is no course {codes} in the shared-course catalogue. Please check the code, "
+    "or ask your home branch (workstation).",
+    "zh": "共享课程目录中没有课程代码为 {codes} 的课程。请核对课程代码，或咨询所属分校（工作站）。",
+}
+
+
+def _by_title(question: str, courses: list[Passage]) -> list[Passage]:
+    lowered = question.lower()
+    return [c for c in courses if str(c.metadata.get("course_title", "")).lower() in lowered]
+
+
+def _describe(course: Passage, asked: list[str], language: str, number: int) -> str:
+    meta = course.metadata
+    wanted = asked or ["provider", "credits", "mode", "semester", "description"]
+    if language == "zh":
+        parts = {
+            "provider": f"由{meta['provider_name']}开设",
+            "credits": f"{meta['credits']}学分",
+            "mode": f"教学方式为{meta['mode_label']}",
+            "semester": f"开课学期为{meta['semester_label']}",
+        }
+        facts = "，".join(parts[f] for f in wanted if f in parts)
+        head = f"{meta['course_code']}《{meta.get('course_title', '')}》"
+        line = f"{head}：{facts} [{number}]。" if facts else f"{head} [{number}]。"
+        if "description" in wanted and meta.get("description"):
+            line += f"{meta['description']} [{number}]"
+        return line
+    parts = {
+        "provider": f"offered by {meta['provider_name']}",
+        "credits": f"{meta['credits']} credits",
+        "mode": f"taught {meta['mode_label']}",
+        "semester": f"in {meta['semester_label']}",
+    }
+    facts = ", ".join(parts[f] for f in wanted if f in parts)
+    head = f"{meta['course_code']} {meta.get('course_title', '')}"
+    line = f"{head}: {facts} [{number}]." if facts else f"{head} [{number}]."
+    if "description" in wanted and meta.get("description"):
+        line += f" {meta['description']} [{number}]"
+    return line
+
+
+def _joined(lines: list[str], cited: list[Passage], language: str) -> str:
+    text = "\n".join(lines)
+    if any(c.metadata.get("status") == "sample" for c in cited):
+        text += "\n\n" + _SAMPLE[language]
+    return text

@@ -1,10 +1,12 @@
 """The default answer: the best-supported sentences of the top passages, each with its citation."""
 
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from alliance.language import words
-from bot.engine.evidence import split_sentences, support
+from bot.engine.answer_kinds import DECISIVE, holds
+from bot.engine.evidence import Concept, Evidence, heading, split_sentences
 from bot.engine.results import Passage
 
 MAX_SENTENCES = 4
@@ -26,34 +28,46 @@ _SAMPLE = {
 }
 
 
+# A part of a multi-part question is answered by a sentence holding this share of its words.
+PART_SUPPORT = 0.5
+# A sentence holding the kind of fact asked for (a date for "when") counts this much more.
+# Chosen on the tuning part of the gold set.
+KIND_BONUS = 0.15
+# Openings that refer back to the sentence before: quoted alone, the sentence dangles.
+_REFERS_BACK = re.compile(
+    r"^(this|that|these|those|it|they|such|so|thus|then|also|in that case|this means)\b"
+    r"|\bthat (score|result|level|course|rule|date|time|application|certificate)\b"
+    r"|^(这|此|该|上述|以上|也就是说|因此|其|它)",
+    re.IGNORECASE,
+)
+
+
 @dataclass(frozen=True)
 class Extract:
     text: str  # the cited sentences with any notes
     cited: list[Passage]
     body: str = ""  # the chosen sentences alone
-
-
-def passage_support(terms: Sequence[str], weight: Callable[[str], float], p: Passage) -> float:
-    """How well a passage, with its title and section, supports the question."""
-    return support(terms, weight, f"{_heading(p)}\n{p.text}")
-
-
-def _heading(p: Passage) -> str:
-    return f"{p.metadata.get('title', '')} {p.metadata.get('section', '')}"
+    missing: tuple[str, ...] = ()  # kinds of fact asked for that no chosen sentence holds
 
 
 def extract(
-    terms: Sequence[str],
-    weight: Callable[[str], float],
+    concepts: Sequence[Concept],
+    evidence: Evidence,
     passages: Sequence[Passage],
     language: str,
+    kinds: Sequence[str] = (),
+    asked: Sequence[Sequence[Concept]] = (),
 ) -> Extract:
-    """Pick the best-supported sentences, preferring passages in the question's language."""
+    """Pick the best-supported sentences, preferring passages in the question's language and
+    sentences that hold the kinds of fact asked for (`kinds`): each kind, and each part of a
+    question that asks several things (`asked`, each part's concepts), gets a sentence that answers
+    it where one of the passages has one."""
     same = [p for p in passages if p.metadata.get("lang") == language]
     pool, fallback = (same, "") if same else (list(passages), _OTHER_LANGUAGE[language])
-    scored = _scored(terms, weight, pool, every_sentence=bool(fallback))
+    scored = _scored(concepts, evidence, pool, every_sentence=bool(fallback), kinds=kinds)
     if not scored:  # the question names a heading ("What does Article 11 say?"): its opening
-        scored = _scored(terms, weight, _best_headed(terms, weight, pool), every_sentence=True)
+        headed = _best_headed(concepts, evidence, pool)
+        scored = _scored(concepts, evidence, headed, every_sentence=True, kinds=kinds)
     if not scored:
         return Extract("", [])
     scored.sort(key=lambda item: item[0], reverse=True)
@@ -69,6 +83,29 @@ def extract(
             continue
         chosen.append((rank, position, sentence, passage))
         length += len(sentence)
+    if len(asked) > 1:
+        for part in asked:  # a part of the question no chosen sentence speaks to yet
+            if not part or any(
+                evidence.support(part, sentence) >= PART_SUPPORT for _, _, sentence, _ in chosen
+            ):
+                continue
+            for_part = max(scored, key=lambda item: evidence.support(part, item[3]))
+            sentence = for_part[3]
+            repeated = any(_repeats(sentence, earlier) for _, _, earlier, _ in chosen)
+            if evidence.support(part, sentence) >= PART_SUPPORT and not repeated:
+                chosen.append((for_part[1], for_part[2], sentence, for_part[4]))
+    missing = []
+    for kind in kinds:  # a kind of fact asked for that no chosen sentence holds yet
+        if any(holds(kind, sentence) for _, _, sentence, _ in chosen):
+            continue
+        holding = next((item for item in scored if holds(kind, item[3])), None)
+        if holding is None:
+            missing.append(kind)
+            continue
+        _, rank, position, sentence, passage = holding
+        if not any(_repeats(sentence, earlier) for _, _, earlier, _ in chosen):
+            chosen.append((rank, position, sentence, passage))
+    chosen = _with_antecedents(chosen)
     chosen.sort(key=lambda item: (item[0], item[1]))
     cited: list[Passage] = []
     parts = []
@@ -79,35 +116,72 @@ def extract(
     joiner = "" if language == "zh" else " "
     lines = [fallback, joiner.join(parts), sample_note(cited, language)]
     body = joiner.join(sentence for _, _, sentence, _ in chosen)
-    return Extract("\n\n".join(line for line in lines if line), cited, body)
+    text = "\n\n".join(line for line in lines if line)
+    return Extract(text, cited, body, tuple(kind for kind in missing if kind in DECISIVE))
+
+
+def answer_from_section(passage: Passage, language: str) -> str:
+    """A section read out whole as the answer (an FAQ entry), each sentence cited, within the
+    answer's length."""
+    parts: list[str] = []
+    length = 0
+    for sentence in split_sentences(passage.text):
+        if parts and length + len(sentence) > MAX_CHARS:
+            break
+        parts.append(_cite(sentence, 1))
+        length += len(sentence)
+    joiner = "" if language == "zh" else " "
+    note = sample_note([passage], language)
+    return "\n\n".join(part for part in (joiner.join(parts), note) if part)
+
+
+def _with_antecedents(
+    chosen: list[tuple[int, int, str, Passage]],
+) -> list[tuple[int, int, str, Passage]]:
+    """Each chosen sentence that refers back ("Credits passed at that score…") keeps the
+    sentence it refers to, just before it in its passage."""
+    have = {(passage.id, position) for _, position, _, passage in chosen}
+    whole = list(chosen)
+    for rank, position, sentence, passage in chosen:
+        if position == 0 or not _REFERS_BACK.search(sentence):
+            continue
+        before = split_sentences(passage.text)[position - 1]
+        repeated = any(_repeats(before, earlier) for _, _, earlier, _ in whole)
+        if (passage.id, position - 1) not in have and not repeated:
+            whole.append((rank, position - 1, before, passage))
+            have.add((passage.id, position - 1))
+    return whole
 
 
 def _scored(
-    terms: Sequence[str],
-    weight: Callable[[str], float],
+    concepts: Sequence[Concept],
+    evidence: Evidence,
     passages: Sequence[Passage],
     every_sentence: bool,
+    kinds: Sequence[str] = (),
 ) -> list[tuple[float, int, int, str, Passage]]:
     """(score, rank, position, sentence, passage) for each sentence that speaks to the question
     itself, or for every sentence when `every_sentence`."""
     scored = []
     for rank, passage in enumerate(passages):
-        context = passage_support(terms, weight, passage)
+        context = evidence.passage_support(concepts, passage)
         for position, sentence in enumerate(split_sentences(passage.text)):
             # The sentence's own words count most; its passage's context and rank break ties.
-            own = support(terms, weight, sentence)
+            own = evidence.support(concepts, sentence)
             if own == 0 and not every_sentence:
                 continue
             score = (1 - CONTEXT_WEIGHT) * own + CONTEXT_WEIGHT * context - RANK_WEIGHT * rank
+            if any(holds(kind, sentence) for kind in kinds if kind in DECISIVE):
+                score += KIND_BONUS
             scored.append((score, rank, position, sentence, passage))
     return scored
 
 
 def _best_headed(
-    terms: Sequence[str], weight: Callable[[str], float], passages: Sequence[Passage]
+    concepts: Sequence[Concept], evidence: Evidence, passages: Sequence[Passage]
 ) -> list[Passage]:
     """The passages whose title and section support the question best, if any does."""
-    by_heading = [support(terms, weight, _heading(p)) for p in passages]
+    by_heading = [evidence.support(concepts, heading(p)) for p in passages]
     best = max(by_heading, default=0.0)
     return [p for p, found in zip(passages, by_heading, strict=True) if found == best > 0]
 

@@ -3,7 +3,7 @@
 import re
 from collections.abc import Sequence
 
-from bot.engine.courses import MODES, PROVIDERS, SEMESTERS, Forms
+from bot.engine.courses import CODE, MODES, PROVIDERS, SEMESTERS, Forms
 
 # Interchangeable things a follow-up swaps in for the same kind of thing in the last question.
 _CERTIFICATES: Forms = {
@@ -12,7 +12,6 @@ _CERTIFICATES: Forms = {
     "level1": ("level 1", "senior technician", "一级", "高级技师"),
 }
 _KINDS: tuple[Forms, ...] = (PROVIDERS, SEMESTERS, MODES, _CERTIFICATES)
-_CODE = re.compile(r"\b[A-Z]{2,4}-\d{2,4}\b", re.IGNORECASE)
 
 _LEADS = ("and what about", "what about", "how about", "and for", "and in", "and", "but", "so",
           "for", "what of", "那么", "那", "还有", "另外")  # fmt: skip
@@ -21,10 +20,20 @@ _TAIL = re.compile(r"(?:呢|的呢|怎么样|如何)?\s*[?？。.!！]*\s*$")
 
 
 def looks_like_followup(question: str) -> bool:
-    """Short, and opening or closing the way follow-ups do."""
+    """Short, and opening or closing the way follow-ups do, or naming nothing but a course,
+    a university, a semester, a mode or a certificate level ("SC-230?", "Chengdu RTVU")."""
     stripped = question.strip()
     short = len(stripped.split()) <= 6 if stripped.isascii() else len(stripped) <= 12
-    return short and (bool(_LEAD.match(stripped)) or stripped.rstrip("?？ ").endswith("呢"))
+    if not short:
+        return False
+    if _LEAD.match(stripped) or stripped.rstrip("?？ ").endswith("呢"):
+        return True
+    core = _TAIL.sub("", stripped).strip()
+    named = _mentions(core)
+    rest = core
+    for _, start, end in reversed(named):
+        rest = rest[:start] + rest[end:]
+    return bool(named) and not re.search(r"\w", rest)
 
 
 def _mentions(text: str) -> list[tuple[int, int, int]]:
@@ -37,7 +46,7 @@ def _mentions(text: str) -> list[tuple[int, int, int]]:
         for form in forms
         if (start := lowered.find(form)) >= 0
     ]
-    candidates += [(len(_KINDS), m.start(), m.end()) for m in _CODE.finditer(text)]
+    candidates += [(len(_KINDS), m.start(), m.end()) for m in CODE.finditer(text)]
     found: list[tuple[int, int, int]] = []
     for kind, start, end in sorted(candidates, key=lambda c: c[1] - c[2]):
         if all(end <= s or start >= e for _, s, e in found):

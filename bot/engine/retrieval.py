@@ -12,9 +12,17 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from alliance.embeddings import embedding_spec
-from alliance.index_format import EmbeddingSpec, IndexLayout, IndexUnavailableError, open_collection
+from alliance.index_format import (
+    EmbeddingSpec,
+    Glossary,
+    IndexLayout,
+    IndexUnavailableError,
+    Vocabulary,
+    open_collection,
+)
 from alliance.language import detect_language, tokenize
 from bot.engine.dense_search import DenseIndex
+from bot.engine.evidence import Evidence
 from bot.engine.keyword_search import KeywordIndex
 from bot.engine.results import Passage, Role, audiences_for
 from bot.engine.stopwatch import Stopwatch
@@ -64,6 +72,8 @@ class PublishedIndex:
     dense: DenseIndex
     keywords: KeywordIndex
     courses: list[Passage]  # the catalogue's course documents, for structured questions
+    glossary: Glossary
+    vocabulary: Vocabulary
 
     @classmethod
     def load(cls, settings: Settings) -> PublishedIndex:
@@ -90,6 +100,8 @@ class PublishedIndex:
             dense=DenseIndex(list(passages), np.asarray(vectors, dtype=np.float32), audiences),
             keywords=KeywordIndex(layout.read_keywords(version)),
             courses=[p for p in passages.values() if p.metadata.get("course_code")],
+            glossary=Glossary.merged(layout.read_glossary(version).values()),
+            vocabulary=layout.read_vocabulary(version),
         )
         log.info("index version %s loaded: %d chunks", version, len(passages))
         return index
@@ -106,10 +118,56 @@ class Retriever:
         self.query_cache = query_cache
         # Learners ask the same questions again and again; the model runs once per wording.
         self._embed_query = functools.lru_cache(maxsize=query_cache)(embeddings.embed_query)
+        self.evidence = Evidence(
+            index.keywords.idf, index.glossary, index.vocabulary, embeddings.embed_documents
+        )
 
     def courses(self, role: Role) -> list[Passage]:
         audiences = audiences_for(role)
         return [c for c in self.index.courses if c.metadata.get("audience") in audiences]
+
+    def known_question(
+        self, question: str, role: Role, language: str
+    ) -> tuple[Passage, float] | None:
+        """The section in `language` whose heading asks what `question` asks (an FAQ entry),
+        with the cosine of the two questions (both embedded as queries); None when there is
+        no such heading."""
+        passages, vectors = self._questions
+        audiences = audiences_for(role)
+        allowed = [
+            n
+            for n, p in enumerate(passages)
+            if p.metadata.get("audience") in audiences and p.metadata.get("lang") == language
+        ]
+        if not allowed:
+            return None
+        query = np.asarray(self._embed_query(question), np.float32)
+        scores = vectors[allowed] @ (query / (np.linalg.norm(query) or 1.0))
+        best = int(np.argmax(scores))
+        return passages[allowed[best]], float(scores[best])
+
+    @functools.cached_property
+    def _questions(self) -> tuple[list[Passage], np.ndarray]:
+        """Passages under a heading that is a question (the FAQ's), the first chunk of each,
+        with their headings embedded as queries: computed once per version, on first use."""
+        first: dict[tuple[str, str], Passage] = {}
+        for passage in self.index.passages.values():
+            section = str(passage.metadata.get("section", "")).strip()
+            if section.endswith(("?", "？")):
+                first.setdefault((str(passage.metadata.get("doc_id")), section), passage)
+        passages = list(first.values())
+        if not passages:
+            return [], np.zeros((0, 0), np.float32)
+        vectors = np.array(
+            [self._embed_query(str(p.metadata["section"])) for p in passages], np.float32
+        )
+        vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
+        return passages, vectors
+
+    def readable(self, role: Role) -> list[Passage]:
+        """Every passage the role may read (what rules are looked up in)."""
+        audiences = audiences_for(role)
+        return [p for p in self.index.passages.values() if p.metadata.get("audience") in audiences]
 
     def search(
         self, question: str, role: Role, limit: int, watch: Stopwatch | None = None
