@@ -1,8 +1,10 @@
-"""The evaluation harness on the shipped knowledge base, with the thresholds the engine meets.
+"""The evaluation harness on the shipped knowledge base, and the gate on the held-out part.
 
-Thresholds are the measured figures rounded down (see the README's evaluation table); raise
-them as the engine improves. Latency is reported by the harness, never asserted here."""
+The floors are the held-out figures the engine measured, rounded down (see the README's
+evaluation table): the suite fails when the engine gets worse on questions nothing was tuned on.
+The issue's targets are reported by `python -m bot.eval`, not asserted here; latency neither."""
 
+import asyncio
 import json
 
 import pytest
@@ -11,71 +13,87 @@ from processes import run
 from bot.engine.answering import Engine
 from bot.engine.retrieval import PublishedIndex, Retriever
 from bot.eval.__main__ import missed_targets
-from bot.eval.gold import load_gold
-from bot.eval.scoring import Outcome, calibrate, format_table, run_gold, score
+from bot.eval.gold import HELDOUT_PATH, load_both, load_gold
+from bot.eval.scoring import Outcome, by_kind, calibrate, format_table, run_gold, score
 
-THRESHOLDS = {
-    "recall@5": 0.95,
-    "mrr": 0.90,
-    "key_fact_rate": 0.80,
-    "abstention_recall": 0.40,
-    "wrongly_refused": 0.05,
+# Measured 2026-12-03 (held-out en / zh): key facts 0.727 / 0.836, unanswerable refused 0.462 /
+# 0.423, follow-ups 0.833 / 1.0 (6 each), wrongly refused 0.091 / 0.073.
+HELDOUT_FLOORS = {
+    "en": {"key_fact_rate": 0.70, "abstention_recall": 0.45, "followups_right": 0.80},
+    "zh": {"key_fact_rate": 0.80, "abstention_recall": 0.40, "followups_right": 0.80},
 }
+HELDOUT_CEILINGS = {"wrongly_refused": 0.10}
 
 
 @pytest.fixture(scope="module")
-def outcomes(shipped_index, real_embeddings) -> list[Outcome]:
-    import asyncio
-
-    engine = Engine(shipped_index, Retriever(PublishedIndex.load(shipped_index), real_embeddings))
-    return asyncio.run(run_gold(engine, load_gold()))
+def engine(shipped_index, real_embeddings) -> Engine:
+    return Engine(shipped_index, Retriever(PublishedIndex.load(shipped_index), real_embeddings))
 
 
-def test_gold_set_shape():
-    gold = load_gold()
-    assert len(gold) >= 80
+@pytest.fixture(scope="module")
+def heldout(engine) -> list[Outcome]:
+    return asyncio.run(run_gold(engine, load_gold(HELDOUT_PATH, "heldout")))
+
+
+def test_the_gold_set_has_its_size_mix_and_split():
+    gold = load_both()
+    assert len(gold) >= 300
     for language in ("en", "zh"):
-        assert sum(q.lang == language for q in gold) >= 40
-    assert sum(not q.answerable and not q.leak for q in gold) >= 15
-    assert sum(bool(q.history) for q in gold) >= 4
-    assert sum(bool(q.leak) for q in gold) >= 4
+        share = sum(q.lang == language for q in gold) / len(gold)
+        assert 0.45 <= share <= 0.55, language
+    held = [q for q in gold if q.split == "heldout"]
+    assert len(held) >= len(gold) / 3
+    unanswerable = [q for q in gold if not q.answerable and not q.leak]
+    assert len(unanswerable) >= 60
+    assert sum(q.category == "near-miss" for q in unanswerable) > len(unanswerable) / 2
+    for kind in ("scenario", "multipart", "followup", "catalogue", "staff", "leak"):
+        assert sum(q.category == kind for q in held) >= 4, kind
 
 
 @pytest.mark.parametrize("language", ["en", "zh"])
-def test_the_engine_meets_its_measured_thresholds(outcomes, language):
-    metrics = score(outcomes)[language]
+def test_the_held_out_part_stays_above_its_floors(heldout, language):
+    metrics = score(heldout)[language]
     assert metrics["staff_leaks"] == 0
-    assert metrics["recall@5"] >= THRESHOLDS["recall@5"]
-    assert metrics["mrr"] >= THRESHOLDS["mrr"]
-    assert metrics["key_fact_rate"] >= THRESHOLDS["key_fact_rate"]
-    assert metrics["abstention_recall"] >= THRESHOLDS["abstention_recall"]
-    assert metrics["wrongly_refused"] <= THRESHOLDS["wrongly_refused"]
+    for name, floor in HELDOUT_FLOORS[language].items():
+        assert metrics[name] >= floor, (name, metrics[name])
+    for name, ceiling in HELDOUT_CEILINGS.items():
+        assert metrics[name] <= ceiling, (name, metrics[name])
 
 
-def test_report_table_and_targets(outcomes):
-    report = score(outcomes)
+def test_report_table_kinds_and_targets(heldout):
+    report = score(heldout)
     table = format_table(report)
     assert table.splitlines()[0] == "| metric | en | zh | all |"
-    assert "recall@5" in table and "staff_leaks" in table
+    assert "followups_right" in table and "near_misses_refused" in table
+    kinds = by_kind(heldout)
+    assert kinds and sum(k["questions"] for k in kinds.values()) == len(heldout)
     broken = {lang: dict(metrics, staff_leaks=1) for lang, metrics in report.items()}
-    assert "en staff leaks 1" in missed_targets(broken)
+    assert any(line.startswith("en staff_leaks 1") for line in missed_targets(broken))
 
 
-def test_calibration_keeps_wrong_refusals_within_bounds(outcomes):
+def test_calibration_uses_the_tuning_part_and_keeps_wrong_refusals_within_bounds(engine):
+    tuning = load_gold()
+    assert {q.split for q in tuning} == {"tune"}
+    outcomes = asyncio.run(run_gold(engine, tuning))
     chosen = calibrate(outcomes)
     assert set(chosen) == {"en", "zh"}
     for choice in chosen.values():
-        # A threshold that catches something, within the allowed wrong refusals.
         assert 0 < choice["threshold"] <= 1 and choice["caught"] > 0
         assert choice["wrongly_refused"] <= 0.05
 
 
-def test_the_command_prints_json_and_reports_missed_targets(shipped_index):
+def test_the_command_reports_both_parts_and_prints_no_held_out_question(shipped_index):
     result = run(["bot.eval", "--json"], shipped_index)
     report = json.loads(result.stdout)
-    assert set(report["metrics"]) == {"en", "zh", "all"}
-    # Abstention misses the issue's 90% target today: the command says so with exit status 1.
-    assert result.returncode == (1 if missed_targets(report["metrics"]) else 0)
+    assert (
+        set(report["tune"]["metrics"]) == set(report["heldout"]["metrics"]) == {"en", "zh", "all"}
+    )
+    assert result.returncode == (1 if missed_targets(report["heldout"]["metrics"]) else 0)
+    held = {q.id for q in load_gold(HELDOUT_PATH, "heldout")}
+    printed = {failure["id"] for failure in report["failures"]}
+    assert printed and not printed & held  # only tuning failures are ever shown
+    text = run(["bot.eval"], shipped_index).stdout
+    assert not any(q.question in text for q in load_gold(HELDOUT_PATH, "heldout"))
 
 
 def test_missing_index_is_a_clear_error(tmp_path, settings):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.eval.gold import GoldQuestion
 
@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from bot.engine.results import Answer
 
 RECALL_DEPTH = 5
+MAX_ANSWER_CHARS = 900  # a right answer is also a readable one
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,20 @@ class Outcome:
 
     @property
     def has_facts(self) -> bool:
-        return not self.answer.abstained and all(f in self.answer.answer for f in self.gold.facts)
+        """Answered (not refused), every key fact present, short enough to read."""
+        answer = self.answer
+        return (
+            not answer.abstained
+            and len(answer.answer) <= MAX_ANSWER_CHARS
+            and all(fact in answer.answer for fact in self.gold.facts)
+        )
+
+    @property
+    def right(self) -> bool:
+        """Handled as it should be: answered with its facts, or refused when unanswerable."""
+        if self.leaked:
+            return False
+        return self.has_facts if self.gold.answerable else self.answer.abstained
 
     @property
     def leaked(self) -> bool:
@@ -58,7 +72,7 @@ def _percentile(values: list[float], fraction: float) -> float:
     return round(ordered[min(len(ordered) - 1, int(fraction * len(ordered)))], 1)
 
 
-def score(outcomes: list[Outcome]) -> dict[str, dict]:
+def score(outcomes: list[Outcome]) -> dict[str, dict[str, Any]]:
     """Metrics per language and overall."""
     report: dict[str, dict] = {}
     for language in ("en", "zh", "all"):
@@ -68,6 +82,8 @@ def score(outcomes: list[Outcome]) -> dict[str, dict]:
         abstained = [o for o in group if o.answer.abstained]
         ranks = [o.hit_rank for o in answerable]
         latencies = [o.answer.latency_ms for o in group]
+        followups = [o for o in answerable if o.gold.history]
+        near_misses = [o for o in unanswerable if o.gold.category == "near-miss"]
         report[language] = {
             "questions": len(group),
             "recall@1": _share(sum(r == 1 for r in ranks), len(ranks)),
@@ -83,6 +99,10 @@ def score(outcomes: list[Outcome]) -> dict[str, dict]:
                 sum(o.answer.abstained for o in unanswerable), len(unanswerable)
             ),
             "wrongly_refused": _share(sum(o.answer.abstained for o in answerable), len(answerable)),
+            "near_misses_refused": _share(
+                sum(o.answer.abstained for o in near_misses), len(near_misses)
+            ),
+            "followups_right": _share(sum(o.has_facts for o in followups), len(followups)),
             "staff_leaks": sum(o.leaked for o in group),
             "latency_p50_ms": _percentile(latencies, 0.5),
             "latency_p95_ms": _percentile(latencies, 0.95),
@@ -90,7 +110,22 @@ def score(outcomes: list[Outcome]) -> dict[str, dict]:
     return report
 
 
-def format_table(report: dict[str, dict]) -> str:
+def by_kind(outcomes: list[Outcome]) -> dict[str, dict[str, Any]]:
+    """Per kind of question: how many, and the share handled right (answerable ones answered
+    with their facts, the others refused)."""
+    kinds: dict[str, list[Outcome]] = {}
+    for outcome in outcomes:
+        kinds.setdefault(outcome.gold.category, []).append(outcome)
+    return {
+        kind: {
+            "questions": len(group),
+            "right": _share(sum(o.right for o in group), len(group)),
+        }
+        for kind, group in sorted(kinds.items())
+    }
+
+
+def format_table(report: dict[str, dict[str, Any]]) -> str:
     columns = list(report)
     rows = ["| metric | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
     for metric in report[columns[0]]:
@@ -101,20 +136,31 @@ def format_table(report: dict[str, dict]) -> str:
 
 def calibrate(outcomes: list[Outcome], max_wrongly_refused: float = 0.05) -> dict[str, dict]:
     """Per language, the abstention threshold that refuses the most unanswerable questions while
-    refusing at most `max_wrongly_refused` of the answerable ones. Needs outcomes produced with
-    abstention off, so that every answer carries its evidence."""
+    refusing at most `max_wrongly_refused` of the answerable ones, with the share of answerable
+    ones then answered with their facts. Needs outcomes produced with abstention off, so that
+    every answer carries its evidence."""
     choice = {}
     for language in ("en", "zh"):
         group = [o for o in outcomes if o.gold.lang == language]
-        answerable = [o.answer.evidence for o in group if o.gold.answerable]
-        unanswerable = [o.answer.evidence for o in group if not o.gold.answerable]
+        answerable = [o for o in group if o.gold.answerable]
+        unanswerable = [o for o in group if not o.gold.answerable]
+
+        def refused(outcome: Outcome, threshold: float) -> bool:  # by the threshold or a rule
+            return outcome.answer.abstained or outcome.answer.evidence < threshold
+
         best = None
         for step in range(0, 101):
             threshold = step / 100
-            refused = sum(e < threshold for e in answerable) / max(len(answerable), 1)
-            caught = sum(e < threshold for e in unanswerable) / max(len(unanswerable), 1)
-            if refused <= max_wrongly_refused and (best is None or caught > best[1]):
-                best = (threshold, caught, refused)
-        threshold, caught, refused = best or (0.0, 0.0, 0.0)
-        choice[language] = {"threshold": threshold, "caught": caught, "wrongly_refused": refused}
+            wrong = sum(refused(o, threshold) for o in answerable) / max(len(answerable), 1)
+            caught = sum(refused(o, threshold) for o in unanswerable) / max(len(unanswerable), 1)
+            if wrong <= max_wrongly_refused and (best is None or caught > best[1]):
+                answered = sum(o.has_facts and o.answer.evidence >= threshold for o in answerable)
+                best = (threshold, caught, wrong, answered / max(len(answerable), 1))
+        threshold, caught, wrong, rate = best or (0.0, 0.0, 0.0, 0.0)
+        choice[language] = {
+            "threshold": threshold,
+            "caught": round(caught, 3),
+            "wrongly_refused": round(wrong, 3),
+            "key_fact_rate": round(rate, 3),
+        }
     return choice
