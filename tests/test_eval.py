@@ -43,6 +43,8 @@ def test_the_gold_set_has_its_size_mix_and_split():
         assert 0.45 <= share <= 0.55, language
     held = [q for q in gold if q.split == "heldout"]
     assert len(held) >= len(gold) / 3
+    tuning = {q.question for q in gold if q.split == "tune"}
+    assert not [q for q in held if q.question in tuning]  # no question in both parts
     unanswerable = [q for q in gold if not q.answerable and not q.leak]
     assert len(unanswerable) >= 60
     assert sum(q.category == "near-miss" for q in unanswerable) > len(unanswerable) / 2
@@ -74,7 +76,13 @@ def test_report_table_kinds_and_targets(heldout):
 def test_calibration_uses_the_tuning_part_and_keeps_wrong_refusals_within_bounds(engine):
     tuning = load_gold()
     assert {q.split for q in tuning} == {"tune"}
-    outcomes = asyncio.run(run_gold(engine, tuning))
+    shipped, engine.abstain_below = engine.abstain_below, {"en": 0.0, "zh": 0.0}
+    engine.clear_cache()
+    try:  # as `--calibrate` does: every answer carries its evidence, none refused by it
+        outcomes = asyncio.run(run_gold(engine, tuning))
+    finally:
+        engine.abstain_below = shipped
+        engine.clear_cache()
     chosen = calibrate(outcomes)
     assert set(chosen) == {"en", "zh"}
     for choice in chosen.values():
