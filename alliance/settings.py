@@ -130,6 +130,28 @@ class Settings(BaseSettings):
         8080, ge=1, le=65535, description="Port of the webhook server; it also serves /healthz."
     )
 
+    # The staff loop
+    staff_chat_id: int | None = Field(
+        None,
+        description='Telegram group where questions learners escalate ("Ask a person") go; '
+        "the staff loop is off without it.",
+    )
+    branch_staff_chats: Annotated[dict[str, int], NoDecode] = Field(
+        default_factory=dict,
+        description="Branches with their own staff group, as comma-separated BRANCH=CHAT_ID "
+        "pairs; a learner picks one with /branch, the others go to STAFF_CHAT_ID.",
+    )
+    ticket_remind_hours: float = Field(
+        24, gt=0, description="An open ticket is announced again once after this many hours."
+    )
+    ticket_retry_s: float = Field(
+        60,
+        gt=0,
+        le=3600,
+        description="Seconds between rounds that post tickets a staff chat could not take and "
+        "send the reminders.",
+    )
+
     # Conversations and abuse control
     history_turns: int = Field(
         3, ge=0, le=20, description="Earlier question-answer turns remembered per user and chat."
@@ -176,17 +198,18 @@ class Settings(BaseSettings):
     @field_validator("staff_invite_codes", mode="before")
     @classmethod
     def _split_pairs(cls, value: object) -> object:
-        if not isinstance(value, str):
-            return value
-        pairs = {}
-        for part in filter(None, (piece.strip() for piece in value.split(","))):
-            branch, sep, code_hash = part.partition("=")
-            if not sep or not branch.strip() or not code_hash.strip().startswith("scrypt$"):
-                raise ValueError(
-                    "expected BRANCH=scrypt$... pairs from `python -m bot invite-code BRANCH`"
-                )
-            pairs[branch.strip()] = code_hash.strip()
-        return pairs
+        return _branch_pairs(
+            value,
+            r"scrypt\$\S+",
+            "expected BRANCH=scrypt$... pairs from `python -m bot invite-code BRANCH`",
+        )
+
+    @field_validator("branch_staff_chats", mode="before")
+    @classmethod
+    def _split_branch_chats(cls, value: object) -> object:
+        return _branch_pairs(
+            value, r"-?\d{1,20}", "expected BRANCH=CHAT_ID pairs, e.g. Chengdu-Jinniu=-1001234"
+        )
 
     @field_validator("telegram_webhook_secret")
     @classmethod
@@ -211,7 +234,22 @@ class Settings(BaseSettings):
     def _webhook_needs_secret(self) -> "Settings":
         if self.telegram_webhook_url and self.telegram_webhook_secret is None:
             raise ValueError("TELEGRAM_WEBHOOK_URL needs TELEGRAM_WEBHOOK_SECRET")
+        if self.branch_staff_chats and self.staff_chat_id is None:
+            raise ValueError("BRANCH_STAFF_CHATS needs STAFF_CHAT_ID (for learners of no branch)")
         return self
+
+
+def _branch_pairs(value: object, pattern: str, expected: str) -> object:
+    """Comma-separated BRANCH=VALUE pairs, each value matching `pattern`, as a dict."""
+    if not isinstance(value, str):
+        return value
+    pairs = {}
+    for part in filter(None, (piece.strip() for piece in value.split(","))):
+        branch, sep, found = (piece.strip() for piece in part.partition("="))
+        if not sep or not branch or not re.fullmatch(pattern, found):
+            raise ValueError(expected)
+        pairs[branch] = found
+    return pairs
 
 
 def settings_or_exit(program: str, **overrides: object) -> Settings:

@@ -107,6 +107,11 @@ class BotAPIEmulator:
         self._queue({"message": message})
         return message["message_id"]
 
+    def add_group(self, chat_id: int, title: str = "Staff") -> None:
+        """A group the bot is a member of (messages sent there carry its type and title)."""
+        with self._changed:
+            self._chats[chat_id] = {"id": chat_id, "type": "supergroup", "title": title}
+
     def press(self, button: dict, message: dict, *, user_id: int, language: str = "en") -> None:
         """Queue a press of an inline button under one of the bot's messages."""
         callback = {
@@ -345,6 +350,15 @@ class _QuietServer(ThreadingHTTPServer):
 _TELEGRAM_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre",
                   "span", "tg-spoiler", "blockquote"}  # fmt: skip
 _MARKUP = re.compile(r"<(/?)([a-z-]+)(?:\s[^<>]*)?>|&(?:lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);")
+
+
+def buttons(message: dict) -> dict[str, dict]:
+    """The inline buttons under one of the bot's messages, by their text."""
+    return {
+        button["text"]: button
+        for row in (message.get("reply_markup") or {}).get("inline_keyboard", [])
+        for button in row
+    }
 
 
 def html_problem(text: str) -> str | None:

@@ -83,3 +83,20 @@ def shipped_index(shipped_settings, real_embeddings) -> Settings:
     summary = run_ingest(shipped_settings, embeddings_factory=lambda _: real_embeddings)
     assert summary.errors == []
     return shipped_settings
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """A new database: a SQLite file, and a database on the session's PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'data' / 'assistant.db'}"
+    return request.getfixturevalue("postgres").new_database()
+
+
+@pytest.fixture
+async def store(database_url):
+    from bot.store.database import Store
+
+    opened = await Store.open(database_url)
+    yield opened
+    await opened.close()

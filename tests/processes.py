@@ -1,16 +1,20 @@
 """Run the project's entry points as real processes, the way an admin or a deployment does."""
 
+import contextlib
 import os
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from alliance.settings import Settings
 from bench.bot_api_emulator import BotAPIEmulator
 from bench.bot_load import stop
 
-__all__ = ["free_port", "run", "start", "start_bot", "stop"]
+__all__ = ["free_port", "polling_bot", "run", "start", "start_bot", "stop"]
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -64,6 +68,22 @@ def start_bot(
         TELEGRAM_API_BASE_URL=emulator.base_url,
         **extra,
     )
+
+
+@contextlib.contextmanager
+def polling_bot(
+    settings: Settings, log: Path, emulator: BotAPIEmulator, **extra: str
+) -> Iterator[subprocess.Popen]:
+    """`start_bot`, waiting until the bot polls (failing the test with its log if it never
+    does), and stopped afterwards."""
+    process = start_bot(settings, log, emulator, **extra)
+    try:
+        if not emulator.wait_for_call("getUpdates", timeout=120):
+            process.kill()
+            pytest.fail(f"the bot never polled: {log.read_text()[-3000:]}")
+        yield process
+    finally:
+        stop(process)
 
 
 def free_port() -> int:

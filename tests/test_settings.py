@@ -44,6 +44,12 @@ def test_dotenv_file_is_read(tmp_path):
         ("USER_QUESTIONS_PER_MINUTE", "0"),
         ("DATABASE_URL", "postgresql://user:pw@host/db"),  # not an async driver
         ("DATABASE_URL", "assistant.db"),
+        ("STAFF_CHAT_ID", "staff-group"),
+        ("BRANCH_STAFF_CHATS", "jinniu"),
+        ("BRANCH_STAFF_CHATS", "jinniu=-100x"),
+        ("BRANCH_STAFF_CHATS", "=-100"),
+        ("TICKET_REMIND_HOURS", "0"),
+        ("TICKET_RETRY_S", "-1"),
     ],
 )
 def test_bad_values_are_clear_errors(monkeypatch, name, value):
@@ -72,3 +78,13 @@ def test_webhook_mode_needs_a_secret(monkeypatch):
     monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", "s3cret_token")
     secret = Settings().telegram_webhook_secret
     assert secret is not None and secret.get_secret_value() == "s3cret_token"
+
+
+def test_branch_staff_chats_are_pairs_and_need_a_general_staff_chat(monkeypatch):
+    monkeypatch.setenv("BRANCH_STAFF_CHATS", "Chengdu-Jinniu=-1001, Chongqing-Yubei=-1002")
+    with pytest.raises(ValidationError, match="needs STAFF_CHAT_ID"):
+        Settings()
+    monkeypatch.setenv("STAFF_CHAT_ID", "-1000")
+    settings = Settings()
+    assert settings.staff_chat_id == -1000
+    assert settings.branch_staff_chats == {"Chengdu-Jinniu": -1001, "Chongqing-Yubei": -1002}

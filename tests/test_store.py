@@ -14,20 +14,6 @@ from bot.store.database import Store
 from bot.store.tables import HandledUpdate, QuestionPace
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'data' / 'assistant.db'}"
-    return request.getfixturevalue("postgres").new_database()
-
-
-@pytest.fixture
-async def store(database_url):
-    opened = await Store.open(database_url)
-    yield opened
-    await opened.close()
-
-
 async def _log(
     store: Store,
     user_id: int = 1,

@@ -8,10 +8,11 @@ import sqlite3
 import pytest
 import yaml
 from conftest import markdown
-from processes import start_bot, stop
+from processes import polling_bot
 
 from alliance.settings import Settings
 from bench.bot_api_emulator import BotAPIEmulator, html_problem
+from bench.bot_api_emulator import buttons as _buttons
 from bot.store.invite_codes import hash_code
 from ingest.pipeline import run_ingest
 
@@ -55,8 +56,9 @@ def bot_settings(shipped_index, real_embeddings, tmp_path_factory) -> Settings:
 def telegram(bot_settings, tmp_path_factory):
     folder = tmp_path_factory.mktemp("bot")
     log, database = folder / "bot.log", folder / "assistant.db"
-    with BotAPIEmulator(TOKEN) as emulator:
-        process = start_bot(
+    with (
+        BotAPIEmulator(TOKEN) as emulator,
+        polling_bot(
             bot_settings,
             log,
             emulator,
@@ -66,14 +68,9 @@ def telegram(bot_settings, tmp_path_factory):
             DATABASE_URL=f"sqlite+aiosqlite:///{database}",
             USER_QUESTIONS_PER_MINUTE=str(QUESTIONS_PER_MINUTE),
             LOG_LEVEL="INFO",
-        )
-        try:
-            if not emulator.wait_for_call("getUpdates", timeout=120):
-                process.kill()
-                pytest.fail(f"the bot never polled: {log.read_text()[-3000:]}")
-            yield emulator, process, log, database
-        finally:
-            stop(process)
+        ) as process,
+    ):
+        yield emulator, process, log, database
 
 
 def _replies(emulator, text, user_id, count=1, **kwargs):
@@ -95,14 +92,6 @@ def _answered(message: dict) -> str:
     text = message["text"]
     assert "went wrong" not in text and "Please wait" not in text, text
     return text
-
-
-def _buttons(message):
-    return {
-        button["text"]: button
-        for row in (message.get("reply_markup") or {}).get("inline_keyboard", [])
-        for button in row
-    }
 
 
 def test_private_questions_get_cited_answers_in_both_languages(telegram):

@@ -28,7 +28,6 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -43,7 +42,9 @@ from bot.store.tables import (
     RegisterFailures,
     StaffUser,
     Stats,
+    dialect_insert,
 )
+from bot.store.tickets import Tickets
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,7 @@ class Store:
         self._engine = engine
         self._retention = retention
         self._pruned_at: datetime | None = None
+        self.tickets = Tickets(engine)
 
     @classmethod
     async def open(cls, url: str, retention_days: int = 90) -> Store:
@@ -87,8 +89,7 @@ class Store:
         await self._engine.dispose()
 
     def _insert(self, table: type[Base]):  # the dialect's own Insert, with on_conflict_*
-        dialect = postgresql if self._engine.dialect.name == "postgresql" else sqlite
-        return dialect.insert(table)
+        return dialect_insert(self._engine, table)
 
     # Roles
     async def staff_branch(self, user_id: int) -> str | None:

@@ -1,11 +1,12 @@
 """The store's tables: staff registrations, wrong invite codes, the question log (which is
-also each conversation's memory), feedback, handled updates and each user's question pace."""
+also each conversation's memory), feedback, handled updates, each user's question pace, and the
+staff loop's tickets with their messages and replies."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -18,6 +19,8 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Telegram ids need 64 bits; SQLite numbers a row by itself only in an INTEGER primary key.
@@ -26,6 +29,12 @@ _ROW_ID = BigInteger().with_variant(Integer, "sqlite")
 
 class Base(DeclarativeBase):
     type_annotation_map: ClassVar = {datetime: DateTime(timezone=True), int: BigInteger}
+
+
+def dialect_insert(engine: AsyncEngine, table: type[Base]) -> Any:  # with on_conflict_*
+    """The database's own INSERT statement for `table`, which can upsert."""
+    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
 
 
 class StaffUser(Base):
@@ -105,6 +114,65 @@ class QuestionPace(Base):
     __tablename__ = "question_pace"
     user_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     full_at: Mapped[float] = mapped_column(Float)
+
+
+class Ticket(Base):
+    """A question a learner asked a person about (the staff loop): what was asked and answered,
+    where it went, and its state (open, answered, closed, expired) with the times it changed.
+    One per logged question, so a second press of the button finds the same ticket."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (Index("ix_tickets_state_opened", "state", "opened_at"),)
+    id: Mapped[int] = mapped_column(_ROW_ID, primary_key=True, autoincrement=True)
+    question_id: Mapped[int] = mapped_column(unique=True)
+    state: Mapped[str] = mapped_column(String(16))
+    opened_at: Mapped[datetime]
+    learner_id: Mapped[int] = mapped_column(index=True)
+    learner_chat_id: Mapped[int]
+    learner_name: Mapped[str] = mapped_column(String(200))
+    language: Mapped[str] = mapped_column(String(8))
+    question: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text)
+    branch: Mapped[str | None] = mapped_column(String(100))
+    staff_chat_id: Mapped[int]
+    announced_at: Mapped[datetime | None]  # None: not yet posted to the staff chat
+    reminded_at: Mapped[datetime | None]
+    answered_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    learner_unreachable: Mapped[bool]  # the learner blocked the bot before an answer came
+
+
+class TicketMessage(Base):
+    """A message that stands for a ticket: its announcement in a staff chat (staff answer by
+    replying to it) or a relayed answer in the learner's chat (the learner follows up by
+    replying to it)."""
+
+    __tablename__ = "ticket_messages"
+    chat_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    message_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    ticket_id: Mapped[int] = mapped_column(index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "announcement" or "relay"
+
+
+class TicketReply(Base):
+    """A staff answer (or addition) to a ticket, or a learner's follow-up on it."""
+
+    __tablename__ = "ticket_replies"
+    id: Mapped[int] = mapped_column(_ROW_ID, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int] = mapped_column(index=True)
+    author_id: Mapped[int]
+    from_staff: Mapped[bool]
+    text: Mapped[str] = mapped_column(Text)
+    sent_at: Mapped[datetime]
+
+
+class LearnerBranch(Base):
+    """The branch a learner chose with /branch: its staff group gets their questions."""
+
+    __tablename__ = "learner_branches"
+    user_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    branch: Mapped[str] = mapped_column(String(100))
+    chosen_at: Mapped[datetime]
 
 
 @dataclass(frozen=True)

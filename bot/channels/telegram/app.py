@@ -4,6 +4,7 @@ long polling or, when a webhook URL is set, webhook mode."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 from datetime import UTC, datetime
@@ -24,7 +25,7 @@ from telegram.ext import (
 
 from alliance.errors import AllianceError
 from alliance.settings import Settings
-from bot.channels.telegram import admin, handlers, texts
+from bot.channels.telegram import admin, escalation, handlers, texts
 from bot.channels.telegram.context import BotApplication, Context, Services, user_language
 from bot.channels.telegram.delivery import RETRY_DELAYS, DeliveringRateLimiter
 from bot.channels.telegram.ordering import PerChatInOrder
@@ -79,6 +80,8 @@ def build_app(settings: Settings, engine: Engine) -> BotApplication:
     )
     private, groups = filters.ChatType.PRIVATE, filters.ChatType.GROUPS
     text = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
+    staff_chats = [settings.staff_chat_id, *settings.branch_staff_chats.values()]
+    in_staff_chat = filters.Chat(chat_id=[c for c in staff_chats if c is not None])
     app.add_handlers(
         [
             CommandHandler("start", handlers.start),
@@ -89,7 +92,12 @@ def build_app(settings: Settings, engine: Engine) -> BotApplication:
             CommandHandler("register", handlers.register),
             CommandHandler("reindex", admin.reindex),
             CommandHandler("stats", admin.stats),
+            CommandHandler("tickets", escalation.open_tickets),
+            CommandHandler("mytickets", escalation.my_tickets),
+            CommandHandler("branch", escalation.choose_branch),
+            MessageHandler(text & private & filters.REPLY, escalation.private_reply),
             MessageHandler(text & private, handlers.private_text),
+            MessageHandler(text & groups & in_staff_chat, escalation.staff_chat_message),
             MessageHandler(text & groups, handlers.group_text),
             MessageHandler(
                 filters.UpdateType.MESSAGE & ~filters.TEXT & ~filters.StatusUpdate.ALL,
@@ -97,6 +105,8 @@ def build_app(settings: Settings, engine: Engine) -> BotApplication:
             ),
             CallbackQueryHandler(handlers.vote, pattern=r"^vote:"),
             CallbackQueryHandler(handlers.show_sources, pattern=r"^sources:"),
+            CallbackQueryHandler(escalation.person_pressed, pattern=r"^person"),
+            CallbackQueryHandler(escalation.branch_pressed, pattern=r"^branch:"),
             CallbackQueryHandler(handlers.stale_button),
         ]
     )
@@ -108,7 +118,7 @@ def build_app(settings: Settings, engine: Engine) -> BotApplication:
 
 async def start_services(app: BotApplication, settings: Settings, engine: Engine) -> None:
     store = await _open_store(settings)
-    app.bot_data["services"] = Services(
+    found = app.bot_data["services"] = Services(
         settings=settings,
         engine=engine,
         store=store,
@@ -118,6 +128,10 @@ async def start_services(app: BotApplication, settings: Settings, engine: Engine
         polling_since=None if settings.telegram_webhook_url else datetime.now(UTC),
     )
     await _register_commands(app, settings)
+    if settings.staff_chat_id is not None:
+        app.bot_data["ticket_rounds"] = asyncio.create_task(
+            escalation.keep_announcing(app, found), name="ticket rounds"
+        )
 
 
 async def _open_store(settings: Settings) -> Store:
@@ -137,6 +151,11 @@ async def _open_store(settings: Settings) -> Store:
 
 
 async def stop_services(app: BotApplication) -> None:
+    rounds: asyncio.Task[None] | None = app.bot_data.get("ticket_rounds")
+    if rounds is not None:
+        rounds.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await rounds
     found: Services | None = app.bot_data.get("services")
     if found is not None:
         await found.store.close()

@@ -191,23 +191,30 @@ async def _respond(incoming: Incoming, context: Context, question: str) -> None:
     if settings.log_message_text:
         log.debug("user %s asked %r", user.id, question)
     parts = render_answer(answer)
+    # In a private chat, with the staff loop on, every answer can be passed to a person.
+    person = incoming.private and settings.staff_chat_id is not None
     for number, part in enumerate(parts, start=1):
-        keyboard = _answer_keyboard(question_id, answer.language) if number == len(parts) else None
+        keyboard = (
+            _answer_keyboard(question_id, answer.language, person) if number == len(parts) else None
+        )
         await message.reply_text(part, parse_mode=ParseMode.HTML, reply_markup=keyboard)
 
 
-def _answer_keyboard(question_id: int, language: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton("👍", callback_data=f"vote:{question_id}:1"),
-                InlineKeyboardButton("👎", callback_data=f"vote:{question_id}:-1"),
-                InlineKeyboardButton(
-                    texts.SOURCES_BUTTON[language], callback_data=f"sources:{question_id}"
-                ),
-            ]
-        ]
-    )
+def _answer_keyboard(question_id: int, language: str, person: bool) -> InlineKeyboardMarkup:
+    row = [
+        InlineKeyboardButton("👍", callback_data=f"vote:{question_id}:1"),
+        InlineKeyboardButton("👎", callback_data=f"vote:{question_id}:-1"),
+        InlineKeyboardButton(
+            texts.SOURCES_BUTTON[language], callback_data=f"sources:{question_id}"
+        ),
+    ]
+    if person:
+        row.append(
+            InlineKeyboardButton(
+                texts.ASK_PERSON_BUTTON[language], callback_data=f"person:{question_id}"
+            )
+        )
+    return InlineKeyboardMarkup([row])
 
 
 # Buttons under answers

@@ -37,15 +37,20 @@ HELP = {
         "<b>Commands</b>\n/ask QUESTION — ask (in groups)\n/courses [filter] — shared courses, "
         "e.g. <i>/courses Chongqing online</i>, <i>/courses spring</i>, <i>/courses 3</i>\n"
         "/new — start a new conversation\n/register CODE — branch staff: register with your "
-        "branch's invite code (private chat)\n\nIn a private chat, just type your question. "
+        "branch's invite code (private chat)\n/branch [name] — choose your branch\n/mytickets — "
+        "your questions passed to a person\n\nIn a private chat, just type your question. "
         "Under each answer: 👍 / 👎 tell us whether it helped, <i>Sources</i> shows the cited "
-        "passages."
+        "passages, <i>Ask a person</i> passes it to branch staff (where the alliance has set "
+        "that up). In a staff chat, /tickets lists the open tickets; reply to one to answer."
     ),
     "zh": (
         "<b>命令</b>\n/ask 问题 —— 提问（群组中使用）\n/courses [条件] —— 共享课程，例如 "
         "<i>/courses 重庆 线上</i>、<i>/courses 春季</i>、<i>/courses 3</i>\n/new —— 开始新的对话\n"
-        "/register 邀请码 —— 分校工作人员使用本分校邀请码登记（请在私聊中发送）\n\n"
-        "私聊中直接输入问题即可。每条回答下方：👍 / 👎 反馈是否有帮助，<i>来源</i> 查看引用的原文。"
+        "/register 邀请码 —— 分校工作人员使用本分校邀请码登记（请在私聊中发送）\n"
+        "/branch [名称] —— 选择所属分校\n/mytickets —— 我的转人工工单\n\n"
+        "私聊中直接输入问题即可。每条回答下方：👍 / 👎 反馈是否有帮助，<i>来源</i> 查看引用的原文，"
+        "<i>转人工</i> 将问题转给分校工作人员（如已开通）。"
+        "在工作人员群中，/tickets 列出待处理工单，回复工单消息即可答复。"
     ),
 }
 ADMIN_HELP = {
@@ -60,6 +65,8 @@ COMMANDS = {
         ("courses", "Shared courses, filtered by university, semester, mode or credits"),
         ("new", "Start a new conversation"),
         ("register", "Branch staff: register with an invite code"),
+        ("branch", "Choose your branch (for questions passed to a person)"),
+        ("mytickets", "Your questions passed to a person"),
     ],
     "zh": [
         ("start", "欢迎与示例问题"),
@@ -68,6 +75,8 @@ COMMANDS = {
         ("courses", "共享课程，可按学校、学期、方式或学分筛选"),
         ("new", "开始新的对话"),
         ("register", "分校工作人员：使用邀请码登记"),
+        ("branch", "选择所属分校（用于转人工）"),
+        ("mytickets", "我的转人工工单"),
     ],
 }
 ADMIN_COMMANDS = {
@@ -100,6 +109,7 @@ NEW_CONVERSATION = {
     "zh": "已开始新的对话，之前的问题不再作为上下文。",
 }
 SOURCES_BUTTON = {"en": "Sources", "zh": "来源"}
+ASK_PERSON_BUTTON = {"en": "Ask a person", "zh": "转人工"}
 THANKS = {"en": "Thank you for the feedback!", "zh": "感谢您的反馈！"}
 EXPIRED = {
     "en": "This answer is no longer on record.",

@@ -1,0 +1,389 @@
+"""The staff loop in Telegram: a learner passes a question to a person ("Ask a person"), the
+bot posts it as a ticket to the branch's staff chat, a staff member answers by replying there,
+and the answer comes back to the learner, who may follow up by replying to it.
+
+Tickets live in the store (`bot.store.tickets`), so replicas share them and nothing is lost
+when a staff chat cannot be reached: an unposted ticket is posted by the next round of
+`announce_waiting`, which also re-announces tickets left open too long, once."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Row
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import ExtBot
+
+from bot.channels.telegram import handlers, texts, ticket_texts
+from bot.channels.telegram.context import (
+    BotApplication,
+    Context,
+    Incoming,
+    Press,
+    Services,
+    user_language,
+)
+from bot.store.tickets import EXPIRE_AFTER, NewTicket
+
+log = logging.getLogger(__name__)
+
+ANNOUNCED_ANSWER_CHARS = 1500  # the assistant's reply, as far as the staff chat shows it
+_PERSON = re.compile(r"person(|-ok|-no):(\d{1,18})")
+_BRANCH = re.compile(r"branch:(\d{1,4})")
+BRANCHES_LISTED = 12  # buttons /branch shows at once; more are found by searching
+
+
+def staff_chats(services: Services) -> set[int]:
+    settings = services.settings
+    chats = set(settings.branch_staff_chats.values())
+    if settings.staff_chat_id is not None:
+        chats.add(settings.staff_chat_id)
+    return chats
+
+
+# The learner's side
+async def person_pressed(update: Update, context: Context) -> None:
+    """ "Ask a person", then "Send" or "Cancel" under the confirmation."""
+    press, found = Press.of(update), context.services
+    language = user_language(update)
+    match = _PERSON.fullmatch(press.data)
+    logged = await found.store.logged(int(match.group(2))) if match else None
+    learner = press.query.from_user
+    if match is None or logged is None or logged.user_id != learner.id or not press.private:
+        await press.query.answer(texts.EXPIRED[language])  # forged, stale or not theirs
+        return
+    general = found.settings.staff_chat_id
+    if general is None:
+        await press.query.answer(ticket_texts.STAFF_LOOP_OFF[language], show_alert=True)
+        return
+    await press.query.answer()
+    language = logged.language
+    step, question_id = match.group(1), int(match.group(2))
+    if step == "":
+        question = html.escape(_shortened(logged.question, 300))
+        keyboard = InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(
+                        ticket_texts.SEND_BUTTON[language], callback_data=f"person-ok:{question_id}"
+                    ),
+                    InlineKeyboardButton(
+                        ticket_texts.CANCEL_BUTTON[language],
+                        callback_data=f"person-no:{question_id}",
+                    ),
+                ]
+            ]
+        )
+        name = html.escape(learner.full_name)
+        await context.bot.send_message(
+            press.chat_id,
+            ticket_texts.CONFIRM[language].format(question=question, name=name),
+            parse_mode=ParseMode.HTML,
+            reply_markup=keyboard,
+        )
+        return
+    if step == "-no":
+        await _edit(press, ticket_texts.CANCELLED[language])
+        return
+    await _escalate(press, context, logged, learner.full_name, general)
+
+
+async def _escalate(
+    press: Press, context: Context, logged: Row[Any], name: str, general: int
+) -> None:
+    found = context.services
+    language = logged.language
+    tickets = found.store.tickets
+    wait = await found.store.take_question(logged.user_id, found.settings.user_questions_per_minute)
+    if wait:
+        slow = texts.SLOW_DOWN[language].format(seconds=max(1, round(wait)))
+        await context.bot.send_message(press.chat_id, slow)
+        return
+    branch = await tickets.branch_of(logged.user_id)
+    chats = found.settings.branch_staff_chats
+    staff_chat = chats.get(branch or "", general)
+    ticket, created = await tickets.open(
+        NewTicket(
+            question_id=logged.id,
+            learner_id=logged.user_id,
+            learner_chat_id=press.chat_id,
+            learner_name=name,
+            language=language,
+            question=logged.question,
+            answer=logged.answer,
+            branch=branch if branch in chats else None,
+            staff_chat_id=staff_chat,
+        )
+    )
+    if not created:
+        state = ticket_texts.STATES[language][ticket.state]
+        await _edit(press, ticket_texts.ALREADY[language].format(ticket=ticket.id, state=state))
+        return
+    log.info("user %s opened ticket %s", logged.user_id, ticket.id)
+    posted = await announce(context.bot, found, ticket)
+    reply = ticket_texts.SENT if posted else ticket_texts.UNAVAILABLE
+    await _edit(press, reply[language].format(ticket=ticket.id))
+
+
+async def _edit(press: Press, text: str) -> None:
+    """Replace the confirmation (and its buttons) with the outcome."""
+    message = press.query.message
+    if isinstance(message, Message):
+        try:
+            await message.edit_text(text, parse_mode=ParseMode.HTML)
+            return
+        except BadRequest:  # too old to edit: say it in a new message
+            pass
+    await press.query.get_bot().send_message(press.chat_id, text, parse_mode=ParseMode.HTML)
+
+
+async def private_reply(update: Update, context: Context) -> None:
+    """A reply in a private chat: to a relayed staff answer, a follow-up on its ticket;
+    otherwise an ordinary question."""
+    incoming = Incoming.of(update)
+    if not await _learner_follow_up(incoming, context):
+        await handlers.private_text(update, context)
+
+
+async def _learner_follow_up(incoming: Incoming, context: Context) -> bool:
+    replied = incoming.message.reply_to_message
+    if replied is None:
+        return False
+    found = context.services
+    hit = await found.store.tickets.by_message(incoming.chat.id, replied.message_id)
+    if hit is None or hit[1] != "relay" or hit[0].learner_id != incoming.user.id:
+        return False
+    ticket = hit[0]
+    text = incoming.message.text or ""
+    await found.store.tickets.add_reply(ticket.id, incoming.user.id, False, text)
+    body = ticket_texts.FOLLOW_UP.format(ticket=ticket.id, text=html.escape(text))
+    language = ticket.language
+    try:
+        sent = await context.bot.send_message(ticket.staff_chat_id, body, parse_mode=ParseMode.HTML)
+    except TelegramError as exc:
+        log.warning("ticket %s: follow-up not posted to the staff chat: %s", ticket.id, exc)
+        await incoming.message.reply_html(
+            ticket_texts.UNAVAILABLE[language].format(ticket=ticket.id)
+        )
+        return True
+    await found.store.tickets.add_message(
+        ticket.id, ticket.staff_chat_id, sent.message_id, "announcement"
+    )
+    log.info("user %s followed up on ticket %s", incoming.user.id, ticket.id)
+    await incoming.message.reply_html(
+        ticket_texts.FOLLOW_UP_SENT[language].format(ticket=ticket.id)
+    )
+    return True
+
+
+async def my_tickets(update: Update, context: Context) -> None:
+    incoming = Incoming.of(update)
+    language = user_language(update)
+    if not incoming.private:
+        return
+    rows = await context.services.store.tickets.of_learner(incoming.user.id)
+    if not rows:
+        await incoming.message.reply_text(ticket_texts.NO_TICKETS[language])
+        return
+    lines = [
+        ticket_texts.MY_TICKET_LINE.format(
+            ticket=row.id,
+            state=ticket_texts.STATES[language][row.state],
+            question=html.escape(_shortened(row.question, 80)),
+        )
+        for row in rows
+    ]
+    await incoming.message.reply_html(ticket_texts.MY_TICKETS[language] + "\n".join(lines))
+
+
+async def choose_branch(update: Update, context: Context) -> None:
+    """/branch [part of a name]: the branches that have a staff chat, as buttons."""
+    incoming = Incoming.of(update)
+    language = user_language(update)
+    names = sorted(context.services.settings.branch_staff_chats)
+    if not names:
+        await incoming.message.reply_text(ticket_texts.BRANCH_NONE[language])
+        return
+    search = " ".join(context.args or []).strip()
+    matching = [n for n in names if search.casefold() in n.casefold()] if search else names
+    if not matching:
+        reply = ticket_texts.BRANCH_NONE_MATCH[language].format(search=html.escape(search))
+        await incoming.message.reply_html(reply)
+        return
+    shown = matching[:BRANCHES_LISTED]
+    buttons = [
+        [InlineKeyboardButton(name, callback_data=f"branch:{names.index(name)}")] for name in shown
+    ]
+    text = ticket_texts.BRANCH_PICK[language]
+    if len(matching) > len(shown):
+        more = ticket_texts.BRANCH_MORE[language].format(
+            count=len(matching) - len(shown), example=html.escape(matching[-1][:4])
+        )
+        text = f"{text}\n\n{more}"
+    await incoming.message.reply_html(text, reply_markup=InlineKeyboardMarkup(buttons))
+
+
+async def branch_pressed(update: Update, context: Context) -> None:
+    press = Press.of(update)
+    language = user_language(update)
+    names = sorted(context.services.settings.branch_staff_chats)
+    match = _BRANCH.fullmatch(press.data)
+    if match is None or int(match.group(1)) >= len(names):
+        await press.query.answer(texts.EXPIRED[language])
+        return
+    branch = names[int(match.group(1))]
+    await context.services.store.tickets.choose_branch(press.query.from_user.id, branch)
+    await press.query.answer()
+    await _edit(press, ticket_texts.BRANCH_CHOSEN[language].format(branch=html.escape(branch)))
+
+
+# The staff side
+async def staff_chat_message(update: Update, context: Context) -> None:
+    """A message in a staff chat: a staff member's reply to a ticket is relayed to its learner;
+    anything else is what it would be in any group."""
+    incoming, found = Incoming.of(update), context.services
+    replied = incoming.message.reply_to_message
+    hit = (
+        await found.store.tickets.by_message(incoming.chat.id, replied.message_id)
+        if replied is not None
+        else None
+    )
+    if hit is None or hit[1] == "relay":
+        await handlers.group_text(update, context)
+        return
+    if await found.roles.role(incoming.user.id, True) != "staff":
+        log.info("ticket %s: reply from non-staff user %s ignored", hit[0].id, incoming.user.id)
+        return
+    await _relay(incoming, context, hit[0])
+
+
+async def _relay(incoming: Incoming, context: Context, ticket: Row[Any]) -> None:
+    found = context.services
+    text = incoming.message.text or ""
+    language = ticket.language
+    branch = ticket.branch or ticket_texts.ALLIANCE_STAFF[language]
+    template = ticket_texts.STAFF_ANSWER if ticket.state == "open" else ticket_texts.STAFF_ADDITION
+    body = template[language].format(
+        branch=html.escape(branch), ticket=ticket.id, text=html.escape(text)
+    )
+    try:
+        sent = await context.bot.send_message(
+            ticket.learner_chat_id, body, parse_mode=ParseMode.HTML
+        )
+    except (Forbidden, BadRequest) as exc:
+        log.warning("ticket %s: learner unreachable: %s", ticket.id, exc)
+        await found.store.tickets.add_reply(ticket.id, incoming.user.id, True, text)
+        await found.store.tickets.mark_unreachable(ticket.id)
+        await incoming.message.reply_html(ticket_texts.LEARNER_UNREACHABLE.format(ticket=ticket.id))
+        return
+    await found.store.tickets.add_message(
+        ticket.id, ticket.learner_chat_id, sent.message_id, "relay"
+    )
+    first = await found.store.tickets.add_reply(ticket.id, incoming.user.id, True, text)
+    log.info("staff %s answered ticket %s", incoming.user.id, ticket.id)
+    confirmation = ticket_texts.ANSWER_SENT if first else ticket_texts.ADDITION_SENT
+    await incoming.message.reply_html(confirmation.format(ticket=ticket.id))
+
+
+async def open_tickets(update: Update, context: Context) -> None:
+    """/tickets in a staff chat (staff and admins): its open tickets, oldest first."""
+    incoming, found = Incoming.of(update), context.services
+    if incoming.chat.id not in staff_chats(found):
+        return
+    if await found.roles.role(incoming.user.id, True) != "staff":
+        return
+    general = incoming.chat.id == found.settings.staff_chat_id
+    rows = await found.store.tickets.open_tickets(None if general else incoming.chat.id)
+    if not rows:
+        await incoming.message.reply_text(ticket_texts.NO_OPEN_TICKETS)
+        return
+    now = datetime.now(UTC)
+    lines = [
+        ticket_texts.OPEN_TICKET_LINE.format(
+            ticket=row.id,
+            age=_age(now - _aware(row.opened_at)),
+            branch=html.escape(row.branch or ticket_texts.NO_BRANCH),
+            question=html.escape(_shortened(row.question, 80)),
+        )
+        for row in rows[:50]
+    ]
+    await incoming.message.reply_html(ticket_texts.OPEN_TICKETS + "\n".join(lines))
+
+
+# Posting to staff chats
+async def announce(
+    bot: ExtBot[None], found: Services, ticket: Row[Any], reminder: bool = False
+) -> bool:
+    """Post the ticket (or its reminder) to its staff chat; False when the chat cannot be
+    reached, the ticket then waits for the next round."""
+    tickets = found.store.tickets
+    if not await tickets.claim_announcement(ticket.id, reminder):
+        return True  # another replica (or round) has it
+    body = ticket_texts.ANNOUNCEMENT.format(
+        ticket=ticket.id,
+        branch=html.escape(ticket.branch or ticket_texts.NO_BRANCH),
+        language=ticket.language,
+        name=html.escape(ticket.learner_name),
+        question=html.escape(ticket.question),
+        answer=html.escape(_shortened(ticket.answer, ANNOUNCED_ANSWER_CHARS)),
+    )
+    if reminder:
+        body = ticket_texts.REMINDER + body
+    try:
+        sent = await bot.send_message(ticket.staff_chat_id, body, parse_mode=ParseMode.HTML)
+    except TelegramError as exc:
+        log.warning(
+            "ticket %s: staff chat %s not reachable: %s", ticket.id, ticket.staff_chat_id, exc
+        )
+        if not reminder:
+            await tickets.release_announcement(ticket.id)
+        return False
+    await tickets.add_message(ticket.id, ticket.staff_chat_id, sent.message_id, "announcement")
+    log.info("ticket %s posted to staff chat %s", ticket.id, ticket.staff_chat_id)
+    return True
+
+
+async def announce_waiting(app: BotApplication, found: Services) -> None:
+    """One round: post the tickets a staff chat could not take, remind of old open ones,
+    expire the abandoned."""
+    tickets = found.store.tickets
+    remind_after = timedelta(hours=found.settings.ticket_remind_hours)
+    unposted, due = await tickets.waiting(remind_after)
+    for ticket in unposted:
+        if not await announce(app.bot, found, ticket):
+            break  # the chat is still unreachable: try again next round
+    for ticket in due:
+        await announce(app.bot, found, ticket, reminder=True)
+    expired = await tickets.expire()
+    if expired:
+        log.info("%d tickets expired after %s open", expired, EXPIRE_AFTER)
+
+
+async def keep_announcing(app: BotApplication, found: Services) -> None:
+    """Run `announce_waiting` every TICKET_RETRY_S seconds while the bot runs."""
+    while True:
+        await asyncio.sleep(found.settings.ticket_retry_s)
+        try:
+            await announce_waiting(app, found)
+        except Exception:  # a database hiccup: log it and try again next round
+            log.exception("announcing waiting tickets failed")
+
+
+def _shortened(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _age(elapsed: timedelta) -> str:
+    hours = elapsed.total_seconds() / 3600
+    return f"{hours:.0f} h" if hours >= 1 else f"{elapsed.total_seconds() / 60:.0f} min"
