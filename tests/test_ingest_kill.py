@@ -1,8 +1,9 @@
 """Ingest killed with SIGKILL at random moments over many trials: the published index is always
 a complete one (the previous version, or none before the first build) and the next run
 completes. The moments are drawn over a whole run, timed first on a copy, and half of them
-within its writing and publishing stretch. INGEST_KILL_TRIALS sets the number of trials (12 by
-default), INGEST_KILL_SEED replays a failed draw."""
+within its writing and publishing stretch, counted from when each run starts writing.
+INGEST_KILL_TRIALS sets the number of trials (12 by default), INGEST_KILL_SEED replays a
+failed draw."""
 
 import os
 import random
@@ -76,15 +77,24 @@ def _time_a_run(settings: Settings, folder) -> RunTimes:
     return RunTimes(writing_from or total, total)
 
 
-def _moments(times: RunTimes, rng: random.Random) -> list[float]:
-    anywhere = [rng.uniform(0.05, times.total) for _ in range(TRIALS - TRIALS // 2)]
-    writing = [rng.uniform(times.writing_from, times.total) for _ in range(TRIALS // 2)]
+def _moments(times: RunTimes, rng: random.Random) -> list[tuple[bool, float]]:
+    """(from writing, seconds): half from the start of a run, anywhere in it; half from the
+    moment the run starts writing (seen when it happens, so timing noise between runs cannot
+    move them out of the writing stretch), anywhere in that stretch."""
+    stretch = times.total - times.writing_from
+    anywhere = [(False, rng.uniform(0.05, times.total)) for _ in range(TRIALS - TRIALS // 2)]
+    writing = [(True, rng.uniform(0, stretch)) for _ in range(TRIALS // 2)]
     return anywhere + writing
 
 
-def _kill_after(settings: Settings, seconds: float, log) -> bool:
-    """Start ingest and SIGKILL it `seconds` later; False if it had finished by then."""
+def _kill_after(settings: Settings, seconds: float, log, from_writing: bool = False) -> bool:
+    """Start ingest and SIGKILL it `seconds` later (after it starts writing its new version,
+    if `from_writing`); False if it had finished by then."""
+    layout = IndexLayout(settings.index_dir)
+    before = _versions(layout)
     process = start(["ingest"], settings, log)
+    while from_writing and process.poll() is None and not _versions(layout) - before:
+        time.sleep(0.005)
     try:
         process.wait(timeout=seconds)
         return False
@@ -109,12 +119,13 @@ def test_killed_runs_leave_the_previous_version_serving(published, real_embeddin
     times = _time_a_run(published, tmp_path / "timed")
     assert times.writing_from < times.total, times  # the timed run saw its writing begin
     moments = _moments(times, random.Random(SEED))
-    context = f"seed {SEED}, run {times}, kills at {[round(m, 2) for m in moments]}"
+    shown = [f"{'writing+' if w else ''}{m:.2f}" for w, m in moments]
+    context = f"seed {SEED}, run {times}, kills at {shown}"
     killed = {"before writing": 0, "writing or publishing": 0, "after it finished": 0}
-    for moment in moments:
-        if not _kill_after(published, moment, tmp_path / "ingest.log"):
+    for from_writing, moment in moments:
+        if not _kill_after(published, moment, tmp_path / "ingest.log", from_writing):
             killed["after it finished"] += 1
-        elif moment < times.writing_from:
+        elif not from_writing and moment < times.writing_from:
             killed["before writing"] += 1
         else:
             killed["writing or publishing"] += 1
