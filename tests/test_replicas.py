@@ -134,6 +134,7 @@ def test_feedback_and_stats_are_shared(replicas):
     answered = len(emulator.answered_callbacks)
     emulator.press(_buttons(answer)["👍"], answer, user_id=user)
     _deliver(emulator, urls[1])
+    assert emulator.wait_for(lambda: len(emulator.answered_callbacks) >= answered + 1)
     emulator.press(_buttons(answer)["👎"], answer, user_id=user)  # a change of mind, elsewhere
     _deliver(emulator, urls[0])
     assert emulator.wait_for(lambda: len(emulator.answered_callbacks) >= answered + 2)
