@@ -151,6 +151,12 @@ class Settings(BaseSettings):
         description="Seconds between rounds that post tickets a staff chat could not take and "
         "send the reminders.",
     )
+    gaps_days: int = Field(
+        30,
+        ge=1,
+        le=365,
+        description="/gaps groups the abstained, escalated and 👎'd questions of this many days.",
+    )
 
     # Conversations and abuse control
     history_turns: int = Field(

@@ -2,26 +2,32 @@
 process.
 
 It serves the methods the bot uses (getMe, getUpdates with long polling and offsets,
-sendMessage, editMessageText, sendChatAction, answerCallbackQuery, setMyCommands, setWebhook,
-deleteWebhook) in the Bot API's formats, records every call, lets a test queue updates as if
-users had written them, and injects faults: error statuses (429 with retry_after, 500) and
-slow responses.
+sendMessage, editMessageText, sendPhoto with an uploaded PNG or JPEG, sendDocument with an
+uploaded file, sendChatAction, answerCallbackQuery, setMyCommands, setWebhook, deleteWebhook) in
+the Bot API's formats (JSON, form or multipart bodies), records every call, lets a test queue
+updates as if users had written them, and injects faults: error statuses (429 with
+retry_after, 500) and slow responses.
 """
 
 import itertools
 import json
 import re
 import socket
+import struct
 import sys
 import threading
 import time
 from collections.abc import Callable
+from email.message import Message
+from email.parser import BytesParser
+from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
 DROP = 0  # a fault status: the connection closes without an answer
-_RAW_STRINGS = {"text", "parse_mode", "action", "language_code", "url", "secret_token"}
+_RAW_STRINGS = {"text", "caption", "parse_mode", "action", "language_code", "url", "secret_token"}
+_IMAGE_SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")  # what Telegram takes as a photo
 BOT_ID = 777
 BOT_USER = {
     "id": BOT_ID,
@@ -43,6 +49,10 @@ class BotAPIEmulator:
         self.calls: list[tuple[str, dict]] = []
         self.sent: list[dict] = []  # messages the bot sent, as they are now (edits applied)
         self.edits: list[dict] = []  # every editMessageText, in order
+        # Photos the bot sent, each its message with the uploaded bytes under "upload"; apart
+        # from `sent`, whose messages all have a text.
+        self.photos: list[dict] = []
+        self.documents: list[dict] = []  # likewise files, with "filename" and "content"
         self.answered_callbacks: list[dict] = []
         self._faults: dict[str, list[tuple[int, dict, float, int | None]]] = {}
         # Called with each message the bot sends, outside the lock (benchmarks drive users).
@@ -209,6 +219,10 @@ class BotAPIEmulator:
             return self._send_message(params)
         if method == "editMessageText":
             return self._edit_message(params)
+        if method == "sendPhoto":
+            return self._send_photo(params)
+        if method == "sendDocument":
+            return self._send_document(params)
         if method == "answerCallbackQuery":
             with self._changed:
                 self.answered_callbacks.append(params)
@@ -238,6 +252,69 @@ class BotAPIEmulator:
         if self.on_sent is not None:
             self.on_sent(message)
         return 200, {key: value for key, value in message.items() if key != "parse_mode"}
+
+    def _send_photo(self, params: dict) -> tuple[int, dict]:
+        upload = params.get("photo")
+        if not isinstance(upload, bytes):  # a file_id or URL: nothing here was ever uploaded
+            return 400, {"description": "Bad Request: wrong file identifier/HTTP URL specified"}
+        if not upload.startswith(_IMAGE_SIGNATURES):
+            return 400, {"description": "Bad Request: IMAGE_PROCESS_FAILED"}
+        if _utf16_length(params.get("caption", "")) > 1024:
+            return 400, {"description": "Bad Request: message caption is too long"}
+        chat_id = int(params["chat_id"])
+        message_id = next(self._message_ids)
+        width, height = _png_size(upload)
+        message = {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": self._chats.get(chat_id, {"id": chat_id, "type": "private"}),
+            "from": self.bot_user,
+            "photo": [
+                {
+                    "file_id": f"photo-{message_id}",
+                    "file_unique_id": f"p{message_id}",
+                    "width": width,
+                    "height": height,
+                    "file_size": len(upload),
+                }
+            ],
+        }
+        if "caption" in params:
+            message["caption"] = params["caption"]
+        with self._changed:
+            self.photos.append({**message, "upload": upload})
+            self._changed.notify_all()
+        return 200, message
+
+    def _send_document(self, params: dict) -> tuple[int, dict]:
+        upload = params.get("document")
+        if not isinstance(upload, bytes):
+            return 400, {"description": "Bad Request: wrong file identifier/HTTP URL specified"}
+        if not upload:
+            return 400, {"description": "Bad Request: file must be non-empty"}
+        chat_id = int(params["chat_id"])
+        message_id = next(self._message_ids)
+        filename = str(params.get("document.filename", "file"))
+        message = {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": self._chats.get(chat_id, {"id": chat_id, "type": "private"}),
+            "from": self.bot_user,
+            "document": {
+                "file_id": f"document-{message_id}",
+                "file_unique_id": f"d{message_id}",
+                "file_name": filename,
+                "file_size": len(upload),
+            },
+        }
+        if "caption" in params:
+            message["caption"] = params["caption"]
+        with self._changed:
+            self.documents.append(
+                {**message, "filename": filename, "content": upload, "chat_id": chat_id}
+            )
+            self._changed.notify_all()
+        return 200, message
 
     def _edit_message(self, params: dict) -> tuple[int, dict]:
         problem = _text_problem(params)
@@ -312,11 +389,15 @@ class BotAPIEmulator:
                     )
                     return
                 length = int(self.headers.get("Content-Length", 0))
-                body = self.rfile.read(length).decode()
-                if self.headers.get("Content-Type", "").startswith("application/json"):
-                    params = json.loads(body or "{}")
+                body = self.rfile.read(length)
+                kind = self.headers.get("Content-Type", "")
+                if kind.startswith("application/json"):
+                    params = json.loads(body or b"{}")
+                elif kind.startswith("multipart/form-data"):
+                    params = _multipart(kind, body)
                 else:
-                    params = {key: _value(key, value) for key, value in parse_qsl(body)}
+                    pairs = parse_qsl(body.decode())
+                    params = {key: _value(key, value) for key, value in pairs}
                 status, result = emulator._call(self.path[len(prefix) :], params)
                 if status == DROP:
                     self.close_connection = True
@@ -414,6 +495,32 @@ def _entities(text: str) -> list[dict]:
 
 def _utf16_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
+
+
+def _multipart(content_type: str, body: bytes) -> dict:
+    """A multipart/form-data body's fields: uploaded files as bytes, the rest as in a form."""
+    parsed = BytesParser(policy=HTTP).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + body
+    )
+    params: dict[str, object] = {}
+    for part in parsed.iter_parts():
+        assert isinstance(part, Message)
+        name = part.get_param("name", header="content-disposition")
+        content = part.get_payload(decode=True)
+        assert isinstance(name, str) and isinstance(content, bytes), part
+        filename = part.get_filename()
+        params[name] = content if filename is not None else _value(name, content.decode())
+        if filename is not None:
+            params[f"{name}.filename"] = filename
+    return params
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    """A PNG's width and height from its IHDR chunk; (0, 0) for another image."""
+    if data.startswith(_IMAGE_SIGNATURES[0]) and data[12:16] == b"IHDR":
+        width, height = struct.unpack(">II", data[16:24])
+        return width, height
+    return 0, 0
 
 
 def _value(key: str, value: str) -> object:

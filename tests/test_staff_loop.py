@@ -351,7 +351,184 @@ def test_fifty_learners_escalating_at_once_get_one_ticket_each(loop):
     assert sorted(posted) == sorted(ids)  # every ticket posted once: none lost, none twice
 
 
+# Curated answers, reviews and gaps: after the tickets above, so none of them is answered from
+# a curated answer by accident.
+CHILD = "Can I bring my child along to the weekend tutorial sessions?"
+CHILD_ANSWER = "Yes, children may sit in if they stay quiet; tell the tutor when you arrive."
+
+
+def _command(emulator, text, user_id=ADMIN_ID, count=1, language="en"):
+    before = len(emulator.wait_for_messages(user_id, 0, 0))
+    emulator.user_message(text, user_id=user_id, language=language)
+    return _new_messages(emulator, user_id, before, count)
+
+
+def _keep(emulator, text, question=CHILD, learner=320, audience="Use for similar questions"):
+    """Escalate `question`, answer it with `text` in the staff chat, keep the answer; the
+    curated answer's number."""
+    ticket, announced, _ = _escalate(emulator, learner, question)
+    before = len(emulator.wait_for_messages(STAFF_CHAT, 0, 0))
+    _staff_reply(emulator, text, announced)
+    confirmation = _appears(emulator, STAFF_CHAT, before, f"✅ Ticket #{ticket}")
+    button = next(b for label, b in buttons(confirmation).items() if audience in label)
+    answered = len(emulator.answered_callbacks)
+    emulator.press(button, confirmation, user_id=555)  # not staff: refused, nothing kept
+    assert emulator.wait_for(lambda: len(emulator.answered_callbacks) > answered)
+    assert "Only branch staff" in emulator.answered_callbacks[-1].get("text", "")
+    emulator.press(button, confirmation, user_id=STAFF_ID)
+    assert emulator.wait_for(lambda: "curated answer #" in _current(emulator, confirmation)["text"])
+    return _number(_current(emulator, confirmation)["text"].split("curated answer")[1])
+
+
+def test_a_kept_staff_answer_answers_the_next_learner_in_either_language(loop):
+    emulator, database, _ = loop
+    curated = _keep(emulator, CHILD_ANSWER)
+    with sqlite3.connect(database) as db:
+        row = db.execute("SELECT * FROM curated_answers WHERE id = ?", (curated,)).fetchone()
+    assert row is not None and CHILD_ANSWER in row and "public" in row
+    # Within a language only close wordings match (bot/engine/curated.py says why).
+    paraphrase = _ask(emulator, 321, "can I bring my child along to weekend tutorial sessions")
+    assert "children may sit in" in paraphrase["text"]
+    assert "Answer from branch staff, 20" in paraphrase["text"]
+    translation = _ask(emulator, 322, "周末辅导课我可以带孩子一起去吗？", "zh")
+    assert (
+        "children may sit in" in translation["text"] and "分校工作人员的答复" in translation["text"]
+    )
+    other = _ask(emulator, 323, "How many credits can I transfer from another university?")
+    assert "children may sit in" not in other["text"]
+
+
+def test_a_staff_only_curated_answer_never_reaches_a_learner(loop):
+    emulator, _, _ = loop
+    question = "What is the internal code for booking the exam hall projector?"
+    _keep(emulator, "Use code PJ-7741 on the booking sheet.", question, 324, "Staff only")
+    learner = _ask(emulator, 325, question)
+    assert "PJ-7741" not in learner["text"]
+    staff = _ask(emulator, STAFF_ID, "Internal code for booking the exam hall projector?")
+    assert "PJ-7741" in staff["text"]
+
+
+def test_admins_show_edit_and_retire_curated_answers_and_learners_cannot(loop):
+    emulator, _, _ = loop
+    question = "Does the branch lend calculators for the accounting exam?"
+    curated = _keep(emulator, "Yes, ask at the library desk.", question, 326)
+    for command in ("/curated", "/review", "/gaps"):
+        [refused] = _command(emulator, command, user_id=327)
+        assert refused["text"] == "Only admins can use this command."
+    [listing] = _command(emulator, "/curated")
+    assert f"#{curated} " in listing["text"]
+    [shown] = _press_for(emulator, listing, f"#{curated} 👁")
+    assert "library desk" in shown["text"] and "calculators" in shown["text"]
+    [prompt] = _press_for(emulator, listing, f"✏️ #{curated}")
+    assert "next message" in prompt["text"]
+    [edited] = _command(emulator, "Yes: the library desk lends Casio calculators for a day.")
+    assert f"#{curated} updated" in edited["text"]
+    asked = "Does the branch lend calculators for the accounting exams?"
+    assert "Casio" in _ask(emulator, 328, asked)["text"]
+    [retired] = _press_for(emulator, listing, f"🗑 #{curated}")
+    assert "retired" in retired["text"]
+    assert "Casio" not in _ask(emulator, 329, question)["text"]
+    [listing] = _command(emulator, "/curated")
+    assert f"#{curated} " not in listing["text"]
+
+
+def _press_for(emulator, message, label, user_id=ADMIN_ID, count=1):
+    """Press the button of `message` with this label; the new messages it brings."""
+    button = buttons(message)[label]
+    before = len(emulator.wait_for_messages(user_id, 0, 0))
+    emulator.press(button, message, user_id=user_id)
+    return _new_messages(emulator, user_id, before, count)
+
+
+def test_a_thumbs_down_becomes_a_correction_for_the_voter_and_the_next_asker(loop):
+    emulator, _, _ = loop
+    question = "Which office issues the student card replacement?"
+    for voter, wording in ((330, question), (331, "Where do I get a replacement student card?")):
+        answer = _ask(emulator, voter, wording)
+        emulator.press(buttons(answer)["👎"], answer, user_id=voter)
+    lone = _ask(emulator, 332, "Is the canteen open on Sundays?")
+    emulator.press(buttons(lone)["👎"], lone, user_id=332)
+    assert emulator.wait_for(lambda: len(emulator.answered_callbacks) >= 3)
+    [first] = _command(emulator, "/review")
+    # The complaint made twice comes first, with who voted and when.
+    assert "student card" in first["text"] and "2 on questions like this" in first["text"]
+    assert "Voted by user 330" in first["text"] or "Voted by user 331" in first["text"]
+    voter = 330 if "user 330" in first["text"] else 331
+    [prompt] = _press_for(emulator, first, "✍️ Write the right answer")
+    assert "next message" in prompt["text"]
+    before = len(emulator.wait_for_messages(voter, 0, 0))
+    done = _command(emulator, "The registry office in building B, room 104.", count=2)
+    assert "curated answer #" in done[0]["text"] and "got it" in done[0]["text"]
+    [correction] = _new_messages(emulator, voter, before)
+    assert "room 104" in correction["text"] and "looked at your question" in correction["text"]
+    assert "room 104" in _ask(emulator, 333, "Which office replaces a lost student card?")["text"]
+    # The next in the queue came with the confirmation: "right" and "skip" settle or postpone.
+    queued = done[1]
+    assert "Question:" in queued["text"]
+    [after_skip] = _press_for(emulator, queued, "⏭ Skip")
+    assert "skipped before" in after_skip["text"] or "Question:" in after_skip["text"]
+
+
+def test_gaps_group_paraphrases_and_come_as_a_csv(loop):
+    emulator, _, _ = loop
+    [text] = _command(emulator, "/gaps")
+    # Every escalation above asked about a dormitory: one gap, the largest.
+    assert "What the documents are missing" in text["text"]
+    first_line = text["text"].split("\n\n")[1].split("\n")[0]
+    assert first_line.startswith("1. ") and "dormitory" in first_line and "escalated" in first_line
+    # abstained and escalated, once each at least (in the whole module: fifty times and more)
+    assert int(first_line.split("×")[0].removeprefix("1. ")) >= 2
+    before = len(emulator.documents)
+    emulator.user_message("/gaps csv", user_id=ADMIN_ID)
+    assert emulator.wait_for(lambda: len(emulator.documents) > before)
+    document = emulator.documents[-1]
+    assert document["filename"].startswith("gaps-") and document["filename"].endswith(".csv")
+    rows = document["content"].decode("utf-8-sig").splitlines()
+    assert rows[0].startswith("count,abstained,escalated,voted")
+    assert "dormitory" in rows[1] and rows[1].startswith(first_line.split("×")[0][3:] + ",")
+
+
+@pytest.mark.parametrize(
+    "data",
+    ["keep:99999999:public", "keep:1:everyone", "cur:retire:99999999", "cur:edit:x",
+     "rev:write:99999999", "rev:right:" + "9" * 40, "cur:page:-1"],
+)  # fmt: skip
+def test_forged_curation_buttons_change_nothing(loop, data):
+    emulator, database, _ = loop
+
+    def state():
+        with sqlite3.connect(database) as db:
+            curated = db.execute("SELECT id, retired_at, answer FROM curated_answers").fetchall()
+            return curated, db.execute("SELECT * FROM vote_reviews").fetchall()
+
+    before, answered = state(), len(emulator.answered_callbacks)
+    message = {"message_id": 1, "chat": {"id": ADMIN_ID, "type": "private"}, "date": 0, "text": "x"}
+    emulator.press({"callback_data": data}, message, user_id=ADMIN_ID)
+    assert emulator.wait_for(lambda: len(emulator.answered_callbacks) > answered)
+    assert state() == before
+
+
+def test_only_admins_retire_and_an_admin_with_nothing_awaited_is_answered(loop):
+    emulator, database, _ = loop
+    with sqlite3.connect(database) as db:
+        [(serving,)] = db.execute(
+            "SELECT min(id) FROM curated_answers WHERE retired_at IS NULL"
+        ).fetchall()
+    assert serving is not None
+    message = {"message_id": 1, "chat": {"id": 340, "type": "private"}, "date": 0, "text": "x"}
+    answered = len(emulator.answered_callbacks)
+    emulator.press({"callback_data": f"cur:retire:{serving}"}, message, user_id=340)
+    assert emulator.wait_for(lambda: len(emulator.answered_callbacks) > answered)
+    with sqlite3.connect(database) as db:
+        query = "SELECT retired_at FROM curated_answers WHERE id = ?"
+        assert db.execute(query, (serving,)).fetchone() == (None,)
+    [reply] = _command(emulator, "How many credits can I transfer from another university?")
+    assert "updated" not in reply["text"] and buttons(reply)  # an answer, with its buttons
+
+
 def test_logs_carry_ids_not_texts(loop):
     _, _, log = loop
     text = log.read_text()
-    assert "ticket" in text and "dormitory" not in text and "front desk" not in text
+    assert "ticket" in text and "curated answer" in text
+    for written in ("dormitory", "front desk", "children may sit in", "PJ-7741", "room 104"):
+        assert written not in text

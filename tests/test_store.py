@@ -2,7 +2,7 @@
 throttling, conversation memory, the question log and feedback, with concurrent writers."""
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from postgres_server import PostgresServer
@@ -11,7 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.store.database import Store
-from bot.store.tables import HandledUpdate, QuestionPace
+from bot.store.tables import DayStats, Feedback, HandledUpdate, LoggedQuestion, QuestionPace, Ticket
+from bot.store.tickets import NewTicket
 
 
 async def _log(
@@ -84,6 +85,92 @@ async def test_stats_count_questions_and_abstentions_per_day(store):
     stats = await store.stats()
     [today] = stats.days
     assert (today.questions, today.abstained, stats.staff_users) == (3, 1, 1)
+
+
+async def _in_time_zone(database_url: str, zone: str) -> None:
+    """Make every new connection to this PostgreSQL database use `zone`."""
+    engine = create_async_engine(database_url)
+    async with engine.begin() as connection:
+        name = await connection.scalar(text("SELECT current_database()"))
+        await connection.execute(text(f"ALTER DATABASE {name} SET timezone TO '{zone}'"))
+    await engine.dispose()
+
+
+async def _moved(store: Store, table, row, column: str, moment: datetime) -> None:
+    """Set a row's timestamp: no API records the past."""
+    async with store._engine.begin() as connection:
+        await connection.execute(update(table).where(row).values({column: moment}))
+
+
+async def test_stats_count_questions_tickets_and_votes_per_utc_day(database_url):
+    if database_url.startswith("postgresql"):
+        await _in_time_zone(database_url, "Asia/Shanghai")  # a server in Chengdu's time zone
+    store = await Store.open(database_url)
+    if database_url.startswith("postgresql"):
+        async with store._engine.connect() as connection:
+            assert await connection.scalar(text("SHOW timezone")) == "Asia/Shanghai"
+    today = datetime.now(UTC).date()
+
+    def at(days_ago: int, hour: int, minute: int = 0) -> datetime:
+        day = today - timedelta(days=days_ago)
+        return datetime.combine(day, time(hour, minute), tzinfo=UTC)
+
+    plan = [  # when asked, abstained, escalated, vote: each on its question's own moment
+        (at(1, 23, 30), False, False, 1),  # late in a UTC day: the next day in Chengdu
+        (at(1, 23, 45), True, True, None),
+        (at(1, 23, 59), False, False, -1),
+        (at(2, 0, 15), True, True, 1),
+        (at(2, 0, 20), True, False, None),
+        (at(29, 0, 0), False, False, -1),  # the first of the 30 days
+        (at(30, 23, 59), True, True, 1),  # the day before them: left out
+    ]
+    for user, (moment, abstained, escalated, vote) in enumerate(plan, start=1):
+        question_id = await _log(store, user_id=user, abstained=abstained)
+        await _moved(store, LoggedQuestion, LoggedQuestion.id == question_id, "asked_at", moment)
+        if escalated:
+            await store.tickets.open(_ticket(question_id, user))
+            await _moved(store, Ticket, Ticket.question_id == question_id, "opened_at", moment)
+        if vote is not None:
+            assert await store.record_feedback(question_id, user, vote)
+            await _moved(store, Feedback, Feedback.question_id == question_id, "voted_at", moment)
+    oldest = await _log(store, user_id=50)  # asked long ago, voted on today: a vote-only day
+    await _moved(store, LoggedQuestion, LoggedQuestion.id == oldest, "asked_at", at(60, 12))
+    assert await store.record_feedback(oldest, 50, 1)
+
+    stats = await store.stats(days=30)
+
+    def day(days_ago: int, *counts: int) -> DayStats:
+        names = ("questions", "abstained", "escalated", "helpful", "unhelpful")
+        return DayStats(
+            day=today - timedelta(days=days_ago), **dict(zip(names, counts, strict=True))
+        )
+
+    assert stats.days == [
+        day(0, 0, 0, 0, 1, 0),
+        day(1, 3, 1, 1, 1, 1),
+        day(2, 2, 2, 1, 1, 0),
+        day(29, 1, 0, 0, 0, 1),
+    ]
+    assert [d.answered for d in stats.days] == [0, 2, 0, 1]
+    assert (stats.helpful, stats.unhelpful) == (4, 2)  # every vote kept, the window's or not
+    assert (await store.stats(days=30, today=today - timedelta(days=1))).days[-1] == day(
+        30, 1, 1, 1, 1, 0
+    )
+    await store.close()
+
+
+def _ticket(question_id: int, learner: int) -> NewTicket:
+    return NewTicket(
+        question_id=question_id,
+        learner_id=learner,
+        learner_chat_id=learner,
+        learner_name="Learner",
+        language="en",
+        question="Is there a dormitory?",
+        answer="The documents do not cover it.",
+        branch=None,
+        staff_chat_id=-100,
+    )
 
 
 async def test_old_questions_are_pruned_but_feedback_stays(database_url):

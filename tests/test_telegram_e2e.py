@@ -1,19 +1,32 @@
 """The real bot process (`python -m bot run`, long polling) over real HTTP against the Bot API
 emulator, tested as users and admins would use it."""
 
+import asyncio
+import io
+import itertools
+import json
+import re
 import shutil
 import signal
 import sqlite3
+import struct
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 import yaml
 from conftest import markdown
+from PIL import Image
+from PIL.PngImagePlugin import PngImageFile
 from processes import polling_bot
+from sqlalchemy import update
 
 from alliance.settings import Settings
 from bench.bot_api_emulator import BotAPIEmulator, html_problem
 from bench.bot_api_emulator import buttons as _buttons
+from bot.store.database import Store
 from bot.store.invite_codes import hash_code
+from bot.store.tables import Feedback, LoggedQuestion, Ticket
+from bot.store.tickets import NewTicket
 from ingest.pipeline import run_ingest
 
 TOKEN = "123456789:TEST-token-for-the-emulator-only_abcdef"
@@ -250,6 +263,10 @@ def test_admin_commands_refuse_everyone_else(telegram):
         assert "Only admins" in _reply(emulator, command, 62)["text"]
         group = _reply(emulator, command, 62, chat_id=-400, chat_type="group")
         assert "Only admins" in group["text"]
+    refused = (62, -400)
+    assert not emulator.wait_for(
+        lambda: any(p["chat"]["id"] in refused for p in emulator.photos), 2
+    )
     # No re-index started: its first message (edited later) was never sent.
     assert not any(
         method == "sendMessage" and str(params.get("text", "")).startswith("⏳")
@@ -257,11 +274,143 @@ def test_admin_commands_refuse_everyone_else(telegram):
     )
 
 
+def _stats(emulator) -> tuple[str, dict]:
+    """/stats from the admin: its text, and the chart that follows it (in a chat the bot
+    handles one update at a time, so a photo sent after the text is this one's)."""
+    reply = _reply(emulator, "/stats", ADMIN_ID)
+
+    def charts() -> list[dict]:
+        return [
+            photo
+            for photo in emulator.photos
+            if photo["chat"]["id"] == ADMIN_ID and photo["message_id"] > reply["message_id"]
+        ]
+
+    assert emulator.wait_for(lambda: bool(charts())), "no chart after the /stats text"
+    [chart] = charts()
+    return reply["text"], chart
+
+
 def test_stats_show_questions_feedback_and_index_version(telegram):
     emulator, _, _, _ = telegram
     _reply(emulator, "What is the credit bank?", 63)
-    stats = _reply(emulator, "/stats", ADMIN_ID)["text"]
+    stats, chart = _stats(emulator)
     assert "questions" in stats and "Feedback: 👍" in stats and "Index version" in stats
+    assert chart["upload"].startswith(b"\x89PNG")
+
+
+# Days ago: questions (the first ones abstained), tickets opened and votes, all at noon UTC.
+PAST = {
+    3: {"questions": 2, "abstained": 1, "escalated": 1, "helpful": 1, "unhelpful": 1},
+    7: {"questions": 0, "abstained": 0, "escalated": 1, "helpful": 0, "unhelpful": 0},
+    11: {"questions": 1, "abstained": 1, "escalated": 0, "helpful": 0, "unhelpful": 0},
+    29: {"questions": 3, "abstained": 0, "escalated": 0, "helpful": 0, "unhelpful": 1},
+    31: {"questions": 1, "abstained": 1, "escalated": 1, "helpful": 1, "unhelpful": 0},  # before
+}
+DAY_FIGURES = ("answered", "abstained", "escalated", "helpful", "unhelpful")  # as the chart has
+STATS_DAY = re.compile(
+    r"^(\d{4}-\d{2}-\d{2}): (\d+) questions, (\d+) not covered, (\d+) escalated"
+    r"(?:, votes: (\d+) \(👍 (\d+) / 👎 (\d+)\))?$",
+    re.MULTILINE,
+)
+
+
+async def _record_past(database, today: date) -> None:
+    """PAST in the bot's database: written through the store, then moved back in time (tickets
+    and votes go with questions asked 40 days ago, before the window)."""
+    store = await Store.open(f"sqlite+aiosqlite:///{database}")
+    users = itertools.count(900)
+
+    async def moved(table, row, column: str, days_ago: int) -> None:
+        noon = datetime.combine(today - timedelta(days=days_ago), time(12), tzinfo=UTC)
+        async with store._engine.begin() as connection:
+            await connection.execute(update(table).where(row).values({column: noon}))
+
+    async def question(days_ago: int, abstained: bool = False) -> tuple[int, int]:
+        user = next(users)
+        question_id = await store.log_question(
+            user_id=user, chat_id=user, question="Is there a dormitory?", answer="-",
+            language="en", abstained=abstained, latency_ms=1.0, sources=[],
+        )  # fmt: skip
+        await moved(LoggedQuestion, LoggedQuestion.id == question_id, "asked_at", days_ago)
+        return question_id, user
+
+    for days_ago, counts in PAST.items():
+        for number in range(counts["questions"]):
+            await question(days_ago, abstained=number < counts["abstained"])
+        for _ in range(counts["escalated"]):
+            question_id, user = await question(40)
+            await store.tickets.open(
+                NewTicket(
+                    question_id=question_id, learner_id=user, learner_chat_id=user,
+                    learner_name="Learner", language="en", question="Is there a dormitory?",
+                    answer="-", branch=None, staff_chat_id=-900,
+                )
+            )  # fmt: skip
+            await moved(Ticket, Ticket.question_id == question_id, "opened_at", days_ago)
+        votes = [1] * counts["helpful"] + [-1] * counts["unhelpful"]
+        for vote in votes:
+            question_id, user = await question(40)
+            assert await store.record_feedback(question_id, user, vote)
+            await moved(Feedback, Feedback.question_id == question_id, "voted_at", days_ago)
+    await store.close()
+
+
+def _stats_days(text: str) -> dict[str, dict[str, int]]:
+    """A /stats reply's day lines, by day."""
+    days = {}
+    for day, asked, abstained, escalated, votes, up, down in STATS_DAY.findall(text):
+        figures = [int(asked), int(abstained), int(escalated), int(up or 0), int(down or 0)]
+        assert not votes or int(votes) == figures[3] + figures[4], text
+        days[day] = dict(zip(["questions", *DAY_FIGURES[1:]], figures, strict=True))
+    return days
+
+
+def test_stats_send_a_30_day_chart_with_the_numbers_of_the_text(telegram):
+    emulator, _, _, database = telegram
+    today = datetime.now(UTC).date()
+    asyncio.run(_record_past(database, today))
+    text, photo = _stats(emulator)
+    assert text.startswith("<b>Last 30 days</b>") and html_problem(text) is None
+
+    listed = _stats_days(text)
+    for days_ago, counts in PAST.items():
+        day = (today - timedelta(days=days_ago)).isoformat()
+        assert listed.get(day) == (counts if days_ago < 30 else None), (day, text)
+    assert today.isoformat() in listed  # the other tests' questions
+
+    png = photo["upload"]
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and png[12:16] == b"IHDR"
+    width, height = struct.unpack(">II", png[16:24])
+    assert 600 <= width <= 2000 and 600 <= height <= 2000, (width, height)
+    image = Image.open(io.BytesIO(png))
+    image.load()
+    assert isinstance(image, PngImageFile) and image.size == (width, height)
+    assert photo["caption"] == "Last 30 days" and photo["photo"][0]["width"] == width
+    # The chart's numbers (its PNG text chunk) are the text's, day by day over all 30 days.
+    plotted = json.loads(image.text["Series"])
+    assert plotted["days"][0] == (today - timedelta(days=29)).isoformat()
+    assert plotted["days"][-1] == today.isoformat() and len(plotted["days"]) == 30
+    assert set(listed) <= set(plotted["days"])
+    quiet = dict.fromkeys(["questions", *DAY_FIGURES[1:]], 0)
+    for index, day in enumerate(plotted["days"]):
+        shown = {name: plotted[name][index] for name in DAY_FIGURES}
+        shown["questions"] = shown.pop("answered") + shown["abstained"]
+        assert shown == listed.get(day, quiet), day
+
+
+def test_stats_text_still_arrives_when_the_chart_cannot_be_sent(telegram):
+    emulator, _, log, _ = telegram
+    photos = len(emulator.photos)
+    sent = len(emulator.wait_for_messages(ADMIN_ID, count=0, timeout=0))
+    emulator.fail("sendPhoto", 400, chat_id=ADMIN_ID)  # refused: not sent again
+    assert "Index version" in _reply(emulator, "/stats", ADMIN_ID)["text"]
+    assert emulator.wait_for(lambda: emulator.pending_faults("sendPhoto") == 0)
+    logged = emulator.wait_for(lambda: "could not send the /stats chart" in log.read_text(), 10)
+    assert logged
+    assert len(emulator.photos) == photos
+    # Nothing but the figures: no "something went wrong" after them.
+    assert len(emulator.wait_for_messages(ADMIN_ID, count=sent + 2, timeout=2)) == sent + 1
 
 
 def test_an_admin_reindex_reports_progress_and_the_new_document_answers(telegram, bot_settings):

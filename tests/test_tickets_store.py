@@ -46,9 +46,9 @@ async def test_an_announcement_is_claimed_once_and_released_when_posting_fails(s
 
 async def test_answers_move_a_ticket_to_answered_once(store):
     ticket, _ = await store.tickets.open(_new(3))
-    assert await store.tickets.add_reply(ticket.id, 5, False, "follow-up") is False
+    assert (await store.tickets.add_reply(ticket.id, 5, False, "follow-up"))[1] is False
     first = await asyncio.gather(*(store.tickets.add_reply(ticket.id, 99, True, "a") for _ in "ab"))
-    assert sorted(first) == [False, True]
+    assert sorted(answered for _, answered in first) == [False, True]
     row = await store.tickets.get(ticket.id)
     assert row.state == "answered" and row.answered_at is not None
     assert await store.tickets.close(ticket.id) is True

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from alliance import model_thread
 from alliance.language import detect_language, has_chinese
 from bot.engine.answer_kinds import DECISIVE, asked_kinds, named_specifics, question_parts
@@ -24,10 +26,12 @@ from bot.engine.courses import (
     parse_course_filters,
     parse_course_query,
 )
+from bot.engine.curated import CuratedAnswers, CuratedMatch, CuratedSource
 from bot.engine.evidence import Concept, Evidence
 from bot.engine.extractive import answer_from_section, extract, sample_note
 from bot.engine.followups import resolve_followup
 from bot.engine.index_watch import IndexWatcher
+from bot.engine.question_space import FLAT, QuestionSpace, comparable
 from bot.engine.results import Answer, Composed, NotCovered, Passage, Role
 from bot.engine.small_talk import small_talk_reply
 from bot.engine.stopwatch import Stopwatch
@@ -132,6 +136,12 @@ class Engine:
         self._answer = functools.lru_cache(maxsize=answer_cache)(_answer)
         self._composer = composer
         self.index = IndexWatcher(settings, retriever, model, on_switch=self._answer.cache_clear)
+        self.curated: CuratedAnswers | None = None
+
+    def use_curated(self, source: CuratedSource) -> CuratedAnswers:
+        """Answer from `source`'s curated answers first, from now on."""
+        self.curated = CuratedAnswers(source, self.embeddings.embed_query)
+        return self.curated
 
     @property
     def index_version(self) -> str | None:
@@ -171,7 +181,7 @@ class Engine:
     ) -> Answer:
         started = time.perf_counter()
         question = clean_question(question)
-        language = _language_of(question)
+        language = question_language(question)
         if not re.search(r"\w", question):
             return Answer(
                 answer=_EMPTY[language],
@@ -194,7 +204,10 @@ class Engine:
         else:
             question = resolve_followup(question, history)
         if question != asked and _language_neutral(asked):  # "SC-230?": the conversation's
-            language = _language_of(question)
+            language = question_language(question)
+        curated = await self._curated_match(retriever, question, role, language)
+        if curated is not None:
+            return replace(_curated_answer(curated, language), latency_ms=_since(started))
         # On the model thread: the query embedding inside runs there without a hand-over.
         answer, from_passages = await asyncio.get_running_loop().run_in_executor(
             model_thread.executor(),
@@ -223,10 +236,55 @@ class Engine:
             return replace(extracted, answer=composed.text, cited=composed.cited)
         return extracted
 
+    async def embed_questions(self, questions: Sequence[str]) -> np.ndarray:
+        """Questions embedded as queries in the wording they are compared in (to group them by
+        what they ask), one row each."""
+        embed = self.embeddings.embed_query
+        vectors = await asyncio.get_running_loop().run_in_executor(
+            model_thread.executor(), lambda: [embed(comparable(q)) for q in questions]
+        )
+        return np.array(vectors, np.float32).reshape(len(questions), -1)
+
+    async def question_space(self) -> QuestionSpace:
+        """Where questions are compared: the loaded index version's (computed on first use)."""
+        retriever = await self.index.current()
+        if retriever is None:
+            return FLAT
+        return await asyncio.get_running_loop().run_in_executor(
+            model_thread.executor(), lambda: retriever.question_space
+        )
+
+    async def _curated_match(
+        self, retriever: Retriever, question: str, role: Role, language: str
+    ) -> CuratedMatch | None:
+        """The curated answer to this question, if staff have written one the role may read."""
+        if self.curated is None:
+            return None
+        await self.curated.refresh()
+        if not self.curated.entries:
+            return None
+        query, space = await asyncio.get_running_loop().run_in_executor(
+            model_thread.executor(),
+            lambda: (retriever.embed_query(comparable(question)), retriever.question_space),
+        )
+        return self.curated.match(query, language, role, space)
+
     def _not_ready(self, language: str, started: float) -> Answer:
         """No index version is loaded: a server that may come back, or one to rebuild."""
         text = (_SERVER_DOWN if self.index.server_down else _NO_INDEX)[language]
         return Answer(answer=text, abstained=True, language=language, latency_ms=_since(started))
+
+
+def _curated_answer(match: CuratedMatch, language: str) -> Answer:
+    passage = match.passage(language)
+    return Answer(
+        answer=match.text(language),
+        abstained=False,
+        language=language,
+        cited=(passage,),
+        retrieved=(passage,),
+        evidence=match.similarity,
+    )
 
 
 def _not_covered(
@@ -246,7 +304,7 @@ def _specific_not_covered(language: str, words: Sequence[str], closest: Passage)
     return _SPECIFIC_NOT_COVERED[language].format(what=what, closest=closest.source.label)
 
 
-def _language_of(question: str) -> str:
+def question_language(question: str) -> str:
     """The question's language; course codes ("SC-230呢？") tell none."""
     return detect_language(CODE.sub(" ", question))
 

@@ -24,6 +24,7 @@ from alliance.language import detect_language, tokenize
 from bot.engine.dense_search import DenseIndex
 from bot.engine.evidence import Evidence
 from bot.engine.keyword_search import KeywordIndex
+from bot.engine.question_space import QuestionSpace
 from bot.engine.results import Passage, Role, audiences_for
 from bot.engine.stopwatch import Stopwatch
 
@@ -117,7 +118,7 @@ class Retriever:
         self.embeddings = embeddings
         self.query_cache = query_cache
         # Learners ask the same questions again and again; the model runs once per wording.
-        self._embed_query = functools.lru_cache(maxsize=query_cache)(embeddings.embed_query)
+        self.embed_query = functools.lru_cache(maxsize=query_cache)(embeddings.embed_query)
         self.evidence = Evidence(
             index.keywords.idf, index.glossary, index.vocabulary, embeddings.embed_documents
         )
@@ -141,7 +142,7 @@ class Retriever:
         ]
         if not allowed:
             return None
-        query = np.asarray(self._embed_query(question), np.float32)
+        query = np.asarray(self.embed_query(question), np.float32)
         scores = vectors[allowed] @ (query / (np.linalg.norm(query) or 1.0))
         best = int(np.argmax(scores))
         return passages[allowed[best]], float(scores[best])
@@ -159,10 +160,27 @@ class Retriever:
         if not passages:
             return [], np.zeros((0, 0), np.float32)
         vectors = np.array(
-            [self._embed_query(str(p.metadata["section"])) for p in passages], np.float32
+            [self.embed_query(str(p.metadata["section"])) for p in passages], np.float32
         )
         vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
         return passages, vectors
+
+    @functools.cached_property
+    def question_space(self) -> QuestionSpace:
+        """Where questions are compared (curated answers, gaps): centred on the means of this
+        version's titles and section headings in each language, embedded as queries."""
+        headings = {
+            str(passage.metadata.get(key, "")).strip(): str(passage.metadata.get("lang", ""))
+            for passage in self.index.passages.values()
+            for key in ("title", "section")
+        }
+        headings.pop("", None)
+        return QuestionSpace.of_headings(
+            [
+                (language, np.asarray(self.embed_query(text), np.float32))
+                for text, language in headings.items()
+            ]
+        )
 
     def readable(self, role: Role) -> list[Passage]:
         """Every passage the role may read (what rules are looked up in)."""
@@ -180,7 +198,7 @@ class Retriever:
         dense_weight, keyword_weight = FUSION_WEIGHTS[(backend, detect_language(question))]
         dense_ids: list[str] = []
         if dense_weight > 0:
-            vector = self._embed_query(question)
+            vector = self.embed_query(question)
             watch.lap("embed")
             dense_ids = self.index.dense.search(vector, audiences, CANDIDATES)
             watch.lap("dense")

@@ -1,5 +1,6 @@
 """`python -m bot.eval [--index DIR] [--json] [--calibrate]`: score the engine on both parts of
-the gold set; exit 1 when the held-out part misses a target.
+the gold set, then with the curated answers of `curated.yaml` loaded, on both parts of its
+paraphrases; exit 1 when the gold set's held-out part misses a target.
 
 Only the tuning part's failures are printed, and only it is calibrated on: the held-out part is
 reported as figures, never as questions, so nothing can be chosen by reading it.
@@ -18,9 +19,10 @@ from alliance.embeddings import embedding_spec
 from alliance.errors import AllianceError
 from alliance.logging_setup import configure_logging
 from alliance.settings import Settings, settings_or_exit
-from bot.engine.answering import Engine
+from bot.engine.answering import ABSTAIN_BELOW, Engine
 from bot.engine.common_words import informativeness
 from bot.engine.factory import build_engine
+from bot.eval import curated
 from bot.eval.gold import GoldQuestion, load_both
 from bot.eval.scoring import Outcome, by_kind, calibrate, format_table, run_gold, score
 
@@ -71,7 +73,22 @@ async def _evaluate(settings: Settings, calibrating: bool) -> dict[str, Any]:
     }
     if calibrating:
         report["calibration"] = await _calibration(engine, [o.gold for o in tuning])
+    report["curated"] = await _curated(engine, calibrating)
     return report
+
+
+async def _curated(engine: Engine, calibrating: bool) -> dict[str, Any]:
+    """Both parts of the curated answers' questions, through the engine with them loaded."""
+    data = curated.CuratedSet.load()
+    engine.use_curated(curated.FixedSource(data.as_entries()))
+    engine.abstain_below = dict(ABSTAIN_BELOW)
+    found: dict[str, Any] = {
+        part: curated.score(await curated.run(engine, data, getattr(data, part)))
+        for part in ("tuning", "heldout")
+    }
+    if calibrating:
+        found["calibration"] = await curated.calibrate(engine, data)
+    return found
 
 
 async def _calibration(engine: Engine, tuning: list[GoldQuestion]) -> dict[str, Any]:
@@ -134,8 +151,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"\n{part}:\n{format_table(report[part]['metrics'])}")
             kinds = report[part]["kinds"]
             print(" ".join(f"{k} {v['right']} ({v['questions']})" for k, v in kinds.items()))
+        for part in ("tuning", "heldout"):
+            print(f"\ncurated answers, {part}: {json.dumps(report['curated'][part])}")
         if args.calibrate:
             print(f"\nCalibration (tuning part): {json.dumps(report['calibration'])}")
+            print(f"curated answers: {json.dumps(report['curated']['calibration'])}")
         for failure in report["failures"]:
             print(f"\n✗ {failure['id']}: {failure['question']}\n  → {failure['answer']}")
     missed = missed_targets(report["heldout"]["metrics"])

@@ -11,6 +11,7 @@ import sqlite3
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -24,13 +25,18 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    literal_column,
     select,
     text,
     update,
 )
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql import ColumnElement
 
+from alliance.language import detect_language
+from bot.store.curated import Curated
 from bot.store.tables import (
     Base,
     ConversationStart,
@@ -42,7 +48,11 @@ from bot.store.tables import (
     RegisterFailures,
     StaffUser,
     Stats,
+    Ticket,
+    Unanswered,
+    aware,
     dialect_insert,
+    utc_now,
 )
 from bot.store.tickets import Tickets
 
@@ -50,10 +60,8 @@ log = logging.getLogger(__name__)
 
 # Telegram keeps an undelivered update for 24 hours: an older claim is never re-delivered.
 REDELIVERY_WINDOW = timedelta(days=1)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
+# What a DayStats counts, each 0 on a day that had none of it.
+_DAY_COUNTS = ("questions", "abstained", "escalated", "helpful", "unhelpful")
 
 
 class Store:
@@ -62,6 +70,7 @@ class Store:
         self._retention = retention
         self._pruned_at: datetime | None = None
         self.tickets = Tickets(engine)
+        self.curated = Curated(engine)
 
     @classmethod
     async def open(cls, url: str, retention_days: int = 90) -> Store:
@@ -100,10 +109,10 @@ class Store:
 
     async def register_staff(self, user_id: int, branch: str) -> None:
         statement = self._insert(StaffUser).values(
-            user_id=user_id, branch=branch, registered_at=_now()
+            user_id=user_id, branch=branch, registered_at=utc_now()
         )
         statement = statement.on_conflict_do_update(
-            index_elements=["user_id"], set_={"branch": branch, "registered_at": _now()}
+            index_elements=["user_id"], set_={"branch": branch, "registered_at": utc_now()}
         )
         async with self._engine.begin() as connection:
             await connection.execute(statement)
@@ -114,13 +123,13 @@ class Store:
         """Wrong invite codes this user sent within the current window."""
         async with self._engine.connect() as connection:
             row = (await connection.execute(_row(RegisterFailures, user_id))).first()
-        if row is None or _aware(row.window_start) < _now() - window:
+        if row is None or aware(row.window_start) < utc_now() - window:
             return 0
         return row.failures
 
     async def record_failure(self, user_id: int, window: timedelta) -> int:
         """Count one wrong code (a new window when the last one expired); the count after it."""
-        now = _now()
+        now = utc_now()
         table = RegisterFailures.__table__
         expired = table.c.window_start < now - window
         statement = (
@@ -144,7 +153,7 @@ class Store:
         `abandoned_before` and never finished (the process that claimed it died), or claimed
         so long ago that it cannot be a re-delivery (after a quiet week Telegram may number
         updates afresh)."""
-        now = _now()
+        now = utc_now()
         table = HandledUpdate.__table__
         abandoned = table.c.done.is_(False) & (table.c.claimed_at < abandoned_before)
         statement = (
@@ -214,7 +223,7 @@ class Store:
             .where(
                 LoggedQuestion.chat_id == chat_id,
                 LoggedQuestion.user_id == user_id,
-                LoggedQuestion.asked_at >= _now() - max_age,
+                LoggedQuestion.asked_at >= utc_now() - max_age,
                 ~restarted,
             )
             .order_by(LoggedQuestion.asked_at.desc(), LoggedQuestion.id.desc())
@@ -226,7 +235,7 @@ class Store:
 
     async def new_conversation(self, chat_id: int, user_id: int) -> None:
         """/new: the questions asked so far are no longer this user's memory in this chat."""
-        now = _now()
+        now = utc_now()
         statement = (
             self._insert(ConversationStart)
             .values(chat_id=chat_id, user_id=user_id, started_at=now)
@@ -251,7 +260,7 @@ class Store:
         statement = (
             insert(LoggedQuestion)
             .values(
-                asked_at=_now(),
+                asked_at=utc_now(),
                 user_id=user_id,
                 chat_id=chat_id,
                 question=question,
@@ -265,7 +274,7 @@ class Store:
         )
         async with self._engine.begin() as connection:
             question_id = (await connection.execute(statement)).scalar_one()
-        if self._pruned_at is None or _now() - self._pruned_at > timedelta(hours=1):
+        if self._pruned_at is None or utc_now() - self._pruned_at > timedelta(hours=1):
             await self.prune()
         return question_id
 
@@ -277,7 +286,7 @@ class Store:
     async def record_feedback(self, question_id: int, user_id: int, vote: int) -> bool:
         """Store (or change) a vote, with a copy of the logged question and answer; False when
         the answer is no longer in the log."""
-        now = _now()
+        now = utc_now()
         copied = ["question_id", "user_id", "vote", "voted_at", "question", "answer", "sources"]
         logged = select(
             LoggedQuestion.id,
@@ -298,45 +307,100 @@ class Store:
         async with self._engine.begin() as connection:
             return (await connection.execute(statement)).rowcount == 1
 
-    async def stats(self, days: int = 7) -> Stats:
-        since = _now() - timedelta(days=days)
-        day = func.date(LoggedQuestion.asked_at)
+    async def unanswered(self, since: datetime, limit: int = 5000) -> list[Unanswered]:
+        """Questions asked since `since` that the documents did not answer well: abstained,
+        escalated to a person or voted 👎 (one row per question and reason), newest first."""
+        abstained = select(
+            LoggedQuestion.question, LoggedQuestion.language, LoggedQuestion.asked_at
+        ).where(LoggedQuestion.abstained.is_(True), LoggedQuestion.asked_at >= since)
+        escalated = select(Ticket.question, Ticket.language, Ticket.opened_at).where(
+            Ticket.opened_at >= since
+        )
+        voted = select(Feedback.question, Feedback.voted_at).where(
+            Feedback.vote == -1, Feedback.voted_at >= since
+        )
+        found: list[Unanswered] = []
         async with self._engine.connect() as connection:
-            per_day = await connection.execute(
-                select(
-                    day,
-                    func.count(),
-                    func.sum(case((LoggedQuestion.abstained, 1), else_=0)),
-                )
-                .where(LoggedQuestion.asked_at >= since)
-                .group_by(day)
-                .order_by(day.desc())
+            for reason, statement, moment in (
+                ("abstained", abstained, LoggedQuestion.asked_at),
+                ("escalated", escalated, Ticket.opened_at),
+            ):
+                rows = await connection.execute(statement.order_by(moment.desc()).limit(limit))
+                found += [Unanswered(q, lang, aware(at), reason) for q, lang, at in rows]
+            votes = await connection.execute(voted.order_by(Feedback.voted_at.desc()).limit(limit))
+            found += [Unanswered(q, detect_language(q), aware(at), "voted") for q, at in votes]
+        return sorted(found, key=lambda u: u.at, reverse=True)[:limit]
+
+    async def stats(self, days: int = 7, today: date | None = None) -> Stats:
+        """Questions (and abstentions), tickets opened and votes per UTC day over the `days`
+        days ending with `today`, newest first and only days with any; the totals of the votes
+        ever kept and of registered staff."""
+        today = today or utc_now().date()
+        first = today - timedelta(days=days - 1)
+        since = datetime(first.year, first.month, first.day, tzinfo=UTC)
+        until = since + timedelta(days=days)
+
+        def within(column: InstrumentedAttribute[datetime]) -> ColumnElement[bool]:
+            return (column >= since) & (column < until)
+
+        asked = self._utc_day(LoggedQuestion.asked_at)
+        opened = self._utc_day(Ticket.opened_at)
+        voted = self._utc_day(Feedback.voted_at)
+        per_day = {
+            ("questions", "abstained"): select(
+                asked, func.count(), func.sum(case((LoggedQuestion.abstained, 1), else_=0))
             )
+            .where(within(LoggedQuestion.asked_at))
+            .group_by(asked),
+            ("escalated",): select(opened, func.count())
+            .where(within(Ticket.opened_at))
+            .group_by(opened),
+            ("helpful", "unhelpful"): select(
+                voted,
+                func.sum(case((Feedback.vote == 1, 1), else_=0)),
+                func.sum(case((Feedback.vote == -1, 1), else_=0)),
+            )
+            .where(within(Feedback.voted_at))
+            .group_by(voted),
+        }
+        counts: dict[date, dict[str, int]] = {}
+        async with self._engine.connect() as connection:
+            for names, statement in per_day.items():
+                for day, *values in await connection.execute(statement):
+                    found = counts.setdefault(_as_date(day), dict.fromkeys(_DAY_COUNTS, 0))
+                    found.update(zip(names, (int(value or 0) for value in values), strict=True))
             by_vote = select(Feedback.vote, func.count()).group_by(Feedback.vote)
             tally = await connection.execute(by_vote)
             votes = {vote: count for vote, count in tally}
             staff = await connection.scalar(select(func.count()).select_from(StaffUser))
         return Stats(
-            days=[
-                DayStats(date.fromisoformat(str(d)[:10]), int(n), int(a or 0))
-                for d, n, a in per_day
-            ],
+            days=[DayStats(day=day, **counts[day]) for day in sorted(counts, reverse=True)],
             helpful=votes.get(1, 0),
             unhelpful=votes.get(-1, 0),
             staff_users=staff or 0,
         )
 
+    def _utc_day(self, column: InstrumentedAttribute[datetime]) -> ColumnElement[Any]:
+        """A timestamp's UTC date: PostgreSQL's date() of a timestamptz would take the
+        session's time zone; SQLite stores UTC already. The zone is a literal: as a parameter
+        the same expression in SELECT and GROUP BY would be two, and PostgreSQL refuses that."""
+        if self._engine.dialect.name == "postgresql":
+            return func.date(func.timezone(literal_column("'UTC'"), column))
+        return func.date(column)
+
     async def prune(self) -> int:
         """Forget logged questions older than the retention period, updates handled more than
         a day ago (Telegram keeps undelivered updates for 24 hours), and question allowances
         that are whole again (a missing row is a whole allowance)."""
-        self._pruned_at = _now()
+        self._pruned_at = utc_now()
         async with self._engine.begin() as connection:
             result = await connection.execute(
-                delete(LoggedQuestion).where(LoggedQuestion.asked_at < _now() - self._retention)
+                delete(LoggedQuestion).where(LoggedQuestion.asked_at < utc_now() - self._retention)
             )
             await connection.execute(
-                delete(HandledUpdate).where(HandledUpdate.claimed_at < _now() - REDELIVERY_WINDOW)
+                delete(HandledUpdate).where(
+                    HandledUpdate.claimed_at < utc_now() - REDELIVERY_WINDOW
+                )
             )
             await connection.execute(delete(QuestionPace).where(QuestionPace.full_at < time.time()))
         if result.rowcount:
@@ -366,9 +430,9 @@ def _row(table: type[Base], key: int) -> Select:
     return select(table.__table__).where(column == key)
 
 
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; they were stored in UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+def _as_date(day: object) -> date:
+    """SQLite's date() is text, PostgreSQL's a date."""
+    return day if isinstance(day, date) else date.fromisoformat(str(day)[:10])
 
 
 def _sqlite_pragmas(connection: sqlite3.Connection, _record: object) -> None:

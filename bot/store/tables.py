@@ -1,11 +1,12 @@
 """The store's tables: staff registrations, wrong invite codes, the question log (which is
-also each conversation's memory), feedback, handled updates, each user's question pace, and the
-staff loop's tickets with their messages and replies."""
+also each conversation's memory), feedback, handled updates, each user's question pace, the
+staff loop's tickets with their messages and replies, curated answers, the review of 👎 votes
+and what an admin's next message is for."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -25,6 +26,15 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Telegram ids need 64 bits; SQLite numbers a row by itself only in an INTEGER primary key.
 _ROW_ID = BigInteger().with_variant(Integer, "sqlite")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; they were stored in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class Base(DeclarativeBase):
@@ -175,16 +185,81 @@ class LearnerBranch(Base):
     chosen_at: Mapped[datetime]
 
 
+class CuratedAnswer(Base):
+    """An answer staff wrote by hand, served to the next learner who asks the same question.
+    `origin` names what it was saved from (a staff reply, a reviewed vote), so saving the same
+    reply twice changes one answer; a retired answer is kept but never served."""
+
+    __tablename__ = "curated_answers"
+    id: Mapped[int] = mapped_column(_ROW_ID, primary_key=True, autoincrement=True)
+    origin: Mapped[str | None] = mapped_column(String(40), unique=True)
+    question: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(8))
+    audience: Mapped[str] = mapped_column(String(16))
+    approved_by: Mapped[int]
+    approved_at: Mapped[datetime]
+    changed_by: Mapped[int]
+    changed_at: Mapped[datetime] = mapped_column(index=True)
+    retired_at: Mapped[datetime | None]
+
+
+class VoteReview(Base):
+    """What an admin made of a 👎: corrected (a curated answer now answers it), right (the
+    answer stands) or skipped (back of the queue)."""
+
+    __tablename__ = "vote_reviews"
+    feedback_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    outcome: Mapped[str] = mapped_column(String(16))
+    reviewed_by: Mapped[int]
+    reviewed_at: Mapped[datetime]
+
+
+class AwaitedText(Base):
+    """An admin pressed a button whose next message is text for it (a curated answer's new
+    wording, a correction): what it is for, shared by replicas."""
+
+    __tablename__ = "awaited_texts"
+    user_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    purpose: Mapped[str] = mapped_column(String(16))  # "edit" or "correct"
+    target: Mapped[int]  # the curated answer or the feedback row
+    since: Mapped[datetime]
+
+
 @dataclass(frozen=True)
+class Unanswered:
+    """A question the documents did not answer well, and why it counts: abstained, escalated
+    (a learner asked a person) or voted (👎)."""
+
+    question: str
+    language: str
+    at: datetime
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class DayStats:
+    """One UTC day: questions asked (some abstained), tickets opened, votes cast."""
+
     day: date
     questions: int
     abstained: int
-
-
-@dataclass(frozen=True)
-class Stats:
-    days: list[DayStats]  # newest first, days without questions left out
+    escalated: int  # tickets opened that day: learners who asked a person
     helpful: int
+    unhelpful: int
+
+    @property
+    def answered(self) -> int:
+        return self.questions - self.abstained
+
+    @property
+    def votes(self) -> int:
+        return self.helpful + self.unhelpful
+
+
+@dataclass(frozen=True, kw_only=True)
+class Stats:
+    days: list[DayStats]  # newest first; days without questions, tickets or votes left out
+    helpful: int  # every vote ever kept (feedback outlives the question log)
     unhelpful: int
     staff_users: int

@@ -8,7 +8,7 @@ an answer that moves a ticket from open to answered once."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import Row, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -20,15 +20,12 @@ from bot.store.tables import (
     TicketMessage,
     TicketReply,
     dialect_insert,
+    utc_now,
 )
 
 OPEN, ANSWERED, CLOSED, EXPIRED = "open", "answered", "closed", "expired"
 # An open ticket nobody answered in this long is expired: the learner was told to ask again.
 EXPIRE_AFTER = timedelta(days=30)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -58,7 +55,7 @@ class Tickets:
         values = {
             **asdict(new),
             "state": OPEN,
-            "opened_at": _now(),
+            "opened_at": utc_now(),
             "learner_unreachable": False,
         }
         statement = self._insert(Ticket).values(**values).on_conflict_do_nothing()
@@ -79,7 +76,7 @@ class Tickets:
         statement = (
             update(Ticket)
             .where(Ticket.id == ticket_id, column.is_(None), Ticket.state == OPEN)
-            .values({column: _now()})
+            .values({column: utc_now()})
         )
         async with self._engine.begin() as connection:
             return (await connection.execute(statement)).rowcount == 1
@@ -108,26 +105,42 @@ class Tickets:
             row = (await connection.execute(statement)).first()
         return None if row is None else (row, row.kind)
 
-    async def add_reply(self, ticket_id: int, author_id: int, from_staff: bool, text: str) -> bool:
-        """Record a reply; True when it is a staff answer that answered an open ticket."""
+    async def add_reply(
+        self, ticket_id: int, author_id: int, from_staff: bool, text: str
+    ) -> tuple[int, bool]:
+        """Record a reply: its id, and True when it is a staff answer that answered an open
+        ticket."""
         async with self._engine.begin() as connection:
-            await connection.execute(
-                self._insert(TicketReply).values(
+            added = await connection.execute(
+                self._insert(TicketReply)
+                .values(
                     ticket_id=ticket_id,
                     author_id=author_id,
                     from_staff=from_staff,
                     text=text,
-                    sent_at=_now(),
+                    sent_at=utc_now(),
                 )
+                .returning(TicketReply.id)
             )
+            reply_id = int(added.scalar_one())
             if not from_staff:
-                return False
+                return reply_id, False
             answered = (
                 update(Ticket)
                 .where(Ticket.id == ticket_id, Ticket.state == OPEN)
-                .values(state=ANSWERED, answered_at=_now())
+                .values(state=ANSWERED, answered_at=utc_now())
             )
-            return (await connection.execute(answered)).rowcount == 1
+            return reply_id, (await connection.execute(answered)).rowcount == 1
+
+    async def reply(self, reply_id: int) -> Row | None:
+        """A staff reply with its ticket's question and language."""
+        statement = (
+            select(TicketReply, Ticket.question, Ticket.language)
+            .join(Ticket, Ticket.id == TicketReply.ticket_id)
+            .where(TicketReply.id == reply_id, TicketReply.from_staff.is_(True))
+        )
+        async with self._engine.connect() as connection:
+            return (await connection.execute(statement)).first()
 
     async def mark_unreachable(self, ticket_id: int) -> None:
         statement = update(Ticket).where(Ticket.id == ticket_id).values(learner_unreachable=True)
@@ -138,7 +151,7 @@ class Tickets:
         statement = (
             update(Ticket)
             .where(Ticket.id == ticket_id, Ticket.state.in_((OPEN, ANSWERED)))
-            .values(state=CLOSED, closed_at=_now())
+            .values(state=CLOSED, closed_at=utc_now())
         )
         async with self._engine.begin() as connection:
             return (await connection.execute(statement)).rowcount == 1
@@ -164,7 +177,7 @@ class Tickets:
 
     async def waiting(self, remind_after: timedelta) -> tuple[list[Row], list[Row]]:
         """Open tickets not yet posted to their staff chat, and those due their one reminder."""
-        due = _now() - remind_after
+        due = utc_now() - remind_after
         async with self._engine.connect() as connection:
             unposted = select(Ticket).where(Ticket.state == OPEN, Ticket.announced_at.is_(None))
             reminders = select(Ticket).where(
@@ -179,8 +192,8 @@ class Tickets:
         """Open tickets older than EXPIRE_AFTER become expired; how many did."""
         statement = (
             update(Ticket)
-            .where(Ticket.state == OPEN, Ticket.opened_at < _now() - EXPIRE_AFTER)
-            .values(state=EXPIRED, closed_at=_now())
+            .where(Ticket.state == OPEN, Ticket.opened_at < utc_now() - EXPIRE_AFTER)
+            .values(state=EXPIRED, closed_at=utc_now())
         )
         async with self._engine.begin() as connection:
             return (await connection.execute(statement)).rowcount
@@ -193,10 +206,10 @@ class Tickets:
 
     async def choose_branch(self, user_id: int, branch: str) -> None:
         statement = self._insert(LearnerBranch).values(
-            user_id=user_id, branch=branch, chosen_at=_now()
+            user_id=user_id, branch=branch, chosen_at=utc_now()
         )
         statement = statement.on_conflict_do_update(
-            index_elements=["user_id"], set_={"branch": branch, "chosen_at": _now()}
+            index_elements=["user_id"], set_={"branch": branch, "chosen_at": utc_now()}
         )
         async with self._engine.begin() as connection:
             await connection.execute(statement)

@@ -1,25 +1,30 @@
-"""Admin commands: /reindex (ingest from the chat, with one progress message) and /stats."""
+"""Admin commands: /reindex (ingest from the chat, with one progress message) and /stats (the
+last 30 days in figures and a chart)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
+from datetime import UTC, datetime
 from html import escape
 
 from telegram import Message, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
-from bot.channels.telegram import texts
+from bot.channels.telegram import stats_chart, texts
 from bot.channels.telegram.context import Context, Incoming, client_language, user_language
 from bot.channels.telegram.render import pack
 from bot.services.reindex import ReindexBusyError, ReindexError
+from bot.store.tables import Stats
 from ingest.pipeline import Summary
 
 log = logging.getLogger(__name__)
 
 PROGRESS_EVERY_S = 1.0  # Telegram limits edits; a new stage is always shown
 MAX_LISTED_ERRORS = 20
+STATS_DAYS = 30  # /stats' text and chart
 
 
 async def _refuse_non_admin(incoming: Incoming, context: Context) -> bool:
@@ -108,23 +113,50 @@ async def stats(update: Update, context: Context) -> None:
         return
     language = user_language(update)
     found = context.services
-    figures = await found.store.stats(days=7)
-    lines = [texts.STATS["title"][language].format(days=7)]
-    lines += [
-        texts.STATS["day"][language].format(
-            day=day.day.isoformat(), questions=day.questions, abstained=day.abstained
+    today = datetime.now(UTC).date()
+    figures = await found.store.stats(days=STATS_DAYS, today=today)
+    await incoming.message.reply_html(
+        _stats_text(figures, language, escape(found.engine.index_version or "-"))
+    )
+    try:
+        chart = await asyncio.to_thread(stats_chart.render, figures, STATS_DAYS, today)
+    except Exception:  # the figures went out as text: a chart that fails is only logged
+        log.exception("could not draw the /stats chart")
+        return
+    caption = texts.STATS["chart"][language].format(days=STATS_DAYS)
+    try:
+        await incoming.message.reply_photo(chart, caption=caption)
+    except TelegramError as exc:  # likewise: the admin has the figures, the chart is extra
+        log.warning("could not send the /stats chart: %s", exc)
+
+
+def _stats_text(figures: Stats, language: str, version: str) -> str:
+    """The figures the chart draws, day by day (days with any activity), then the totals."""
+    words = texts.STATS
+    lines = [words["title"][language].format(days=STATS_DAYS)]
+    for day in figures.days:
+        line = words["day"][language].format(
+            day=day.day.isoformat(),
+            questions=day.questions,
+            abstained=day.abstained,
+            escalated=day.escalated,
         )
-        for day in figures.days
-    ] or [texts.STATS["none"][language]]
+        if day.votes:
+            line += words["votes"][language].format(
+                votes=day.votes, helpful=day.helpful, unhelpful=day.unhelpful
+            )
+        lines.append(line)
+    if not figures.days:
+        lines.append(words["none"][language])
     asked = sum(day.questions for day in figures.days)
     rate = f"{sum(day.abstained for day in figures.days) / asked:.0%}" if asked else "-"
     lines.append(
-        texts.STATS["total"][language].format(
+        words["total"][language].format(
             rate=rate,
             helpful=figures.helpful,
             unhelpful=figures.unhelpful,
             staff=figures.staff_users,
-            version=escape(found.engine.index_version or "-"),
+            version=version,
         )
     )
-    await incoming.message.reply_html("\n".join(lines))
+    return "\n".join(lines)

@@ -25,7 +25,7 @@ from telegram.ext import (
 
 from alliance.errors import AllianceError
 from alliance.settings import Settings
-from bot.channels.telegram import admin, escalation, handlers, texts
+from bot.channels.telegram import admin, curation, escalation, gaps, handlers, texts
 from bot.channels.telegram.context import BotApplication, Context, Services, user_language
 from bot.channels.telegram.delivery import RETRY_DELAYS, DeliveringRateLimiter
 from bot.channels.telegram.ordering import PerChatInOrder
@@ -95,8 +95,11 @@ def build_app(settings: Settings, engine: Engine) -> BotApplication:
             CommandHandler("tickets", escalation.open_tickets),
             CommandHandler("mytickets", escalation.my_tickets),
             CommandHandler("branch", escalation.choose_branch),
+            CommandHandler("curated", curation.curated_command),
+            CommandHandler("review", curation.review_command),
+            CommandHandler("gaps", gaps.gaps_command),
             MessageHandler(text & private & filters.REPLY, escalation.private_reply),
-            MessageHandler(text & private, handlers.private_text),
+            MessageHandler(text & private, curation.private_text),
             MessageHandler(text & groups & in_staff_chat, escalation.staff_chat_message),
             MessageHandler(text & groups, handlers.group_text),
             MessageHandler(
@@ -107,6 +110,9 @@ def build_app(settings: Settings, engine: Engine) -> BotApplication:
             CallbackQueryHandler(handlers.show_sources, pattern=r"^sources:"),
             CallbackQueryHandler(escalation.person_pressed, pattern=r"^person"),
             CallbackQueryHandler(escalation.branch_pressed, pattern=r"^branch:"),
+            CallbackQueryHandler(curation.keep_pressed, pattern=r"^keep:"),
+            CallbackQueryHandler(curation.curated_pressed, pattern=r"^cur:"),
+            CallbackQueryHandler(curation.review_pressed, pattern=r"^rev:"),
             CallbackQueryHandler(handlers.stale_button),
         ]
     )
@@ -118,6 +124,7 @@ def build_app(settings: Settings, engine: Engine) -> BotApplication:
 
 async def start_services(app: BotApplication, settings: Settings, engine: Engine) -> None:
     store = await _open_store(settings)
+    engine.use_curated(store.curated)
     found = app.bot_data["services"] = Services(
         settings=settings,
         engine=engine,

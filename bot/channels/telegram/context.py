@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from telegram import CallbackQuery, Chat, Message, Update, User
-from telegram.constants import ChatType
+from telegram import CallbackQuery, Chat, InlineKeyboardMarkup, Message, Update, User
+from telegram.constants import ChatType, ParseMode
+from telegram.error import BadRequest
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from alliance.settings import Settings
@@ -92,6 +93,20 @@ class Press:
             data=query.data or "",
             chat_id=chat.id if chat is not None else query.from_user.id,
             private=chat is not None and chat.type == ChatType.PRIVATE,
+        )
+
+    async def edit(self, html: str, keyboard: InlineKeyboardMarkup | None = None) -> None:
+        """Replace the pressed message (and its buttons) with `html`; a new message when it is
+        too old to edit."""
+        message = self.query.message
+        if isinstance(message, Message):
+            try:
+                await message.edit_text(html, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+                return
+            except BadRequest:
+                pass
+        await self.query.get_bot().send_message(
+            self.chat_id, html, parse_mode=ParseMode.HTML, reply_markup=keyboard
         )
 
 

@@ -16,12 +16,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Row
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ExtBot
 
-from bot.channels.telegram import handlers, texts, ticket_texts
+from bot.channels.telegram import curation, handlers, texts, ticket_texts
 from bot.channels.telegram.context import (
     BotApplication,
     Context,
@@ -30,6 +30,9 @@ from bot.channels.telegram.context import (
     Services,
     user_language,
 )
+from bot.channels.telegram.curation import keep_keyboard
+from bot.channels.telegram.render import shortened
+from bot.store.tables import aware
 from bot.store.tickets import EXPIRE_AFTER, NewTicket
 
 log = logging.getLogger(__name__)
@@ -67,7 +70,7 @@ async def person_pressed(update: Update, context: Context) -> None:
     language = logged.language
     step, question_id = match.group(1), int(match.group(2))
     if step == "":
-        question = html.escape(_shortened(logged.question, 300))
+        question = html.escape(shortened(logged.question, 300))
         keyboard = InlineKeyboardMarkup(
             [
                 [
@@ -90,7 +93,7 @@ async def person_pressed(update: Update, context: Context) -> None:
         )
         return
     if step == "-no":
-        await _edit(press, ticket_texts.CANCELLED[language])
+        await press.edit(ticket_texts.CANCELLED[language])
         return
     await _escalate(press, context, logged, learner.full_name, general)
 
@@ -124,24 +127,12 @@ async def _escalate(
     )
     if not created:
         state = ticket_texts.STATES[language][ticket.state]
-        await _edit(press, ticket_texts.ALREADY[language].format(ticket=ticket.id, state=state))
+        await press.edit(ticket_texts.ALREADY[language].format(ticket=ticket.id, state=state))
         return
     log.info("user %s opened ticket %s", logged.user_id, ticket.id)
     posted = await announce(context.bot, found, ticket)
     reply = ticket_texts.SENT if posted else ticket_texts.UNAVAILABLE
-    await _edit(press, reply[language].format(ticket=ticket.id))
-
-
-async def _edit(press: Press, text: str) -> None:
-    """Replace the confirmation (and its buttons) with the outcome."""
-    message = press.query.message
-    if isinstance(message, Message):
-        try:
-            await message.edit_text(text, parse_mode=ParseMode.HTML)
-            return
-        except BadRequest:  # too old to edit: say it in a new message
-            pass
-    await press.query.get_bot().send_message(press.chat_id, text, parse_mode=ParseMode.HTML)
+    await press.edit(reply[language].format(ticket=ticket.id))
 
 
 async def private_reply(update: Update, context: Context) -> None:
@@ -149,7 +140,7 @@ async def private_reply(update: Update, context: Context) -> None:
     otherwise an ordinary question."""
     incoming = Incoming.of(update)
     if not await _learner_follow_up(incoming, context):
-        await handlers.private_text(update, context)
+        await curation.private_text(update, context)
 
 
 async def _learner_follow_up(incoming: Incoming, context: Context) -> bool:
@@ -196,7 +187,7 @@ async def my_tickets(update: Update, context: Context) -> None:
         ticket_texts.MY_TICKET_LINE.format(
             ticket=row.id,
             state=ticket_texts.STATES[language][row.state],
-            question=html.escape(_shortened(row.question, 80)),
+            question=html.escape(shortened(row.question, 80)),
         )
         for row in rows
     ]
@@ -241,7 +232,7 @@ async def branch_pressed(update: Update, context: Context) -> None:
     branch = names[int(match.group(1))]
     await context.services.store.tickets.choose_branch(press.query.from_user.id, branch)
     await press.query.answer()
-    await _edit(press, ticket_texts.BRANCH_CHOSEN[language].format(branch=html.escape(branch)))
+    await press.edit(ticket_texts.BRANCH_CHOSEN[language].format(branch=html.escape(branch)))
 
 
 # The staff side
@@ -286,10 +277,12 @@ async def _relay(incoming: Incoming, context: Context, ticket: Row[Any]) -> None
     await found.store.tickets.add_message(
         ticket.id, ticket.learner_chat_id, sent.message_id, "relay"
     )
-    first = await found.store.tickets.add_reply(ticket.id, incoming.user.id, True, text)
+    reply_id, first = await found.store.tickets.add_reply(ticket.id, incoming.user.id, True, text)
     log.info("staff %s answered ticket %s", incoming.user.id, ticket.id)
     confirmation = ticket_texts.ANSWER_SENT if first else ticket_texts.ADDITION_SENT
-    await incoming.message.reply_html(confirmation.format(ticket=ticket.id))
+    await incoming.message.reply_html(
+        confirmation.format(ticket=ticket.id), reply_markup=keep_keyboard(reply_id)
+    )
 
 
 async def open_tickets(update: Update, context: Context) -> None:
@@ -308,9 +301,9 @@ async def open_tickets(update: Update, context: Context) -> None:
     lines = [
         ticket_texts.OPEN_TICKET_LINE.format(
             ticket=row.id,
-            age=_age(now - _aware(row.opened_at)),
+            age=_age(now - aware(row.opened_at)),
             branch=html.escape(row.branch or ticket_texts.NO_BRANCH),
-            question=html.escape(_shortened(row.question, 80)),
+            question=html.escape(shortened(row.question, 80)),
         )
         for row in rows[:50]
     ]
@@ -332,7 +325,7 @@ async def announce(
         language=ticket.language,
         name=html.escape(ticket.learner_name),
         question=html.escape(ticket.question),
-        answer=html.escape(_shortened(ticket.answer, ANNOUNCED_ANSWER_CHARS)),
+        answer=html.escape(shortened(ticket.answer, ANNOUNCED_ANSWER_CHARS)),
     )
     if reminder:
         body = ticket_texts.REMINDER + body
@@ -374,14 +367,6 @@ async def keep_announcing(app: BotApplication, found: Services) -> None:
             await announce_waiting(app, found)
         except Exception:  # a database hiccup: log it and try again next round
             log.exception("announcing waiting tickets failed")
-
-
-def _shortened(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _age(elapsed: timedelta) -> str:

@@ -49,6 +49,11 @@ def pack(paragraphs: list[str], limit: int = TELEGRAM_LIMIT) -> list[str]:
     return messages or [""]
 
 
+def shortened(text: str, limit: int) -> str:
+    """At most `limit` characters, an ellipsis marking a cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def telegram_length(text: str) -> int:
     """Length as Telegram counts it: UTF-16 code units (an emoji outside the BMP is two)."""
     return len(text.encode("utf-16-le")) // 2

@@ -80,8 +80,20 @@ COMMANDS = {
     ],
 }
 ADMIN_COMMANDS = {
-    "en": [("reindex", "Re-read the knowledge folder"), ("stats", "Usage figures")],
-    "zh": [("reindex", "重新导入知识库"), ("stats", "使用统计")],
+    "en": [
+        ("reindex", "Re-read the knowledge folder"),
+        ("stats", "Usage figures and chart"),
+        ("review", "Review 👎 answers"),
+        ("curated", "Curated answers"),
+        ("gaps", "What the documents are missing"),
+    ],
+    "zh": [
+        ("reindex", "重新导入知识库"),
+        ("stats", "使用统计与图表"),
+        ("review", "审核 👎 的回答"),
+        ("curated", "标准答案"),
+        ("gaps", "文件缺少的内容"),
+    ],
 }
 FAILED = {
     "en": "Sorry, something went wrong while answering. Please try again in a moment.",
@@ -146,6 +158,10 @@ ADMINS_ONLY = {
     "en": "Only admins can use this command.",
     "zh": "只有管理员可以使用此命令。",
 }
+PRIVATE_ONLY = {
+    "en": "Please use this command in your private chat with the bot.",
+    "zh": "请在与机器人的私聊中使用此命令。",
+}
 REINDEX = {
     "start": {"en": "⏳ Re-indexing the knowledge folder…", "zh": "⏳ 正在重新导入知识库……"},
     "reading": {
@@ -176,10 +192,15 @@ REINDEX = {
 STATS = {
     "title": {"en": "<b>Last {days} days</b>", "zh": "<b>最近 {days} 天</b>"},
     "day": {
-        "en": "{day}: {questions} questions, {abstained} not covered",
-        "zh": "{day}：{questions} 个问题，{abstained} 个未覆盖",
+        "en": "{day}: {questions} questions, {abstained} not covered, {escalated} escalated",
+        "zh": "{day}：{questions} 个问题，{abstained} 个未覆盖，{escalated} 个转人工",
+    },
+    "votes": {  # after a day's line, when that day had votes
+        "en": ", votes: {votes} (👍 {helpful} / 👎 {unhelpful})",
+        "zh": "，评价：{votes}（👍 {helpful} / 👎 {unhelpful}）",
     },
     "none": {"en": "No questions yet.", "zh": "暂无提问。"},
+    "chart": {"en": "Last {days} days", "zh": "最近 {days} 天"},
     "total": {
         "en": "Abstention rate: {rate}\nFeedback: 👍 {helpful} / 👎 {unhelpful}\n"
         "Registered staff: {staff}\nIndex version: {version}",
