@@ -27,7 +27,7 @@ MAX_LISTED_ERRORS = 20
 STATS_DAYS = 30  # /stats' text and chart
 
 
-async def _refuse_non_admin(incoming: Incoming, context: Context) -> bool:
+async def refuse_non_admin(incoming: Incoming, context: Context) -> bool:
     if context.services.roles.is_admin(incoming.user.id):
         return False
     log.warning("user %s tried an admin command", incoming.user.id)
@@ -37,7 +37,7 @@ async def _refuse_non_admin(incoming: Incoming, context: Context) -> bool:
 
 async def reindex(update: Update, context: Context) -> None:
     incoming = Incoming.of(update)
-    if await _refuse_non_admin(incoming, context):
+    if await refuse_non_admin(incoming, context):
         return
     language = user_language(update)
     reindexer = context.services.reindexer
@@ -109,7 +109,7 @@ class _ProgressMessage:
 
 async def stats(update: Update, context: Context) -> None:
     incoming = Incoming.of(update)
-    if await _refuse_non_admin(incoming, context):
+    if await refuse_non_admin(incoming, context):
         return
     language = user_language(update)
     found = context.services

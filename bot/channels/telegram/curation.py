@@ -18,6 +18,7 @@ from telegram.error import BadRequest, Forbidden
 from alliance.language import detect_language
 from bot.channels.telegram import curation_texts as say
 from bot.channels.telegram import handlers, texts
+from bot.channels.telegram.admin import refuse_non_admin
 from bot.channels.telegram.context import Context, Incoming, Press, client_language, user_language
 from bot.channels.telegram.render import shortened
 from bot.engine.results import Source
@@ -286,9 +287,7 @@ async def _send_correction(context: Context, vote: Row[Any], answer: str) -> boo
 
 async def admin_in_private(incoming: Incoming, context: Context) -> bool:
     """Admins only, in their private chat (the commands show what learners asked)."""
-    if not context.services.roles.is_admin(incoming.user.id):
-        log.warning("user %s tried an admin command", incoming.user.id)
-        await incoming.message.reply_text(texts.ADMINS_ONLY[client_language(incoming.user)])
+    if await refuse_non_admin(incoming, context):
         return False
     if not incoming.private:
         await incoming.message.reply_text(texts.PRIVATE_ONLY[client_language(incoming.user)])
