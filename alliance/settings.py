@@ -158,6 +158,44 @@ class Settings(BaseSettings):
         description="/gaps groups the abstained, escalated and 👎'd questions of this many days.",
     )
 
+    # The web channel and the admin console (`python -m bot web`)
+    web_public_url: str = Field(
+        "http://127.0.0.1:8080",
+        description="Address learners and admins open the web chat at; /weblogin links and the "
+        "embeddable widget point there.",
+    )
+    web_secret_key: SecretStr | None = Field(
+        None,
+        description="Key that signs the web chat's answer ids (for votes); unset, each process "
+        "makes its own, so set it when several web replicas share the load.",
+    )
+    web_embed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated origins (https://branch.example.edu.cn) whose pages may "
+        "embed the chat widget; no other site can frame it.",
+    )
+    web_trusted_proxies: str = Field(
+        "127.0.0.1",
+        description="Addresses of reverse proxies whose X-Forwarded-For names the client (rate "
+        "limits count per client); '*' trusts any.",
+    )
+    web_questions_per_minute: int = Field(
+        30,
+        ge=1,
+        le=6000,
+        description="Questions one web client (address) may ask in a burst; then one every "
+        "60/N seconds. Higher than a Telegram user's: a school's learners share an address.",
+    )
+    web_login_minutes: int = Field(
+        5, ge=1, le=60, description="Minutes a /weblogin one-time link stays valid."
+    )
+    web_session_hours: float = Field(
+        8, gt=0, le=720, description="Hours an admin console or web staff sign-in lasts."
+    )
+    web_upload_max_mb: float = Field(
+        10, gt=0, le=200, description="Largest document an admin may upload, in megabytes."
+    )
+
     # Conversations and abuse control
     history_turns: int = Field(
         3, ge=0, le=20, description="Earlier question-answer turns remembered per user and chat."
@@ -194,7 +232,7 @@ class Settings(BaseSettings):
         "INFO", description="Log level of the entry points."
     )
 
-    @field_validator("admin_user_ids", "staff_user_ids", mode="before")
+    @field_validator("admin_user_ids", "staff_user_ids", "web_embed_origins", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):
@@ -216,6 +254,23 @@ class Settings(BaseSettings):
         return _branch_pairs(
             value, r"-?\d{1,20}", "expected BRANCH=CHAT_ID pairs, e.g. Chengdu-Jinniu=-1001234"
         )
+
+    @field_validator("web_embed_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?", origin):
+                raise ValueError(f"{origin!r} is not an origin like https://branch.example.org")
+        return value
+
+    @field_validator("web_public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value):
+            raise ValueError(
+                "use an http:// or https:// address, e.g. https://assistant.example.org"
+            )
+        return value.rstrip("/")
 
     @field_validator("telegram_webhook_secret")
     @classmethod

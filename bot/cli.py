@@ -1,4 +1,4 @@
-"""Command line of the assistant: `python -m bot ask | chat | run | invite-code`.
+"""Command line of the assistant: `python -m bot ask | chat | run | web | invite-code`.
 
 Exit status: 0 success; 1 an unexpected failure (its traceback is logged); 2 usage or
 configuration error (no index, bad settings, no token, a backend that is not installed).
@@ -33,15 +33,24 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="one JSON object per answer")
     chat_cmd = commands.add_parser("chat", help="interactive console conversation")
     run = commands.add_parser("run", help="the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
+    web = commands.add_parser("web", help="the web chat, its widget and the admin console")
+    web.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: all)")
+    web.add_argument("--port", type=_port, default=8080, help="port to listen on (default 8080)")
     invite = commands.add_parser(
         "invite-code", help="make a staff invite code for a branch and print its settings entry"
     )
     invite.add_argument("branch", help="branch (workstation) name, e.g. chengdu-jinniu")
     for command in (ask, chat_cmd):
         command.add_argument("--role", choices=["learner", "staff"], default="learner")
-    for command in (ask, chat_cmd, run):
+    for command in (ask, chat_cmd, run, web):
         command.add_argument("--index", type=Path, help="index folder (default: INDEX_DIR)")
     return parser
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1-65535)")
+    return int(text)
 
 
 async def _ask(engine: Engine, questions: Iterable[str], role: Role, as_json: bool) -> None:
@@ -89,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _serve(args: argparse.Namespace, settings: Settings) -> None:
     # The bot runs on without an index, telling users and logs how to rebuild it.
-    engine = build_engine(settings, without_index=args.command == "run")
+    engine = build_engine(settings, without_index=args.command in ("run", "web"))
     if args.command == "ask":
         # Bytes that are not UTF-8 become U+FFFD rather than ending the run mid-way.
         sys.stdin.reconfigure(errors="replace")  # type: ignore[union-attr]
@@ -97,6 +106,10 @@ def _serve(args: argparse.Namespace, settings: Settings) -> None:
         asyncio.run(_ask(engine, questions, args.role, args.json))
     elif args.command == "chat":
         asyncio.run(chat(engine, args.role))
+    elif args.command == "web":
+        from bot.channels.web.app import run_web
+
+        run_web(settings, engine, args.host, args.port)
     else:
         from bot.channels.telegram.app import run_bot
 

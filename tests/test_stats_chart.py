@@ -11,7 +11,7 @@ import numpy as np
 from PIL import Image
 from PIL.PngImagePlugin import PngImageFile
 
-from bot.channels.telegram import stats_chart
+from bot.services import stats_chart
 from bot.store.tables import DayStats, Stats
 
 TODAY = date(2026, 3, 31)

@@ -55,6 +55,7 @@ from bot.store.tables import (
     utc_now,
 )
 from bot.store.tickets import Tickets
+from bot.store.web_access import WebAccess
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,7 @@ class Store:
         self._pruned_at: datetime | None = None
         self.tickets = Tickets(engine)
         self.curated = Curated(engine)
+        self.web = WebAccess(engine)
 
     @classmethod
     async def open(cls, url: str, retention_days: int = 90) -> Store:

@@ -41,17 +41,24 @@ class Roles:
         return "staff" if await self._store.staff_branch(user_id) else "learner"
 
     async def register(self, user_id: int, code: str) -> tuple[Registration, str | None]:
-        """Check an invite code; wrong ones are counted, and too many lock the user out."""
+        """Check an invite code and register the user as its branch's staff."""
+        outcome, branch = await self.check_code(user_id, code)
+        if branch is not None:
+            await self._store.register_staff(user_id, branch)
+            log.info("user %s registered as staff of %s", user_id, branch)
+        return outcome, branch
+
+    async def check_code(self, user_id: int, code: str) -> tuple[Registration, str | None]:
+        """Which branch an invite code is for; wrong ones are counted against `user_id` (a
+        Telegram user, or a web client), and too many lock it out for a while."""
         if not self._codes:
             return "closed", None
         if await self._store.failures(user_id, FAILURE_WINDOW) >= MAX_FAILURES:
-            log.warning("user %s: registration refused, too many wrong codes", user_id)
+            log.warning("user %s: invite code refused, too many wrong codes", user_id)
             return "throttled", None
         branch = branch_for(code, self._codes)
         if branch is None:
             failures = await self._store.record_failure(user_id, FAILURE_WINDOW)
             log.warning("user %s: wrong invite code (%d in this window)", user_id, failures)
             return "wrong", None
-        await self._store.register_staff(user_id, branch)
-        log.info("user %s registered as staff of %s", user_id, branch)
         return "registered", branch

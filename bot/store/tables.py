@@ -1,7 +1,8 @@
 """The store's tables: staff registrations, wrong invite codes, the question log (which is
 also each conversation's memory), feedback, handled updates, each user's question pace, the
 staff loop's tickets with their messages and replies, curated answers, the review of 👎 votes
-and what an admin's next message is for."""
+what an admin's next message is for, and
+the web channel's sign-ins and the admins' action log."""
 
 from __future__ import annotations
 
@@ -224,6 +225,41 @@ class AwaitedText(Base):
     purpose: Mapped[str] = mapped_column(String(16))  # "edit" or "correct"
     target: Mapped[int]  # the curated answer or the feedback row
     since: Mapped[datetime]
+
+
+class WebLogin(Base):
+    """A one-time link to the admin console, sent by /weblogin: only its hash is kept, and it
+    is spent by its first use."""
+
+    __tablename__ = "web_logins"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    admin_id: Mapped[int]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class WebSession(Base):
+    """A signed-in browser: an admin in the console, or branch staff in the web chat (signed in
+    with an invite code). The cookie holds the token; the table its hash and CSRF token."""
+
+    __tablename__ = "web_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))  # "admin" or "staff"
+    user_id: Mapped[int]  # the admin's Telegram id; 0 for web staff
+    branch: Mapped[str | None] = mapped_column(String(100))
+    csrf: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class AdminAction(Base):
+    """What an admin did in the console or chat (uploaded, re-indexed, corrected…), and when."""
+
+    __tablename__ = "admin_actions"
+    id: Mapped[int] = mapped_column(_ROW_ID, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    admin_id: Mapped[int]
+    action: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(Text)
 
 
 @dataclass(frozen=True)

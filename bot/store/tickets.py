@@ -175,6 +175,24 @@ class Tickets:
         async with self._engine.connect() as connection:
             return list((await connection.execute(statement)).all())
 
+    async def staff_replies(self, learner_id: int, after: int = 0) -> list[Row]:
+        """Staff answers to a learner's tickets with ids above `after`, oldest first, each with
+        its ticket's question (what a web page that polls shows)."""
+        statement = (
+            select(TicketReply.id, TicketReply.text, TicketReply.sent_at, Ticket.question)
+            .add_columns(Ticket.id.label("ticket_id"), Ticket.branch, Ticket.language)
+            .join(Ticket, Ticket.id == TicketReply.ticket_id)
+            .where(
+                Ticket.learner_id == learner_id,
+                TicketReply.from_staff.is_(True),
+                TicketReply.id > after,
+            )
+            .order_by(TicketReply.id)
+            .limit(50)
+        )
+        async with self._engine.connect() as connection:
+            return list((await connection.execute(statement)).all())
+
     async def waiting(self, remind_after: timedelta) -> tuple[list[Row], list[Row]]:
         """Open tickets not yet posted to their staff chat, and those due their one reminder."""
         due = utc_now() - remind_after

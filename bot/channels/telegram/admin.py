@@ -1,21 +1,22 @@
-"""Admin commands: /reindex (ingest from the chat, with one progress message) and /stats (the
-last 30 days in figures and a chart)."""
+"""Admin commands: /reindex (ingest from the chat, with one progress message), /stats (the
+last 30 days in figures and a chart) and /weblogin (a one-time link to the web console)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from html import escape
 
-from telegram import Message, Update
+from telegram import LinkPreviewOptions, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
-from bot.channels.telegram import stats_chart, texts
+from bot.channels.telegram import texts
 from bot.channels.telegram.context import Context, Incoming, client_language, user_language
 from bot.channels.telegram.render import pack
+from bot.services import stats_chart
 from bot.services.reindex import ReindexBusyError, ReindexError
 from bot.store.tables import Stats
 from ingest.pipeline import Summary
@@ -33,6 +34,28 @@ async def refuse_non_admin(incoming: Incoming, context: Context) -> bool:
     log.warning("user %s tried an admin command", incoming.user.id)
     await incoming.message.reply_text(texts.ADMINS_ONLY[client_language(incoming.user)])
     return True
+
+
+async def weblogin(update: Update, context: Context) -> None:
+    """/weblogin: a one-time link that signs the admin in to the web console."""
+    incoming = Incoming.of(update)
+    if await refuse_non_admin(incoming, context):
+        return
+    language = user_language(update)
+    if not incoming.private:
+        await incoming.message.reply_text(texts.PRIVATE_ONLY[language])
+        return
+    settings = context.services.settings
+    minutes = settings.web_login_minutes
+    token = await context.services.store.web.issue_login(
+        incoming.user.id, timedelta(minutes=minutes)
+    )
+    link = f"{settings.web_public_url}/admin/login/{token}"
+    log.info("admin %s was sent a console sign-in link", incoming.user.id)
+    await incoming.message.reply_text(
+        texts.WEBLOGIN[language].format(minutes=minutes, link=link),
+        link_preview_options=LinkPreviewOptions(is_disabled=True),
+    )
 
 
 async def reindex(update: Update, context: Context) -> None:

@@ -92,6 +92,7 @@ def build_app(settings: Settings, engine: Engine) -> BotApplication:
             CommandHandler("register", handlers.register),
             CommandHandler("reindex", admin.reindex),
             CommandHandler("stats", admin.stats),
+            CommandHandler("weblogin", admin.weblogin),
             CommandHandler("tickets", escalation.open_tickets),
             CommandHandler("mytickets", escalation.my_tickets),
             CommandHandler("branch", escalation.choose_branch),

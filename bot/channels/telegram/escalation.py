@@ -32,8 +32,10 @@ from bot.channels.telegram.context import (
 )
 from bot.channels.telegram.curation import keep_keyboard
 from bot.channels.telegram.render import shortened
+from bot.services import staff_loop
+from bot.services.asking import SlowDown
 from bot.store.tables import aware
-from bot.store.tickets import EXPIRE_AFTER, NewTicket
+from bot.store.tickets import EXPIRE_AFTER
 
 log = logging.getLogger(__name__)
 
@@ -95,41 +97,25 @@ async def person_pressed(update: Update, context: Context) -> None:
     if step == "-no":
         await press.edit(ticket_texts.CANCELLED[language])
         return
-    await _escalate(press, context, logged, learner.full_name, general)
+    await _escalate(press, context, logged, learner.full_name)
 
 
-async def _escalate(
-    press: Press, context: Context, logged: Row[Any], name: str, general: int
-) -> None:
+async def _escalate(press: Press, context: Context, logged: Row[Any], name: str) -> None:
     found = context.services
     language = logged.language
-    tickets = found.store.tickets
-    wait = await found.store.take_question(logged.user_id, found.settings.user_questions_per_minute)
-    if wait:
-        slow = texts.SLOW_DOWN[language].format(seconds=max(1, round(wait)))
+    opened = await staff_loop.open_ticket(found.store, found.settings, logged, press.chat_id, name)
+    if opened is None:  # the staff loop was turned off since the button was shown
+        await press.edit(ticket_texts.STAFF_LOOP_OFF[language])
+        return
+    if isinstance(opened, SlowDown):
+        slow = texts.SLOW_DOWN[language].format(seconds=opened.seconds)
         await context.bot.send_message(press.chat_id, slow)
         return
-    branch = await tickets.branch_of(logged.user_id)
-    chats = found.settings.branch_staff_chats
-    staff_chat = chats.get(branch or "", general)
-    ticket, created = await tickets.open(
-        NewTicket(
-            question_id=logged.id,
-            learner_id=logged.user_id,
-            learner_chat_id=press.chat_id,
-            learner_name=name,
-            language=language,
-            question=logged.question,
-            answer=logged.answer,
-            branch=branch if branch in chats else None,
-            staff_chat_id=staff_chat,
-        )
-    )
-    if not created:
+    ticket = opened.ticket
+    if not opened.created:
         state = ticket_texts.STATES[language][ticket.state]
         await press.edit(ticket_texts.ALREADY[language].format(ticket=ticket.id, state=state))
         return
-    log.info("user %s opened ticket %s", logged.user_id, ticket.id)
     posted = await announce(context.bot, found, ticket)
     reply = ticket_texts.SENT if posted else ticket_texts.UNAVAILABLE
     await press.edit(reply[language].format(ticket=ticket.id))
@@ -259,6 +245,14 @@ async def _relay(incoming: Incoming, context: Context, ticket: Row[Any]) -> None
     found = context.services
     text = incoming.message.text or ""
     language = ticket.language
+    if staff_loop.is_web(ticket.learner_chat_id):  # the learner's web page fetches it
+        reply_id, _ = await found.store.tickets.add_reply(ticket.id, incoming.user.id, True, text)
+        log.info("staff %s answered web ticket %s", incoming.user.id, ticket.id)
+        await incoming.message.reply_html(
+            ticket_texts.WEB_ANSWER_KEPT.format(ticket=ticket.id),
+            reply_markup=keep_keyboard(reply_id),
+        )
+        return
     branch = ticket.branch or ticket_texts.ALLIANCE_STAFF[language]
     template = ticket_texts.STAFF_ANSWER if ticket.state == "open" else ticket_texts.STAFF_ADDITION
     body = template[language].format(

@@ -27,8 +27,10 @@ from bot.channels.telegram.context import (
     client_language,
     user_language,
 )
-from bot.channels.telegram.render import cited_passages, render_answer, render_sources
+from bot.channels.telegram.render import render_answer, render_sources
 from bot.engine.results import audiences_for
+from bot.services import asking
+from bot.services.asking import Asker, SlowDown, TooLong
 
 log = logging.getLogger(__name__)
 
@@ -152,47 +154,27 @@ def _replies_to_bot(message: Message, context: Context) -> bool:
 
 async def _respond(incoming: Incoming, context: Context, question: str) -> None:
     found = context.services
-    settings = found.settings
     message, user, chat = incoming.message, incoming.user, incoming.chat
     language = reply_language(user, question)
-    limit = settings.max_question_chars
-    if len(question) > limit:
-        reply = texts.TOO_LONG[language].format(length=len(question), limit=limit)
+    role = await found.roles.role(user.id, incoming.private)
+    per_minute = found.settings.user_questions_per_minute
+    asker = Asker(
+        user_id=user.id, chat_id=chat.id, role=role, pace_id=user.id, per_minute=per_minute
+    )
+    if len(question) <= found.settings.max_question_chars:
+        await chat.send_action(ChatAction.TYPING)
+    outcome = await asking.ask(found.store, found.engine, found.settings, asker, question)
+    if isinstance(outcome, TooLong):
+        reply = texts.TOO_LONG[language].format(length=outcome.length, limit=outcome.limit)
         await message.reply_text(reply)
         return
-    wait = await found.store.take_question(user.id, settings.user_questions_per_minute)
-    if wait:
-        await message.reply_text(texts.SLOW_DOWN[language].format(seconds=max(1, round(wait))))
+    if isinstance(outcome, SlowDown):
+        await message.reply_text(texts.SLOW_DOWN[language].format(seconds=outcome.seconds))
         return
-    await chat.send_action(ChatAction.TYPING)
-    role = await found.roles.role(user.id, incoming.private)
-    max_age = timedelta(seconds=settings.history_max_age_s)
-    history = await found.store.history(chat.id, user.id, settings.history_turns, max_age)
-    answer = await found.engine.answer(question, role, history)
-    question_id = await found.store.log_question(
-        user_id=user.id,
-        chat_id=chat.id,
-        question=question,
-        answer=answer.answer,
-        language=answer.language,
-        abstained=answer.abstained,
-        latency_ms=answer.latency_ms,
-        sources=cited_passages(answer),
-    )
-    log.info(
-        "answered user %s in chat %s in %.0f ms (role=%s, abstained=%s, sources=%d)",
-        user.id,
-        chat.id,
-        answer.latency_ms,
-        role,
-        answer.abstained,
-        len(answer.cited),
-    )
-    if settings.log_message_text:
-        log.debug("user %s asked %r", user.id, question)
+    answer, question_id = outcome.answer, outcome.question_id
     parts = render_answer(answer)
     # In a private chat, with the staff loop on, every answer can be passed to a person.
-    person = incoming.private and settings.staff_chat_id is not None
+    person = incoming.private and found.settings.staff_chat_id is not None
     for number, part in enumerate(parts, start=1):
         keyboard = (
             _answer_keyboard(question_id, answer.language, person) if number == len(parts) else None

@@ -1,6 +1,5 @@
 """Render answers as Telegram HTML: every piece of text escaped, split under the length limit."""
 
-from dataclasses import asdict
 from html import escape
 
 from bot.engine.results import Answer, Source
@@ -20,11 +19,6 @@ def render_answer(answer: Answer) -> list[str]:
             lines.append(f"[{number}] {escape(source.label)}{sample}")
         paragraphs.append("\n".join(lines))
     return pack(paragraphs)
-
-
-def cited_passages(answer: Answer) -> list[dict[str, str]]:
-    """The answer's citations with their passage text, as the "Sources" button shows them."""
-    return [{**asdict(passage.source), "text": passage.text} for passage in answer.cited]
 
 
 def render_sources(cited: list[dict[str, str]]) -> list[str]:

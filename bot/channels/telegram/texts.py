@@ -54,8 +54,10 @@ HELP = {
     ),
 }
 ADMIN_HELP = {
-    "en": "\n\n<b>Admin</b>\n/reindex — re-read the knowledge folder\n/stats — usage figures",
-    "zh": "\n\n<b>管理员</b>\n/reindex —— 重新导入知识库\n/stats —— 使用统计",
+    "en": "\n\n<b>Admin</b>\n/reindex — re-read the knowledge folder\n/stats — usage figures\n"
+    "/weblogin — a one-time link to the web console",
+    "zh": "\n\n<b>管理员</b>\n/reindex —— 重新导入知识库\n/stats —— 使用统计\n"
+    "/weblogin —— 网页管理后台登录链接",
 }
 COMMANDS = {
     "en": [
@@ -86,6 +88,7 @@ ADMIN_COMMANDS = {
         ("review", "Review 👎 answers"),
         ("curated", "Curated answers"),
         ("gaps", "What the documents are missing"),
+        ("weblogin", "A one-time link to the web console"),
     ],
     "zh": [
         ("reindex", "重新导入知识库"),
@@ -93,6 +96,7 @@ ADMIN_COMMANDS = {
         ("review", "审核 👎 的回答"),
         ("curated", "标准答案"),
         ("gaps", "文件缺少的内容"),
+        ("weblogin", "网页管理后台的一次性登录链接"),
     ],
 }
 FAILED = {
@@ -157,6 +161,12 @@ REGISTER = {
 ADMINS_ONLY = {
     "en": "Only admins can use this command.",
     "zh": "只有管理员可以使用此命令。",
+}
+WEBLOGIN = {
+    "en": "🔑 Your sign-in link to the admin console, for {minutes} minutes and one use:\n"
+    "{link}\nDo not forward it: whoever opens it first is signed in as you.",
+    "zh": "🔑 管理后台登录链接，{minutes} 分钟内有效，仅可使用一次：\n{link}\n"
+    "请勿转发：最先打开链接的人将以您的身份登录。",
 }
 PRIVATE_ONLY = {
     "en": "Please use this command in your private chat with the bot.",

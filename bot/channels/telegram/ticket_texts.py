@@ -56,6 +56,10 @@ FOLLOW_UP = (
 )
 NO_BRANCH = "no branch chosen 未选择分校"
 ANSWER_SENT = "✅ Ticket #{ticket}: answer sent to the learner. 已发送给学员。"
+WEB_ANSWER_KEPT = (
+    "✅ Ticket #{ticket}: answer recorded; the learner asked on the web page and sees it there. "
+    "已记录，学员在网页上提问，将在网页上看到回复。"
+)
 ADDITION_SENT = "➕ Ticket #{ticket}: addition sent to the learner. 补充已发送。"
 LEARNER_UNREACHABLE = (
     "⚠️ Ticket #{ticket}: the learner has blocked the bot, so the answer could not be "

@@ -1,0 +1,102 @@
+"""The web application: one factory that wires the chat, the widget and the admin console to
+the services, and the runner (`python -m bot web`)."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from alliance.settings import Settings
+from bot.channels.web import chat, console
+from bot.channels.web.context import WebServices, cited_html
+from bot.channels.web.security import AnswerIds, Guard
+from bot.engine.answering import Engine
+from bot.services.reindex import Reindexer
+from bot.store.database import Store
+from bot.store.roles import Roles
+
+log = logging.getLogger(__name__)
+
+HERE = Path(__file__).parent
+
+
+def build_app(settings: Settings, engine: Engine) -> FastAPI:
+    """The web application. The store opens (and closes) with it, on its event loop."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = await Store.open(settings.database_url, settings.question_log_days)
+        engine.use_curated(store.curated)
+        key = settings.web_secret_key
+        if key is None:
+            log.warning("WEB_SECRET_KEY is not set: answer ids last as long as this process")
+        app.state.services = WebServices(
+            settings=settings,
+            engine=engine,
+            store=store,
+            roles=Roles(settings, store),
+            reindexer=Reindexer(settings, engine),
+            answer_ids=AnswerIds(
+                key.get_secret_value().encode() if key else secrets.token_bytes(32)
+            ),
+        )
+        try:
+            yield
+        finally:
+            for task in app.state.services.tasks:
+                task.cancel()
+            await store.close()
+
+    app = FastAPI(
+        title="Alliance Assistant",
+        summary="Answers from the alliance's documents, with their sources.",
+        version="1",
+        lifespan=lifespan,
+        # The interactive docs pages load their scripts from a CDN: the schema alone is served.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    templates = Jinja2Templates(directory=HERE / "templates")
+    templates.env.filters["cited"] = cited_html
+    app.state.templates = templates
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.include_router(chat.router)
+    app.include_router(console.router)
+    app.add_exception_handler(console.SignInNeededError, _sign_in_needed)
+    upload_limit = int(settings.web_upload_max_mb * 1_000_000) + 256 * 1024  # the form's fields
+    app.add_middleware(Guard, embed_origins=settings.web_embed_origins, upload_limit=upload_limit)
+    return app
+
+
+async def _sign_in_needed(request: Request, exc: Exception) -> Response:
+    if request.url.path.startswith("/admin/reindex/") or request.method != "GET":
+        return JSONResponse({"detail": "sign in first: send /weblogin to the bot"}, 401)
+    templates = request.app.state.templates
+    page: Response = templates.TemplateResponse(request, "admin_login.html", {"session": None})
+    page.status_code = 401
+    return page
+
+
+def run_web(settings: Settings, engine: Engine, host: str, port: int) -> None:
+    """Serve the web channel until interrupted."""
+    log.info("web chat on http://%s:%d (public address %s)", host, port, settings.web_public_url)
+    uvicorn.run(
+        build_app(settings, engine),
+        host=host,
+        port=port,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.web_trusted_proxies,
+        log_config=None,  # the entry point configured logging
+        access_log=False,  # paths carry one-time tokens and conversation ids
+        server_header=False,
+    )

@@ -1,0 +1,355 @@
+"""The web chat for learners (and staff signed in with an invite code): the page, which works
+without JavaScript as a form, and the JSON API its script and other clients use."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from bot.channels.web.context import (
+    LANG_COOKIE,
+    STAFF_COOKIE,
+    WebServices,
+    client_address,
+    page_language,
+    secure_cookies,
+    services_of,
+    session_of,
+)
+from bot.channels.web.texts import PAGE
+from bot.engine.results import Role, audiences_for
+from bot.services import asking, staff_loop
+from bot.services.asking import Asked, Asker, SlowDown, TooLong
+
+log = logging.getLogger(__name__)
+
+router = APIRouter()
+Services = Annotated[WebServices, Depends(services_of)]
+CONVERSATION_ID = r"^[A-Za-z0-9_-]{16,64}$"
+ESCALATED_NAME = "web learner"
+
+
+# The API's shapes (its OpenAPI schema is served at /openapi.json)
+class AskRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    question: str = Field(description="The question, in Chinese or English.")
+    conversation_id: str | None = Field(
+        None,
+        pattern=CONVERSATION_ID,
+        description="The conversation to follow up in, as an earlier answer gave it; null "
+        "starts a new one.",
+    )
+
+
+class SourceOut(BaseModel):
+    title: str
+    section: str
+    path: str
+    audience: str
+    status: str = Field(description="official, or sample: illustrative text, not the rule")
+
+
+class AskResponse(BaseModel):
+    answer: str = Field(description="The answer; [n] cites sources[n-1].")
+    abstained: bool = Field(description="True when the documents do not cover the question.")
+    language: Literal["en", "zh"]
+    sources: list[SourceOut]
+    conversation_id: str
+    answer_id: str = Field(description="Names this answer in /api/feedback and /api/person.")
+    latency_ms: float
+
+
+class FeedbackRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    answer_id: str
+    vote: Literal[1, -1]
+
+
+class PersonRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    answer_id: str
+    name: str = Field("", max_length=100, description="How staff may address the learner.")
+
+
+class PersonResponse(BaseModel):
+    ticket: int
+    state: str
+    created: bool
+
+
+class Passage(BaseModel):
+    title: str
+    section: str
+    status: str
+    text: str
+
+
+class StaffReply(BaseModel):
+    id: int
+    ticket: int
+    branch: str | None
+    question: str
+    text: str
+
+
+class Problem(BaseModel):
+    detail: str
+
+
+async def _role(request: Request) -> tuple[Role, str | None]:
+    session = await session_of(request, STAFF_COOKIE, "staff")
+    return ("staff", session.branch) if session is not None else ("learner", None)
+
+
+async def _ask(
+    request: Request, found: WebServices, question: str, conversation_id: str | None
+) -> tuple[str, Asked | TooLong | SlowDown]:
+    conversation_id = conversation_id or staff_loop.new_conversation_id()
+    conversation = staff_loop.web_chat_id(conversation_id)
+    role, _ = await _role(request)
+    asker = Asker(
+        user_id=conversation,
+        chat_id=conversation,
+        role=role,
+        pace_id=staff_loop.web_client_id(client_address(request)),
+        per_minute=found.settings.web_questions_per_minute,
+    )
+    return conversation_id, await asking.ask(
+        found.store, found.engine, found.settings, asker, question
+    )
+
+
+def _refusal(outcome: TooLong | SlowDown, language: str) -> JSONResponse:
+    text = PAGE[language]
+    if isinstance(outcome, TooLong):
+        detail = text["too_long"].format(length=outcome.length, limit=outcome.limit)
+        return JSONResponse({"detail": detail}, status_code=413)
+    detail = text["slow_down"].format(seconds=outcome.seconds)
+    headers = {"Retry-After": str(outcome.seconds)}
+    return JSONResponse({"detail": detail}, status_code=429, headers=headers)
+
+
+@router.post(
+    "/api/ask",
+    response_model=AskResponse,
+    responses={
+        413: {"model": Problem, "description": "The question is over the length limit."},
+        429: {"model": Problem, "description": "Too many questions; see Retry-After."},
+    },
+    tags=["chat"],
+)
+async def api_ask(body: AskRequest, request: Request, found: Services) -> Any:
+    """Answer a question from the alliance's documents, citing them."""
+    language = page_language(request)
+    if not body.question.strip():
+        raise HTTPException(422, PAGE[language]["empty"])
+    conversation_id, outcome = await _ask(request, found, body.question, body.conversation_id)
+    if not isinstance(outcome, Asked):
+        return _refusal(outcome, language)
+    answer = outcome.answer
+    return AskResponse(
+        answer=answer.answer,
+        abstained=answer.abstained,
+        language="zh" if answer.language == "zh" else "en",
+        sources=[SourceOut(**vars(source)) for source in answer.sources],
+        conversation_id=conversation_id,
+        answer_id=found.answer_ids.sign(outcome.question_id),
+        latency_ms=round(answer.latency_ms, 1),
+    )
+
+
+@router.post("/api/feedback", responses={404: {"model": Problem}}, tags=["chat"])
+async def api_feedback(body: FeedbackRequest, found: Services) -> dict[str, bool]:
+    """👍 (1) or 👎 (-1) on an answer; voting again changes the vote."""
+    question_id = found.answer_ids.verify(body.answer_id)
+    logged = await found.store.logged(question_id) if question_id is not None else None
+    if logged is None:
+        raise HTTPException(404, "no such answer (or it is no longer kept)")
+    await found.store.record_feedback(logged.id, logged.user_id, body.vote)
+    log.info("web conversation voted %+d on question %s", body.vote, logged.id)
+    return {"recorded": True}
+
+
+@router.post(
+    "/api/person",
+    response_model=PersonResponse,
+    responses={404: {"model": Problem}, 429: {"model": Problem}, 503: {"model": Problem}},
+    tags=["chat"],
+)
+async def api_person(body: PersonRequest, request: Request, found: Services) -> Any:
+    """Pass an answered question to branch staff ("Ask a person"); their answer appears in
+    /api/replies."""
+    language = page_language(request)
+    question_id = found.answer_ids.verify(body.answer_id)
+    logged = await found.store.logged(question_id) if question_id is not None else None
+    if logged is None:
+        raise HTTPException(404, "no such answer (or it is no longer kept)")
+    name = " ".join(body.name.split()) or ESCALATED_NAME
+    opened = await staff_loop.open_ticket(found.store, found.settings, logged, logged.chat_id, name)
+    if opened is None:
+        raise HTTPException(503, PAGE[language]["person_off"])
+    if isinstance(opened, SlowDown):
+        return _refusal(opened, language)
+    return PersonResponse(
+        ticket=opened.ticket.id, state=opened.ticket.state, created=opened.created
+    )
+
+
+@router.get("/api/replies", response_model=list[StaffReply], tags=["chat"])
+async def api_replies(
+    found: Services,
+    conversation_id: Annotated[str, Query(pattern=CONVERSATION_ID)],
+    after: Annotated[int, Query(ge=0, le=2**62)] = 0,
+) -> Any:
+    """Staff answers to this conversation's tickets, newer than reply `after`."""
+    learner = staff_loop.web_chat_id(conversation_id)
+    rows = await found.store.tickets.staff_replies(learner, after)
+    return [
+        StaffReply(id=r.id, ticket=r.ticket_id, branch=r.branch, question=r.question, text=r.text)
+        for r in rows
+    ]
+
+
+@router.get("/api/passages", response_model=list[Passage], tags=["chat"])
+async def api_passages(
+    request: Request, found: Services, answer_id: Annotated[str, Query(max_length=60)]
+) -> Any:
+    """The passages an answer cites, as far as the one asking may read them."""
+    return await _passages(request, found, answer_id)
+
+
+async def _passages(request: Request, found: WebServices, answer_id: str) -> list[Passage]:
+    question_id = found.answer_ids.verify(answer_id)
+    logged = await found.store.logged(question_id) if question_id is not None else None
+    if logged is None:
+        raise HTTPException(404, "no such answer (or it is no longer kept)")
+    role, _ = await _role(request)
+    allowed = audiences_for(role)
+    return [
+        Passage(
+            title=str(item.get("title", "")),
+            section=str(item.get("section", "")),
+            status=str(item.get("status", "")),
+            text=str(item.get("text", "")),
+        )
+        for item in logged.sources
+        if item.get("audience") in allowed
+    ]
+
+
+@router.get("/healthz", tags=["operations"])
+async def healthz(found: Services) -> dict[str, Any]:
+    """Up, and which index version answers."""
+    return {"ok": True, "index_version": found.engine.index_version}
+
+
+# The page
+def _page(request: Request, template: str, language: str, **values: Any) -> HTMLResponse:
+    templates = request.app.state.templates
+    response: HTMLResponse = templates.TemplateResponse(
+        request,
+        template,
+        {"t": PAGE[language], "lang": language, "other": "zh" if language == "en" else "en"}
+        | values,
+    )
+    if request.query_params.get("lang") == language:
+        response.set_cookie(LANG_COOKIE, language, max_age=365 * 86400, samesite="lax")
+    return response
+
+
+async def _chat_page(
+    request: Request, template: str, found: WebServices, **values: Any
+) -> HTMLResponse:
+    language = page_language(request)
+    _, branch = await _role(request)
+    return _page(
+        request, template, language, branch=branch, embedded=template == "embed.html", **values
+    )
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+async def chat_page(request: Request, found: Services) -> HTMLResponse:
+    return await _chat_page(request, "chat.html", found)
+
+
+@router.get("/embed", response_class=HTMLResponse, include_in_schema=False)
+async def embed_page(request: Request, found: Services) -> HTMLResponse:
+    """The chat inside the widget's frame (only the allowed origins may frame it)."""
+    return await _chat_page(request, "embed.html", found)
+
+
+@router.post("/", response_class=HTMLResponse, include_in_schema=False)
+@router.post("/embed", response_class=HTMLResponse, include_in_schema=False)
+async def chat_form(
+    request: Request,
+    found: Services,
+    question: Annotated[str, Form(max_length=20000)] = "",
+    conversation_id: Annotated[str | None, Form(pattern=CONVERSATION_ID)] = None,
+) -> Response:
+    """The page without JavaScript: the question as a form post, the answer in the page."""
+    language = page_language(request)
+    template = "embed.html" if request.url.path == "/embed" else "chat.html"
+    if not question.strip():
+        return await _chat_page(request, template, found, error=PAGE[language]["empty"])
+    conversation_id, outcome = await _ask(request, found, question, conversation_id)
+    if not isinstance(outcome, Asked):
+        refusal = _refusal(outcome, language)
+        detail = json.loads(bytes(refusal.body))["detail"]
+        page = await _chat_page(request, template, found, error=detail, question=question)
+        page.status_code = refusal.status_code
+        page.headers.update({k: v for k, v in refusal.headers.items() if k == "retry-after"})
+        return page
+    answer_id = found.answer_ids.sign(outcome.question_id)
+    return await _chat_page(
+        request,
+        template,
+        found,
+        asked=question,
+        answer=outcome.answer,
+        answer_id=answer_id,
+        passages=await _passages(request, found, answer_id),
+        conversation_id=conversation_id,
+    )
+
+
+# Staff sign-in with an invite code
+@router.post("/staff/signin", include_in_schema=False)
+async def staff_signin(
+    request: Request, found: Services, code: Annotated[str, Form(max_length=200)] = ""
+) -> Response:
+    language = page_language(request)
+    client = staff_loop.web_client_id(client_address(request))
+    outcome, branch = await found.roles.check_code(client, code.strip())
+    if branch is None:
+        page = await _chat_page(request, "chat.html", found, signin_error=PAGE[language][outcome])
+        page.status_code = 403
+        return page
+    lasts = timedelta(hours=found.settings.web_session_hours)
+    token = await found.store.web.open_session("staff", 0, lasts, branch)
+    log.info("web staff of %s signed in", branch)
+    response = RedirectResponse("/", status_code=303)
+    response.set_cookie(
+        STAFF_COOKIE,
+        token,
+        max_age=int(lasts.total_seconds()),
+        httponly=True,
+        secure=secure_cookies(request, found.settings),
+        samesite="strict",
+    )
+    return response
+
+
+@router.post("/staff/signout", include_in_schema=False)
+async def staff_signout(request: Request, found: Services) -> Response:
+    token = request.cookies.get(STAFF_COOKIE)
+    if token:
+        await found.store.web.close_session(token[:100])
+    response = RedirectResponse("/", status_code=303)
+    response.delete_cookie(STAFF_COOKIE)
+    return response

@@ -1,0 +1,376 @@
+"""The admin console (`/admin`): sign-in through a /weblogin one-time link, the dashboard, the
+review of 👎 votes, curated answers, open tickets, and the knowledge folder's documents with
+upload and re-index. Every form carries the session's CSRF token; every action is logged with
+who did it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy import Row
+
+from bot.channels.web.context import (
+    ADMIN_COOKIE,
+    WebServices,
+    secure_cookies,
+    services_of,
+    session_of,
+)
+from bot.engine.results import Source
+from bot.services import curation, documents, stats_chart
+from bot.services.documents import UploadError
+from bot.services.reindex import ReindexBusyError, ReindexError
+from bot.store.curated import AUDIENCES
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/admin", include_in_schema=False)
+Services = Annotated[WebServices, Depends(services_of)]
+DASHBOARD_DAYS = 30
+TOP_GAPS = 10
+PAGE_SIZE = 20
+LOGIN_TOKEN = r"^[A-Za-z0-9_-]{20,100}$"
+
+
+class SignInNeededError(Exception):
+    """No live admin session: the console sends the browser to its sign-in page."""
+
+
+async def admin_session(request: Request, found: Services) -> Row[Any]:
+    session = await session_of(request, ADMIN_COOKIE, "admin")
+    if session is None or not found.roles.is_admin(session.user_id):
+        raise SignInNeededError
+    return session
+
+
+Admin = Annotated[Row[Any], Depends(admin_session)]
+
+
+def check_csrf(session: Row[Any], token: str) -> None:
+    if not secrets.compare_digest(token.encode(), session.csrf.encode()):
+        raise HTTPException(403, "the form is out of date: reload the page and try again")
+
+
+def _page(request: Request, template: str, session: Row[Any] | None, **values: Any) -> HTMLResponse:
+    response: HTMLResponse = request.app.state.templates.TemplateResponse(
+        request,
+        template,
+        {"session": session, "csrf": session.csrf if session else "", "here": request.url.path}
+        | values,
+    )
+    return response
+
+
+# Signing in and out
+@router.get("/login/{token}", response_class=HTMLResponse)
+async def login_page(request: Request, token: str) -> HTMLResponse:
+    """The link /weblogin sent: a button that spends it (a link preview does not)."""
+    return _page(request, "admin_login.html", None, token=token)
+
+
+@router.post("/login")
+async def login(
+    request: Request, found: Services, token: Annotated[str, Form(pattern=LOGIN_TOKEN)]
+) -> Response:
+    admin_id = await found.store.web.redeem_login(token)
+    if admin_id is None or not found.roles.is_admin(admin_id):
+        page = _page(request, "admin_login.html", None, failed=True)
+        page.status_code = 403
+        return page
+    lasts = timedelta(hours=found.settings.web_session_hours)
+    cookie = await found.store.web.open_session("admin", admin_id, lasts)
+    await found.store.web.record(admin_id, "sign-in", "admin console")
+    log.info("admin %s signed in to the console", admin_id)
+    response = RedirectResponse("/admin", status_code=303)
+    response.set_cookie(
+        ADMIN_COOKIE,
+        cookie,
+        max_age=int(lasts.total_seconds()),
+        path="/admin",
+        httponly=True,
+        secure=secure_cookies(request, found.settings),
+        samesite="strict",
+    )
+    return response
+
+
+@router.post("/logout")
+async def logout(
+    request: Request, found: Services, session: Admin, csrf: Annotated[str, Form()]
+) -> Response:
+    check_csrf(session, csrf)
+    await found.store.web.close_session(request.cookies[ADMIN_COOKIE])
+    await found.store.web.record(session.user_id, "sign-out", "admin console")
+    response = RedirectResponse("/admin/signed-out", status_code=303)
+    response.delete_cookie(ADMIN_COOKIE, path="/admin")
+    return response
+
+
+@router.get("/signed-out", response_class=HTMLResponse)
+async def signed_out(request: Request) -> HTMLResponse:
+    return _page(request, "admin_login.html", None, signed_out=True)
+
+
+# The dashboard
+@router.get("", response_class=HTMLResponse)
+async def dashboard(request: Request, found: Services, session: Admin) -> HTMLResponse:
+    today = datetime.now(UTC).date()
+    figures = await found.store.stats(days=DASHBOARD_DAYS, today=today)
+    plotted = stats_chart.series(figures, DASHBOARD_DAYS, today)
+    gaps = await curation.content_gaps(found.store, found.engine, found.settings.gaps_days)
+    questions = sum(plotted.answered) + sum(plotted.abstained)
+    return _page(
+        request,
+        "admin_dashboard.html",
+        session,
+        days=DASHBOARD_DAYS,
+        rows=[day for day in figures.days],
+        questions=questions,
+        abstained=sum(plotted.abstained),
+        escalated=sum(plotted.escalated),
+        rate=100 * sum(plotted.abstained) / questions if questions else None,
+        helpful=figures.helpful,
+        unhelpful=figures.unhelpful,
+        gaps=gaps[:TOP_GAPS],
+        gaps_days=found.settings.gaps_days,
+        version=found.engine.index_version,
+    )
+
+
+@router.get("/chart.png")
+async def chart(found: Services, session: Admin) -> Response:
+    """The dashboard's chart: the same drawing /stats sends in Telegram."""
+    today = datetime.now(UTC).date()
+    figures = await found.store.stats(days=DASHBOARD_DAYS, today=today)
+    png = await asyncio.to_thread(stats_chart.render, figures, DASHBOARD_DAYS, today)
+    return Response(png, media_type="image/png", headers={"cache-control": "no-store"})
+
+
+# The review of 👎 votes
+@router.get("/review", response_class=HTMLResponse)
+async def review_page(request: Request, found: Services, session: Admin) -> HTMLResponse:
+    queue = await curation.review_queue(found.store, found.engine)
+    items = [
+        {
+            "queued": queued,
+            "labels": [Source.from_metadata(item).label for item in queued.vote.sources or []],
+        }
+        for queued in queue[:PAGE_SIZE]
+    ]
+    return _page(request, "admin_review.html", session, items=items, waiting=len(queue))
+
+
+@router.post("/review/{feedback_id}")
+async def review_action(
+    found: Services,
+    session: Admin,
+    feedback_id: int,
+    csrf: Annotated[str, Form()],
+    action: Annotated[str, Form(pattern=r"^(correct|right|skip)$")],
+    answer: Annotated[str, Form(max_length=4000)] = "",
+) -> Response:
+    check_csrf(session, csrf)
+    admin = session.user_id
+    if action == "correct":
+        if not answer.strip():
+            raise HTTPException(422, "write the right answer first")
+        corrected = await curation.correct(found.store, feedback_id, answer.strip(), admin)
+        if corrected is None:
+            raise HTTPException(409, "this vote was settled already")
+        detail = f"vote {feedback_id} → curated answer {corrected[0]}"
+    else:
+        outcome = "right" if action == "right" else "skipped"
+        if not await found.store.curated.review(feedback_id, outcome, admin):
+            raise HTTPException(409, "this vote was settled already")
+        detail = f"vote {feedback_id}: {outcome}"
+    await found.store.web.record(admin, f"review {action}", detail)
+    log.info("admin %s reviewed in the console: %s", admin, detail)
+    return RedirectResponse("/admin/review", status_code=303)
+
+
+# Curated answers
+@router.get("/curated", response_class=HTMLResponse)
+async def curated_page(
+    request: Request, found: Services, session: Admin, offset: int = 0
+) -> HTMLResponse:
+    offset = max(0, offset)
+    rows, total = await found.store.curated.page(offset, PAGE_SIZE)
+    return _page(
+        request,
+        "admin_curated.html",
+        session,
+        rows=rows,
+        total=total,
+        offset=offset,
+        page_size=PAGE_SIZE,
+        audiences=AUDIENCES,
+    )
+
+
+@router.post("/curated/{answer_id}")
+async def curated_action(
+    found: Services,
+    session: Admin,
+    answer_id: int,
+    csrf: Annotated[str, Form()],
+    action: Annotated[str, Form(pattern=r"^(edit|retire)$")],
+    answer: Annotated[str, Form(max_length=4000)] = "",
+) -> Response:
+    check_csrf(session, csrf)
+    admin = session.user_id
+    if action == "edit":
+        if not answer.strip():
+            raise HTTPException(422, "the answer must not be empty")
+        changed = await found.store.curated.edit(answer_id, answer.strip(), admin)
+    else:
+        changed = await found.store.curated.retire(answer_id, admin)
+    if not changed:
+        raise HTTPException(404, "no such curated answer (or it was retired)")
+    await found.store.web.record(admin, f"curated {action}", f"curated answer {answer_id}")
+    return RedirectResponse("/admin/curated", status_code=303)
+
+
+# Tickets
+@router.get("/tickets", response_class=HTMLResponse)
+async def tickets_page(request: Request, found: Services, session: Admin) -> HTMLResponse:
+    rows = await found.store.tickets.open_tickets()
+    return _page(request, "admin_tickets.html", session, rows=rows, now=datetime.now(UTC))
+
+
+# Documents, upload and re-index
+@router.get("/documents", response_class=HTMLResponse)
+async def documents_page(
+    request: Request, found: Services, session: Admin, added: str = ""
+) -> HTMLResponse:
+    listed, version = await asyncio.to_thread(documents.documents, found.settings)
+    return _page(
+        request,
+        "admin_documents.html",
+        session,
+        listed=listed,
+        version=version,
+        added=added[:200],
+        max_mb=found.settings.web_upload_max_mb,
+        suffixes=", ".join(documents.UPLOAD_SUFFIXES),
+    )
+
+
+@router.post("/documents", response_class=HTMLResponse)
+async def upload(
+    request: Request,
+    found: Services,
+    session: Admin,
+    csrf: Annotated[str, Form()],
+    file: Annotated[UploadFile, File()],
+    title: Annotated[str, Form(max_length=300)],
+    topic: Annotated[str, Form(max_length=20)],
+    audience: Annotated[str, Form(max_length=10)],
+    lang: Annotated[str, Form(max_length=5)],
+    status: Annotated[str, Form(max_length=10)] = "official",
+    source: Annotated[str, Form(max_length=500)] = "",
+    replace: Annotated[bool, Form()] = False,
+) -> Response:
+    check_csrf(session, csrf)
+    admin = session.user_id
+    data = await file.read()
+    fields = {
+        "title": title,
+        "topic": topic,
+        "audience": audience,
+        "lang": lang,
+        "status": status,
+        "source": source.strip() or f"uploaded in the admin console by {admin}",
+    }
+    try:
+        path = await asyncio.to_thread(
+            documents.add_document, found.settings, file.filename or "", data, fields, replace
+        )
+    except UploadError as exc:
+        listed, version = await asyncio.to_thread(documents.documents, found.settings)
+        page = _page(
+            request,
+            "admin_documents.html",
+            session,
+            listed=listed,
+            version=version,
+            error=str(exc),
+            max_mb=found.settings.web_upload_max_mb,
+            suffixes=", ".join(documents.UPLOAD_SUFFIXES),
+        )
+        page.status_code = 422
+        return page
+    await found.store.web.record(admin, "upload", f"{path} ({len(data)} bytes, {audience})")
+    start_reindex(found, admin)
+    return RedirectResponse(f"/admin/documents?added={path}", status_code=303)
+
+
+@router.post("/reindex")
+async def reindex(found: Services, session: Admin, csrf: Annotated[str, Form()]) -> Response:
+    check_csrf(session, csrf)
+    start_reindex(found, session.user_id)
+    return RedirectResponse("/admin/documents", status_code=303)
+
+
+@router.get("/reindex/status")
+async def reindex_status(found: Services, session: Admin) -> JSONResponse:
+    state = found.reindex
+    return JSONResponse(
+        {
+            "running": state.running,
+            "stage": state.stage,
+            "done": state.done,
+            "total": state.total,
+            "result": state.result,
+            "failed": state.failed,
+        }
+    )
+
+
+def start_reindex(found: WebServices, admin: int) -> None:
+    """Re-index in the background; the documents page shows its progress."""
+    state = found.reindex
+    if state.running or found.reindexer.running:
+        return
+    state.running, state.stage, state.done, state.total = True, "starting", 0, 0
+    state.result, state.failed = "", False
+
+    async def progress(stage: str, done: int, total: int) -> None:
+        state.stage, state.done, state.total = stage, done, total
+
+    async def run() -> None:
+        try:
+            summary = await found.reindexer.run(progress)
+        except ReindexBusyError:
+            state.result, state.failed = "a re-index is already running", True
+        except ReindexError as exc:
+            state.result, state.failed = str(exc), True
+        except Exception as exc:  # shown to the admin; the console carries on
+            log.exception("re-index from the console failed")
+            state.result, state.failed = f"failed: {exc}", True
+        else:
+            state.result = (
+                f"version {summary.index_version}: {summary.added} added, {summary.updated} "
+                f"updated, {summary.removed} removed, {summary.unchanged} unchanged, "
+                f"{summary.chunks} chunks"
+                + (f"; {len(summary.errors)} files skipped" if summary.errors else "")
+            )
+            await found.store.web.record(admin, "reindex", state.result)
+        finally:
+            state.running = False
+
+    task = asyncio.create_task(run())
+    found.tasks.add(task)
+    task.add_done_callback(found.tasks.discard)
+
+
+# What admins did
+@router.get("/actions", response_class=HTMLResponse)
+async def actions_page(request: Request, found: Services, session: Admin) -> HTMLResponse:
+    rows = await found.store.web.actions()
+    return _page(request, "admin_actions.html", session, rows=rows)

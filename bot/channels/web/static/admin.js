@@ -1,0 +1,27 @@
+// The console's live parts: the re-index progress bar, polled while a run is under way.
+"use strict";
+(function () {
+  const section = document.getElementById("reindex");
+  if (!section) return;
+  const bar = document.getElementById("progress");
+  const text = document.getElementById("progress-text");
+  const button = document.getElementById("reindex-button");
+  async function poll() {
+    const response = await fetch("/admin/reindex/status");
+    if (!response.ok) return;
+    const state = await response.json();
+    button.disabled = state.running;
+    if (state.running) {
+      bar.hidden = false;
+      bar.max = Math.max(state.total, 1);
+      bar.value = state.done;
+      text.textContent = "Re-indexing: " + state.stage + (state.total ? " " + state.done + " / " + state.total : "");
+      window.setTimeout(poll, 700);
+    } else {
+      bar.hidden = true;
+      text.textContent = state.result ? (state.failed ? "Re-index failed: " : "Re-indexed: ") + state.result : "";
+      section.dataset.done = state.result ? "true" : "false";
+    }
+  }
+  poll();
+})();

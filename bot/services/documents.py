@@ -1,0 +1,171 @@
+"""The knowledge folder as admins manage it, for every channel: each document with its
+metadata and what the published index holds of it, and uploads written with their metadata
+into `knowledge/uploads/` (checked by content, loaded once before they are kept)."""
+
+from __future__ import annotations
+
+import logging
+import re
+import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from io import BytesIO
+from pathlib import Path
+
+import yaml
+
+from alliance.errors import AllianceError
+from alliance.index_format import IndexLayout, IndexUnavailableError
+from alliance.settings import Settings
+from ingest.discovery import discover
+from ingest.documents import DocumentMeta, LoadError, validate_meta
+from ingest.front_matter import sidecar_path, split_front_matter
+from ingest.loaders import load_file
+
+log = logging.getLogger(__name__)
+
+UPLOADS = "uploads"  # the folder of knowledge/ that uploads go to
+UPLOAD_SUFFIXES = (".md", ".txt", ".html", ".htm", ".pdf", ".docx")
+# A file name: letters (any script), digits, spaces, dots, dashes and underscores, one suffix.
+_NAME = re.compile(r"[\w\- ]{1,100}(\.[A-Za-z]{2,4})", re.UNICODE)
+
+
+class UploadError(AllianceError):
+    """The upload is refused; the message says why, for the admin who sent it."""
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A file in the knowledge folder and what the published index holds of it."""
+
+    path: str
+    meta: DocumentMeta | None
+    error: str | None  # why it cannot be indexed, if it cannot
+    chunks: int  # in the published version, 0 when it is not in it
+    indexed: bool  # the published version holds this very content
+
+
+def documents(settings: Settings) -> tuple[list[Listed], str | None]:
+    """Every document under the knowledge folder, and the published index version."""
+    layout = IndexLayout(settings.index_dir)
+    try:
+        version = layout.current_version()
+        manifest = layout.read_manifest(version) if version else None
+    except IndexUnavailableError:
+        version, manifest = None, None
+    sources, unreadable = discover(settings.knowledge_dir, int(settings.max_file_mb * 1_000_000))
+    listed = [Listed(e.path, None, e.error, 0, False) for e in unreadable]
+    for source in sources:
+        entry = manifest.files.get(source.relpath) if manifest else None
+        try:
+            meta, error = load_file(source.path, source.relpath, source.data)[0].meta, None
+        except LoadError as exc:
+            meta, error = None, str(exc)
+        except IndexError:  # a catalogue with no courses
+            meta, error = None, "no documents in the file"
+        listed.append(
+            Listed(
+                path=source.relpath,
+                meta=meta,
+                error=error,
+                chunks=len(entry.chunk_ids) if entry else 0,
+                indexed=entry is not None and entry.hash == source.hash,
+            )
+        )
+    listed.sort(key=lambda item: item.path)
+    return listed, version
+
+
+def upload_name(name: str) -> str:
+    """The name an upload is kept under; UploadError for a path, a hidden file or a type that
+    is not a document."""
+    name = name.strip()
+    if "/" in name or "\\" in name or "\0" in name:
+        raise UploadError("the file name must not contain a folder")
+    match = _NAME.fullmatch(name)
+    if name.startswith((".", "-")) or match is None:
+        raise UploadError(
+            "use a file name of letters, digits, spaces, '-' and '_' with one suffix, "
+            "up to 100 characters"
+        )
+    if match.group(1).lower() not in UPLOAD_SUFFIXES:
+        raise UploadError(f"only {', '.join(UPLOAD_SUFFIXES)} files can be uploaded")
+    return name
+
+
+def check_content(name: str, data: bytes, max_bytes: int) -> None:
+    """UploadError when the bytes are not the kind of document the name says."""
+    if not data.strip():
+        raise UploadError("the file is empty")
+    if len(data) > max_bytes:
+        size, limit = len(data) / 1e6, max_bytes / 1e6
+        raise UploadError(f"the file is {size:.1f} MB, over the {limit:.1f} MB limit")
+    suffix = Path(name).suffix.lower()
+    if suffix == ".pdf":
+        if not data.startswith(b"%PDF-"):
+            raise UploadError("the file is named .pdf but is not a PDF")
+    elif suffix == ".docx":
+        if not _is_docx(data):
+            raise UploadError("the file is named .docx but is not a Word document")
+    else:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise UploadError(f"the file is named {suffix} but is not UTF-8 text") from None
+        if "\0" in text:
+            raise UploadError(f"the file is named {suffix} but holds binary data")
+        if suffix in (".html", ".htm") and not re.search(r"<\s*[a-zA-Z!]", text):
+            raise UploadError("the file is named .html but holds no HTML")
+        if suffix in (".md", ".txt") and split_front_matter(text)[0] is not None:
+            raise UploadError("remove the file's front matter: the upload form sets its fields")
+
+
+def _is_docx(data: bytes) -> bool:
+    try:
+        with zipfile.ZipFile(BytesIO(data)) as archive:
+            return "word/document.xml" in archive.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return False
+
+
+def add_document(
+    settings: Settings, name: str, data: bytes, fields: Mapping[str, object], replace: bool = False
+) -> str:
+    """Write an upload and its metadata into knowledge/uploads/; its path in the knowledge
+    folder. The file is loaded as ingest will load it, and refused (nothing kept) if it
+    cannot be."""
+    name = upload_name(name)
+    check_content(name, data, int(settings.web_upload_max_mb * 1_000_000))
+    fields = {"updated": date.today(), **fields}
+    try:
+        meta = validate_meta(fields, "the document's fields")
+    except LoadError as exc:
+        raise UploadError(str(exc)) from None
+    folder = settings.knowledge_dir / UPLOADS
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    if path.exists() and not replace:
+        raise UploadError(f"{UPLOADS}/{name} exists already; choose replace to change it")
+    relpath = f"{UPLOADS}/{name}"
+    # Hidden (ingest passes them by) with the real suffix (the loader goes by it) until loaded.
+    staged = folder / f".staged-{name}"
+    staged_meta = folder / f".staged-{name}.meta.part"
+    try:
+        staged.write_bytes(data)
+        staged_meta.write_text(
+            yaml.safe_dump(meta.model_dump(), allow_unicode=True, sort_keys=False),
+            encoding="utf-8",
+        )
+        staged_meta.replace(sidecar_path(staged))  # where the loader looks for it
+        load_file(staged, relpath, data)
+    except LoadError as exc:
+        staged.unlink(missing_ok=True)
+        sidecar_path(staged).unlink(missing_ok=True)
+        raise UploadError(f"the file cannot be indexed: {exc}") from None
+    finally:
+        staged_meta.unlink(missing_ok=True)
+    sidecar_path(staged).replace(sidecar_path(path))
+    staged.replace(path)
+    log.info("document %s added (%d bytes)", relpath, len(data))
+    return relpath

@@ -1,0 +1,84 @@
+"""The staff loop's steps that every channel takes the same way: a learner's question opened as
+a ticket for the right staff chat, and where a staff answer to it goes."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Row
+
+from alliance.settings import Settings
+from bot.services.asking import SlowDown
+from bot.store.database import Store
+from bot.store.tickets import NewTicket
+
+log = logging.getLogger(__name__)
+
+# Web conversations and clients have ids of their own, below every Telegram chat id (groups
+# are negative, but above -2**53), so the store keeps one id space for both channels.
+WEB_IDS_BELOW = -(1 << 53)
+_CONVERSATIONS = 1 << 56
+
+
+def new_conversation_id() -> str:
+    """An unguessable id for a web conversation: whoever holds it reads its answers."""
+    return secrets.token_urlsafe(18)
+
+
+def web_chat_id(conversation_id: str) -> int:
+    """The store's chat (and user) id of a web conversation."""
+    digest = hashlib.sha256(conversation_id.encode()).digest()
+    return WEB_IDS_BELOW - int.from_bytes(digest[:7], "big")
+
+
+def web_client_id(address: str) -> int:
+    """The store's id of a web client (its address), whose allowance questions spend."""
+    digest = hashlib.sha256(b"client:" + address.encode()).digest()
+    return WEB_IDS_BELOW - _CONVERSATIONS - int.from_bytes(digest[:7], "big")
+
+
+def is_web(chat_id: int) -> bool:
+    """A web conversation: a staff answer waits in the store for its page to fetch it."""
+    return chat_id < WEB_IDS_BELOW
+
+
+@dataclass(frozen=True)
+class Opened:
+    ticket: Row[Any]
+    created: bool  # False: the question had a ticket already
+
+
+async def open_ticket(
+    store: Store, settings: Settings, logged: Row[Any], learner_chat_id: int, name: str
+) -> Opened | SlowDown | None:
+    """Pass the logged question to a person: a ticket for the learner's branch's staff chat (or
+    the general one); None when the staff loop is off."""
+    general = settings.staff_chat_id
+    if general is None:
+        return None
+    wait = await store.take_question(logged.user_id, settings.user_questions_per_minute)
+    if wait:
+        return SlowDown(max(1, round(wait)))
+    tickets = store.tickets
+    branch = await tickets.branch_of(logged.user_id)
+    chats = settings.branch_staff_chats
+    ticket, created = await tickets.open(
+        NewTicket(
+            question_id=logged.id,
+            learner_id=logged.user_id,
+            learner_chat_id=learner_chat_id,
+            learner_name=name,
+            language=logged.language,
+            question=logged.question,
+            answer=logged.answer,
+            branch=branch if branch in chats else None,
+            staff_chat_id=chats.get(branch or "", general),
+        )
+    )
+    if created:
+        log.info("user %s opened ticket %s", logged.user_id, ticket.id)
+    return Opened(ticket, created)
