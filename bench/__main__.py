@@ -25,6 +25,7 @@ from bench.ingest_runs import make_corpus, measure_ingest
 from bench.latency import STAGES, engine_latency, langchain_baseline
 from bench.report import markdown
 from bench.stats import percentile, spread
+from bench.web_load import run_web_load
 from bot.engine.answering import Engine
 from bot.engine.retrieval import PublishedIndex, Retriever
 from bot.eval.gold import GoldQuestion, load_gold
@@ -100,6 +101,8 @@ def run(rounds: int, sizes: list[int], work: Path) -> dict:
     report["load"] = run_load(settings, questions, 200, 10, work / "load.db")
     unique = [f"{q} (#{n})" for n in range(6) for q in questions]
     report["load_unique"] = run_load(settings, unique, 100, 6, work / "load-unique.db")
+    _progress("web server under load")
+    report["web_load"] = run_web_load(settings, questions, 200, 10, work / "web-load.db")
     report["scale"] = {}
     for size in sizes:
         _progress(f"ingest: {size:,} synthetic chunks")

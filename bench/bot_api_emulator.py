@@ -3,10 +3,11 @@ process.
 
 It serves the methods the bot uses (getMe, getUpdates with long polling and offsets,
 sendMessage, editMessageText, sendPhoto with an uploaded PNG or JPEG, sendDocument with an
-uploaded file, sendChatAction, answerCallbackQuery, setMyCommands, setWebhook, deleteWebhook) in
-the Bot API's formats (JSON, form or multipart bodies), records every call, lets a test queue
-updates as if users had written them, and injects faults: error statuses (429 with
-retry_after, 500) and slow responses.
+uploaded file, getFile with the download of a file a user sent, sendChatAction,
+answerCallbackQuery, setMyCommands, setWebhook, deleteWebhook) in the Bot API's formats (JSON,
+form or multipart bodies), records every call, lets a test queue updates as if users had
+written them, and injects faults: error statuses (429 with retry_after, 500) and slow
+responses.
 """
 
 import itertools
@@ -23,7 +24,7 @@ from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
 DROP = 0  # a fault status: the connection closes without an answer
 _RAW_STRINGS = {"text", "caption", "parse_mode", "action", "language_code", "url", "secret_token"}
@@ -54,6 +55,7 @@ class BotAPIEmulator:
         self.photos: list[dict] = []
         self.documents: list[dict] = []  # likewise files, with "filename" and "content"
         self.answered_callbacks: list[dict] = []
+        self.files: dict[str, bytes] = {}  # files users sent, by file_id, for getFile
         self._faults: dict[str, list[tuple[int, dict, float, int | None]]] = {}
         # Called with each message the bot sends, outside the lock (benchmarks drive users).
         self.on_sent: Callable[[dict], None] | None = None
@@ -116,6 +118,23 @@ class BotAPIEmulator:
             message["reply_to_message"] = reply_to
         self._queue({"message": message})
         return message["message_id"]
+
+    def user_document(
+        self, content: bytes, file_name: str, *, user_id: int = 42, language: str = "en"
+    ) -> int:
+        """Queue a file a user sends in their private chat; the bot can fetch it with getFile."""
+        file_id = f"doc{len(self.files) + 1}-{user_id}"
+        self.files[file_id] = content
+        document = {
+            "file_id": file_id,
+            "file_unique_id": file_id,
+            "file_name": file_name,
+            "mime_type": "application/octet-stream",
+            "file_size": len(content),
+        }
+        return self.user_message(
+            None, user_id=user_id, language=language, extra={"document": document}
+        )
 
     def add_group(self, chat_id: int, title: str = "Staff") -> None:
         """A group the bot is a member of (messages sent there carry its type and title)."""
@@ -228,6 +247,18 @@ class BotAPIEmulator:
                 self.answered_callbacks.append(params)
                 self._changed.notify_all()
             return 200, True
+        if method == "getFile":
+            file_id = str(params.get("file_id", ""))
+            if file_id not in self.files:
+                return 400, {"description": "Bad Request: invalid file_id"}
+            size = len(self.files[file_id])
+            path = f"documents/{file_id}"
+            return 200, {
+                "file_id": file_id,
+                "file_unique_id": file_id,
+                "file_size": size,
+                "file_path": path,
+            }
         if method in {"sendChatAction", "setMyCommands", "setWebhook", "deleteWebhook", "close"}:
             return 200, True
         return 404, {"description": f"Not Found: method {method} is not emulated"}
@@ -332,6 +363,8 @@ class BotAPIEmulator:
             if found[0]["text"] == params["text"]:
                 return 400, {"description": "Bad Request: message is not modified"}
             found[0]["text"] = params["text"]
+            # As in Telegram, an edit without a keyboard removes the old one.
+            found[0]["reply_markup"] = params.get("reply_markup")
             self.edits.append(params)
             self._changed.notify_all()
             return 200, {key: value for key, value in found[0].items() if key != "parse_mode"}
@@ -380,6 +413,21 @@ class BotAPIEmulator:
 
             def log_message(self, *args: object) -> None:  # keep test output clean
                 pass
+
+            def do_GET(self) -> None:  # a file download, as Telegram's file server serves it
+                prefix = f"/file/bot{emulator.token}/documents/"
+                path = unquote(self.path)  # the client quotes the token's ":"
+                content = emulator.files.get(path[len(prefix) :])
+                if not path.startswith(prefix) or content is None:
+                    self.send_response(404)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "application/octet-stream")
+                self.send_header("Content-Length", str(len(content)))
+                self.end_headers()
+                self.wfile.write(content)
 
             def do_POST(self) -> None:
                 prefix = f"/bot{emulator.token}/"

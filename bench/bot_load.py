@@ -72,7 +72,7 @@ class _Driver:
                     self.done.set()
 
 
-def _peak_rss_mb(pid: int) -> tuple[float, float]:
+def peak_rss_mb(pid: int) -> tuple[float, float]:
     """Current and peak resident memory of a running process, from /proc."""
     fields = {}
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -131,7 +131,7 @@ def run_load(
                 finished = driver.done.wait(timeout=900)
                 elapsed = time.perf_counter() - began
             time.sleep(1.0)  # late duplicates would arrive now
-            rss_mb, peak_mb = _peak_rss_mb(process.pid)
+            rss_mb, peak_mb = peak_rss_mb(process.pid)
         finally:
             stop(process)
     waits = [

@@ -9,7 +9,7 @@ from bench.stats import show
 _LANGUAGES = {"en": "English", "zh": "Chinese"}
 
 
-def _check(met: bool | None) -> str:
+def check(met: bool | None) -> str:
     return "–" if met is None else ("yes" if met else "**no**")
 
 
@@ -101,6 +101,7 @@ def markdown(report: dict, stages: Sequence[str]) -> str:
                 load["lost"] == 0 and load["duplicated"] == 0,
             )
         )
+    rows.extend(web_load_rows(report["web_load"]))
     load = report["load"]
     rows.append(
         (
@@ -176,6 +177,26 @@ def markdown(report: dict, stages: Sequence[str]) -> str:
     )
     lines = ["| benchmark | figure | target | met |", "| --- | --- | --- | --- |"]
     lines += [
-        f"| {name} | {figure} | {target} | {_check(met)} |" for name, figure, target, met in rows
+        f"| {name} | {figure} | {target} | {check(met)} |" for name, figure, target, met in rows
     ]
     return header + "\n".join(lines)
+
+
+def web_load_rows(web: dict) -> list[tuple[str, str, str, bool | None]]:
+    """The web channel's throughput rows, beside the bot's."""
+    return [
+        (
+            f"web throughput, {web['clients']} clients over HTTP, {web['questions']} questions "
+            "(eval questions repeated): answers/s; p50 / p95 latency",
+            f"{web['answers_per_s']}/s; {web['latency_p50_ms'] / 1000:.2f} / "
+            f"{web['latency_p95_ms'] / 1000:.2f} s",
+            "",
+            None,
+        ),
+        (
+            "  failed requests; server memory after the load (peak)",
+            f"{web['failed']}; {web['rss_mb']} MB ({web['peak_rss_mb']} MB)",
+            "0",
+            web["failed"] == 0,
+        ),
+    ]

@@ -90,7 +90,8 @@ def test_an_upload_is_kept_with_its_metadata_and_listed_once_indexed(settings, r
     assert sorted(p.name for p in kept.iterdir()) == ["hours.md", "hours.md.meta.yaml"]
     listed, version = documents(settings)
     entry = next(item for item in listed if item.path == path)
-    assert entry.meta.title == "Library hours" and entry.chunks == 0 and not entry.indexed
+    assert entry.meta is not None and entry.meta.title == "Library hours"
+    assert entry.chunks == 0 and not entry.indexed
     run_ingest(settings, embeddings_factory=lambda _: real_embeddings)
     listed, version = documents(settings)
     entry = next(item for item in listed if item.path == path)

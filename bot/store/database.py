@@ -55,6 +55,7 @@ from bot.store.tables import (
     utc_now,
 )
 from bot.store.tickets import Tickets
+from bot.store.uploads import Uploads
 from bot.store.web_access import WebAccess
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,7 @@ class Store:
         self.tickets = Tickets(engine)
         self.curated = Curated(engine)
         self.web = WebAccess(engine)
+        self.uploads = Uploads(engine)
 
     @classmethod
     async def open(cls, url: str, retention_days: int = 90) -> Store:

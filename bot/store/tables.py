@@ -262,6 +262,19 @@ class AdminAction(Base):
     detail: Mapped[str] = mapped_column(Text)
 
 
+class PendingUpload(Base):
+    """A document an admin sent the bot, waiting for its audience, language and title."""
+
+    __tablename__ = "pending_uploads"
+    id: Mapped[int] = mapped_column(_ROW_ID, primary_key=True, autoincrement=True)
+    admin_id: Mapped[int]
+    file_id: Mapped[str] = mapped_column(String(300))
+    name: Mapped[str] = mapped_column(String(120))
+    audience: Mapped[str | None] = mapped_column(String(8))
+    language: Mapped[str | None] = mapped_column(String(8))
+    sent_at: Mapped[datetime]
+
+
 @dataclass(frozen=True)
 class Unanswered:
     """A question the documents did not answer well, and why it counts: abstained, escalated

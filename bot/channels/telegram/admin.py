@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from datetime import UTC, datetime, timedelta
 from html import escape
@@ -14,7 +15,7 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
 from bot.channels.telegram import texts
-from bot.channels.telegram.context import Context, Incoming, client_language, user_language
+from bot.channels.telegram.context import Context, Incoming, Press, client_language, user_language
 from bot.channels.telegram.render import pack
 from bot.services import stats_chart
 from bot.services.reindex import ReindexBusyError, ReindexError
@@ -34,6 +35,20 @@ async def refuse_non_admin(incoming: Incoming, context: Context) -> bool:
     log.warning("user %s tried an admin command", incoming.user.id)
     await incoming.message.reply_text(texts.ADMINS_ONLY[client_language(incoming.user)])
     return True
+
+
+async def admin_press(
+    update: Update, context: Context, pattern: re.Pattern[str]
+) -> tuple[Press, str, int] | None:
+    """A button of an admin command, pressed by an admin in their private chat: the press, its
+    action and its number; None (the press answered as expired) for anything else."""
+    press = Press.of(update)
+    match = pattern.fullmatch(press.data)
+    admin = press.query.from_user.id
+    if match is None or not context.services.roles.is_admin(admin) or not press.private:
+        await press.query.answer(texts.EXPIRED[user_language(update)])
+        return None
+    return press, match.group(1), int(match.group(2))
 
 
 async def weblogin(update: Update, context: Context) -> None:
@@ -62,14 +77,18 @@ async def reindex(update: Update, context: Context) -> None:
     incoming = Incoming.of(update)
     if await refuse_non_admin(incoming, context):
         return
-    language = user_language(update)
+    log.info("user %s started a re-index", incoming.user.id)
+    await reindex_with_progress(incoming.message, context, user_language(update))
+
+
+async def reindex_with_progress(message: Message, context: Context, language: str) -> None:
+    """Re-index, showing its progress in one reply to `message` and then the summary."""
     reindexer = context.services.reindexer
     if reindexer.running:
-        await incoming.message.reply_text(texts.REINDEX["busy"][language])
+        await message.reply_text(texts.REINDEX["busy"][language])
         return
-    status = await incoming.message.reply_text(texts.REINDEX["start"][language])
+    status = await message.reply_text(texts.REINDEX["start"][language])
     progress = _ProgressMessage(status, language)
-    log.info("user %s started a re-index", incoming.user.id)
     try:
         summary = await reindexer.run(progress.update)
     except ReindexBusyError:
@@ -81,7 +100,7 @@ async def reindex(update: Update, context: Context) -> None:
     parts = pack(_summary_paragraphs(summary, language))
     await progress.show(parts[0])
     for part in parts[1:]:
-        await incoming.message.reply_html(part)
+        await message.reply_html(part)
 
 
 def _summary_paragraphs(summary: Summary, language: str) -> list[str]:

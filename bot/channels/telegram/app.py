@@ -25,7 +25,7 @@ from telegram.ext import (
 
 from alliance.errors import AllianceError
 from alliance.settings import Settings
-from bot.channels.telegram import admin, curation, escalation, gaps, handlers, texts
+from bot.channels.telegram import admin, curation, escalation, gaps, handlers, texts, uploads
 from bot.channels.telegram.context import BotApplication, Context, Services, user_language
 from bot.channels.telegram.delivery import RETRY_DELAYS, DeliveringRateLimiter
 from bot.channels.telegram.ordering import PerChatInOrder
@@ -58,6 +58,12 @@ async def on_error(update: object, context: Context) -> None:
             log.error("could not tell the user about the failure: %s", exc)
 
 
+def file_base_url(base_url: str) -> str:
+    """Where files are downloaded from, beside the Bot API: .../bot becomes .../file/bot."""
+    root = base_url[: -len("/bot")] if base_url.endswith("/bot") else base_url.rstrip("/")
+    return f"{root}/file/bot"
+
+
 def build_app(settings: Settings, engine: Engine) -> BotApplication:
     """The bot application with its handlers. The store opens (and closes) with the
     application, on its event loop."""
@@ -67,6 +73,7 @@ def build_app(settings: Settings, engine: Engine) -> BotApplication:
         Application.builder()
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(settings.telegram_api_base_url)
+        .base_file_url(file_base_url(settings.telegram_api_base_url))
         .context_types(ContextTypes(context=Context))
         .rate_limiter(
             DeliveringRateLimiter(
@@ -80,6 +87,7 @@ def build_app(settings: Settings, engine: Engine) -> BotApplication:
     )
     private, groups = filters.ChatType.PRIVATE, filters.ChatType.GROUPS
     text = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
+    document = filters.UpdateType.MESSAGE & filters.Document.ALL
     staff_chats = [settings.staff_chat_id, *settings.branch_staff_chats.values()]
     in_staff_chat = filters.Chat(chat_id=[c for c in staff_chats if c is not None])
     app.add_handlers(
@@ -103,6 +111,7 @@ def build_app(settings: Settings, engine: Engine) -> BotApplication:
             MessageHandler(text & private, curation.private_text),
             MessageHandler(text & groups & in_staff_chat, escalation.staff_chat_message),
             MessageHandler(text & groups, handlers.group_text),
+            MessageHandler(document & private, uploads.document_sent),
             MessageHandler(
                 filters.UpdateType.MESSAGE & ~filters.TEXT & ~filters.StatusUpdate.ALL,
                 handlers.not_text,
@@ -114,6 +123,7 @@ def build_app(settings: Settings, engine: Engine) -> BotApplication:
             CallbackQueryHandler(curation.keep_pressed, pattern=r"^keep:"),
             CallbackQueryHandler(curation.curated_pressed, pattern=r"^cur:"),
             CallbackQueryHandler(curation.review_pressed, pattern=r"^rev:"),
+            CallbackQueryHandler(uploads.upload_pressed, pattern=r"^up:"),
             CallbackQueryHandler(handlers.stale_button),
         ]
     )

@@ -17,8 +17,8 @@ from telegram.error import BadRequest, Forbidden
 
 from alliance.language import detect_language
 from bot.channels.telegram import curation_texts as say
-from bot.channels.telegram import handlers, texts
-from bot.channels.telegram.admin import refuse_non_admin
+from bot.channels.telegram import handlers, texts, uploads
+from bot.channels.telegram.admin import admin_press, refuse_non_admin
 from bot.channels.telegram.context import Context, Incoming, Press, client_language, user_language
 from bot.channels.telegram.render import shortened
 from bot.engine.results import Source
@@ -123,22 +123,8 @@ async def _send_page(context: Context, chat_id: int, language: str, offset: int)
     )
 
 
-async def _admin_press(
-    update: Update, context: Context, pattern: re.Pattern[str]
-) -> tuple[Press, str, int] | None:
-    """A button of an admin command, pressed by an admin in their private chat: the press, its
-    action and its number; None (the press answered as expired) for anything else."""
-    press = Press.of(update)
-    match = pattern.fullmatch(press.data)
-    admin = press.query.from_user.id
-    if match is None or not context.services.roles.is_admin(admin) or not press.private:
-        await press.query.answer(texts.EXPIRED[user_language(update)])
-        return None
-    return press, match.group(1), int(match.group(2))
-
-
 async def curated_pressed(update: Update, context: Context) -> None:
-    pressed = await _admin_press(update, context, _CURATED)
+    pressed = await admin_press(update, context, _CURATED)
     if pressed is None:
         return
     press, action, number = pressed
@@ -207,7 +193,7 @@ async def _send_next_vote(context: Context, chat_id: int, language: str) -> None
 
 
 async def review_pressed(update: Update, context: Context) -> None:
-    pressed = await _admin_press(update, context, _REVIEW)
+    pressed = await admin_press(update, context, _REVIEW)
     if pressed is None:
         return
     press, action, feedback_id = pressed
@@ -250,6 +236,11 @@ async def private_text(update: Update, context: Context) -> None:
     purpose, target = awaited
     text = (incoming.message.text or "").strip()
     language = client_language(incoming.user)
+    if purpose == "title":
+        await uploads.add_pending(
+            context, incoming.chat.id, incoming.user.id, target, text[:300], language
+        )
+        return
     if purpose == "edit":
         edited = await found.store.curated.edit(target, text, incoming.user.id)
         log.info("admin %s edited curated answer %s", incoming.user.id, target)

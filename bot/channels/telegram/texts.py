@@ -168,6 +168,29 @@ WEBLOGIN = {
     "zh": "🔑 管理后台登录链接，{minutes} 分钟内有效，仅可使用一次：\n{link}\n"
     "请勿转发：最先打开链接的人将以您的身份登录。",
 }
+UPLOAD_BUTTONS = {
+    "en": {"public": "Everyone", "staff": "Staff only", "zh": "中文", "en": "English"},
+    "zh": {"public": "所有人", "staff": "仅限工作人员", "zh": "中文", "en": "English"},
+}
+UPLOAD: dict[str, dict[str, str]] = {
+    "audience": {
+        "en": "📄 <b>{name}</b>: who may read it?",
+        "zh": "📄 <b>{name}</b>：谁可以阅读？",
+    },
+    "language": {"en": "📄 <b>{name}</b>: its language?", "zh": "📄 <b>{name}</b>：文件语言？"},
+    "title": {
+        "en": "📄 Its title? Press the button to use <b>{name}</b>, or send the title.",
+        "zh": "📄 标题是什么？按按钮使用 <b>{name}</b>，或直接发送标题。",
+    },
+    "added": {
+        "en": "✅ Added <code>{path}</code>; indexing it now.",
+        "zh": "✅ 已添加 <code>{path}</code>，正在导入。",
+    },
+    "refused": {
+        "en": "⚠️ The document was not added: {reason}.",
+        "zh": "⚠️ 文件未添加：{reason}。",
+    },
+}
 PRIVATE_ONLY = {
     "en": "Please use this command in your private chat with the bot.",
     "zh": "请在与机器人的私聊中使用此命令。",

@@ -268,6 +268,7 @@ async def _chat_page(
 ) -> HTMLResponse:
     language = page_language(request)
     _, branch = await _role(request)
+    values.setdefault("staff_loop", found.settings.staff_chat_id is not None)
     return _page(
         request, template, language, branch=branch, embedded=template == "embed.html", **values
     )

@@ -124,6 +124,10 @@
       });
       bar.appendChild(button);
     }
+    if (!t.person) {  // the staff loop is off here
+      bar.appendChild(status);
+      return bar;
+    }
     const person = el("button", "person", t.person);
     person.type = "button";
     person.addEventListener("click", async () => {

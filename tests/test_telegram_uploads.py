@@ -1,0 +1,138 @@
+"""Admins add documents in Telegram, through the real bot and the Bot API emulator: a file sent
+in a private chat is asked its audience, language and title with buttons (or a typed title),
+added to knowledge/uploads/ with its metadata and indexed with /reindex's progress message;
+anyone else's file, a file that is not a document and a stale button change nothing."""
+
+import shutil
+
+import pytest
+import yaml
+from processes import polling_bot
+
+from bench.bot_api_emulator import BotAPIEmulator, buttons
+
+TOKEN = "123456789:TEST-token-for-uploads_abcdef"
+ADMIN_ID, STAFF_ID, LEARNER_ID = 7, 99, 301
+HANDBOOK = (
+    b"# Key cabinet\n\nThe key to the Jinniu branch server room is kept in cabinet 14B, "
+    b"behind the reception desk.\n"
+)
+
+
+@pytest.fixture(scope="module")
+def bot(shipped_index, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("uploads")
+    settings = shipped_index.model_copy(
+        update={"knowledge_dir": folder / "knowledge", "index_dir": folder / "index"}
+    )
+    shutil.copytree(shipped_index.knowledge_dir, settings.knowledge_dir)
+    shutil.copytree(shipped_index.index_dir, settings.index_dir)
+    with (
+        BotAPIEmulator(TOKEN) as emulator,
+        polling_bot(
+            settings,
+            folder / "bot.log",
+            emulator,
+            ADMIN_USER_IDS=str(ADMIN_ID),
+            STAFF_USER_IDS=str(STAFF_ID),
+            DATABASE_URL=f"sqlite+aiosqlite:///{folder / 'assistant.db'}",
+            TELEGRAM_MESSAGES_PER_SECOND="0",
+            USER_QUESTIONS_PER_MINUTE="100",
+        ),
+    ):
+        yield emulator, settings
+
+
+def _next(emulator, chat_id, before, condition=lambda m: True):
+    def found():
+        return [m for m in emulator.wait_for_messages(chat_id, 0, 0)[before:] if condition(m)]
+
+    assert emulator.wait_for(lambda: found() != []), f"nothing new in chat {chat_id}"
+    return found()[-1]
+
+
+def _count(emulator, chat_id):
+    return len(emulator.wait_for_messages(chat_id, 0, 0))
+
+
+def _press(emulator, message, label, user_id=ADMIN_ID):
+    before = _count(emulator, user_id)
+    emulator.press(buttons(message)[label], message, user_id=user_id)
+    return before
+
+
+def _current(emulator, message):
+    return next(m for m in emulator.sent if m["message_id"] == message["message_id"])
+
+
+def _send(emulator, content, name, user_id=ADMIN_ID):
+    before = _count(emulator, user_id)
+    emulator.user_document(content, name, user_id=user_id)
+    return _next(emulator, user_id, before)
+
+
+def _ask(emulator, question, user_id):
+    before = _count(emulator, user_id)
+    emulator.user_message(question, user_id=user_id)
+    return _next(emulator, user_id, before)["text"]
+
+
+def test_an_admin_adds_a_staff_only_document_with_buttons(bot):
+    emulator, settings = bot
+    asked = _send(emulator, HANDBOOK, "key-cabinet.md")
+    assert "who may read it" in asked["text"]
+    emulator.press(buttons(asked)["Staff only"], asked, user_id=ADMIN_ID)
+    assert emulator.wait_for(lambda: "its language" in _current(emulator, asked)["text"])
+    emulator.press(buttons(_current(emulator, asked))["English"], asked, user_id=ADMIN_ID)
+    assert emulator.wait_for(lambda: "Its title" in _current(emulator, asked)["text"])
+    before = _press(emulator, _current(emulator, asked), "“key-cabinet”")
+    added = _next(emulator, ADMIN_ID, before, lambda m: m["text"].startswith("✅ Added"))
+    assert "uploads/key-cabinet.md" in added["text"]
+    done = _next(emulator, ADMIN_ID, before, lambda m: "1 added" in m["text"])
+    assert "Re-indexed" in done["text"] or "1 added" in done["text"]
+    meta = yaml.safe_load(
+        (settings.knowledge_dir / "uploads" / "key-cabinet.md.meta.yaml").read_text()
+    )
+    assert meta["audience"] == "staff" and meta["lang"] == "en" and meta["title"] == "key-cabinet"
+    question = "Where is the key to the Jinniu branch server room kept?"
+    assert "14B" in _ask(emulator, question, STAFF_ID)
+    assert "14B" not in _ask(emulator, question, LEARNER_ID)
+
+
+def test_a_typed_title_names_the_document(bot):
+    emulator, settings = bot
+    asked = _send(
+        emulator, "# 开放时间\n\n金牛分校图书馆工作日开放到晚上九点半。\n".encode(), "library.md"
+    )
+    emulator.press(buttons(asked)["Everyone"], asked, user_id=ADMIN_ID)
+    assert emulator.wait_for(lambda: "its language" in _current(emulator, asked)["text"])
+    emulator.press(buttons(_current(emulator, asked))["中文"], asked, user_id=ADMIN_ID)
+    assert emulator.wait_for(lambda: "Its title" in _current(emulator, asked)["text"])
+    before = _count(emulator, ADMIN_ID)
+    emulator.user_message("金牛分校图书馆开放时间", user_id=ADMIN_ID)
+    _next(emulator, ADMIN_ID, before, lambda m: m["text"].startswith("✅ Added"))
+    meta = yaml.safe_load((settings.knowledge_dir / "uploads" / "library.md.meta.yaml").read_text())
+    assert meta["title"] == "金牛分校图书馆开放时间" and meta["audience"] == "public"
+
+
+def test_files_from_others_unsupported_files_and_stale_buttons_change_nothing(bot):
+    emulator, settings = bot
+    uploads = settings.knowledge_dir / "uploads"
+    kept = sorted(p.name for p in uploads.iterdir()) if uploads.exists() else []
+    learner = _send(emulator, HANDBOOK, "notes.md", user_id=LEARNER_ID)
+    assert "only read text" in learner["text"] and not buttons(learner)
+    refused = _send(emulator, b"MZ\x90\x00", "tool.exe")
+    assert "not added" in refused["text"] and "can be uploaded" in refused["text"]
+    fake = _send(emulator, b"# not a pdf", "report.pdf")
+    emulator.press(buttons(fake)["Everyone"], fake, user_id=ADMIN_ID)
+    assert emulator.wait_for(lambda: "its language" in _current(emulator, fake)["text"])
+    emulator.press(buttons(_current(emulator, fake))["English"], fake, user_id=ADMIN_ID)
+    assert emulator.wait_for(lambda: "Its title" in _current(emulator, fake)["text"])
+    # Another admin's press, or a learner's, on the same button does nothing
+    stale = dict(buttons(_current(emulator, fake))["“report”"])
+    before = _press(emulator, _current(emulator, fake), "“report”")
+    failed = _next(emulator, ADMIN_ID, before, lambda m: "not added" in m["text"])
+    assert "not a PDF" in failed["text"]
+    emulator.press(stale, _current(emulator, fake), user_id=ADMIN_ID)  # spent already
+    assert emulator.wait_for(lambda: any(c.get("text") for c in emulator.answered_callbacks[-1:]))
+    assert sorted(p.name for p in uploads.iterdir()) == kept
