@@ -72,7 +72,7 @@ def test_an_update_with_the_secret_is_answered(webhook):
 
 
 @pytest.mark.parametrize(
-    ("number", "body"), enumerate([b"not json", b"[]", b'{"update_id": "x"}', b"\xff\xfe"])
+    ("number", "body"), list(enumerate([b"not json", b"[]", b'{"update_id": "x"}', b"\xff\xfe"]))
 )
 def test_malformed_bodies_are_rejected_and_the_bot_carries_on(webhook, number, body):
     emulator, url, _, _, _ = webhook

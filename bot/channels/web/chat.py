@@ -103,8 +103,12 @@ class Problem(BaseModel):
 
 
 async def _role(request: Request) -> tuple[Role, str | None]:
+    """Staff while signed in with a branch's code that is still in the settings."""
     session = await session_of(request, STAFF_COOKIE, "staff")
-    return ("staff", session.branch) if session is not None else ("learner", None)
+    codes = services_of(request).settings.staff_invite_codes
+    if session is None or session.branch not in codes:
+        return "learner", None
+    return "staff", session.branch
 
 
 async def _ask(
