@@ -100,6 +100,24 @@ async def test_a_vote_is_settled_once_and_a_skipped_one_comes_back(store):
         await store.curated.review(second, "deleted", by=7)
 
 
+async def test_only_a_thumbs_down_that_exists_can_be_reviewed(store):
+    assert await store.curated.review(123456, "right", by=7) is False
+    question_id = await store.log_question(
+        user_id=3,
+        chat_id=3,
+        question="Is it good?",
+        answer="Yes.",
+        language="en",
+        abstained=False,
+        latency_ms=1.0,
+        sources=[],
+    )
+    await store.record_feedback(question_id, 3, 1)
+    [liked] = await _feedback_ids(store, question_id)
+    assert await store.curated.review(liked, "right", by=7) is False  # a 👍 is not reviewed
+    assert await store.curated.unreviewed_votes() == []
+
+
 async def test_an_awaited_text_is_taken_once_and_forgotten_when_old(store):
     await store.curated.await_text(7, "edit", 12)
     assert await store.curated.take_awaited(7) == ("edit", 12)
@@ -142,3 +160,13 @@ async def test_learners_never_match_a_staff_only_answer(store, real_embeddings):
     assert served.match(query, "en", "learner") is None
     staff = served.match(query, "en", "staff")
     assert staff is not None and staff.similarity > 0.99
+
+
+async def _feedback_ids(store, question_id):
+    from sqlalchemy import text
+
+    async with store._engine.connect() as connection:
+        rows = await connection.execute(
+            text("SELECT id FROM feedback WHERE question_id = :q"), {"q": question_id}
+        )
+        return [row[0] for row in rows]

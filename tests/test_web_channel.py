@@ -535,3 +535,34 @@ def test_many_questions_at_once_are_all_answered(site):
     for thread in threads:
         thread.join()
     assert results == [200] * 20
+
+
+def test_a_proxy_that_rewrites_host_still_lets_the_public_origin_post(site):
+    with client(site) as http:
+        behind = {"Host": "web-backend.internal", "Origin": site[0]}
+        asked = http.post("/api/ask", json={"question": "What is the credit bank?"}, headers=behind)
+        assert asked.status_code == 200
+        forged = {"Host": "web-backend.internal", "Origin": "https://evil.example"}
+        assert http.post("/api/ask", json={"question": "x"}, headers=forged).status_code == 403
+
+
+def test_hostile_ids_in_the_console_get_clear_errors(site):
+    with signed_in(site) as http:
+        csrf = csrf_of(http.get("/admin/review").text)
+        for path in ("/admin/review/99999999999999999999", "/admin/review/0", "/admin/review/x"):
+            response = http.post(path, data={"csrf": csrf, "action": "right"})
+            assert response.status_code == 422, path
+        assert (
+            http.post("/admin/review/123456", data={"csrf": csrf, "action": "right"}).status_code
+            == 409
+        )
+        assert (
+            http.post("/admin/review/1", data={"csrf": csrf, "action": "delete"}).status_code == 422
+        )
+        edited = http.post(
+            "/admin/curated/123456", data={"csrf": csrf, "action": "edit", "answer": "x"}
+        )
+        assert edited.status_code == 404
+        for offset in ("-1", "99999999999999999999", "x"):
+            assert http.get("/admin/curated", params={"offset": offset}).status_code == 422
+        assert http.get("/admin/curated", params={"offset": "40"}).status_code == 200

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Row, delete, func, select, update
+from sqlalchemy import BigInteger, DateTime, Row, delete, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.engine.curated import CuratedEntry
@@ -152,16 +152,23 @@ class Curated:
 
     async def review(self, feedback_id: int, outcome: str, by: int) -> bool:
         """Record what the admin made of a 👎; False when it was already settled (another admin
-        was quicker); a skipped one may be reviewed again."""
+        was quicker) or there is no such 👎; a skipped one may be reviewed again."""
         if outcome not in REVIEW_OUTCOMES:
             raise ValueError(f"outcome must be one of {REVIEW_OUTCOMES}, not {outcome!r}")
         table = VoteReview.__table__
+        now = utc_now()
+        voted = select(
+            Feedback.id,
+            literal(outcome),
+            literal(by, BigInteger),
+            literal(now, DateTime(timezone=True)),
+        ).where(Feedback.id == feedback_id, Feedback.vote == -1)
         statement = (
             self._insert(VoteReview)
-            .values(feedback_id=feedback_id, outcome=outcome, reviewed_by=by, reviewed_at=utc_now())
+            .from_select(["feedback_id", "outcome", "reviewed_by", "reviewed_at"], voted)
             .on_conflict_do_update(
                 index_elements=["feedback_id"],
-                set_={"outcome": outcome, "reviewed_by": by, "reviewed_at": utc_now()},
+                set_={"outcome": outcome, "reviewed_by": by, "reviewed_at": now},
                 where=table.c.outcome == "skipped",
             )
         )

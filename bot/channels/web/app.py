@@ -74,7 +74,12 @@ def build_app(settings: Settings, engine: Engine) -> FastAPI:
     app.include_router(console.router)
     app.add_exception_handler(console.SignInNeededError, _sign_in_needed)
     upload_limit = int(settings.web_upload_max_mb * 1_000_000) + 256 * 1024  # the form's fields
-    app.add_middleware(Guard, embed_origins=settings.web_embed_origins, upload_limit=upload_limit)
+    app.add_middleware(
+        Guard,
+        embed_origins=settings.web_embed_origins,
+        upload_limit=upload_limit,
+        public_url=settings.web_public_url,
+    )
     return app
 
 

@@ -11,7 +11,17 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi import (
+    APIRouter,
+    Depends,
+    File,
+    Form,
+    HTTPException,
+    Path,
+    Query,
+    Request,
+    UploadFile,
+)
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy import Row
 
@@ -36,6 +46,7 @@ DASHBOARD_DAYS = 30
 TOP_GAPS = 10
 PAGE_SIZE = 20
 LOGIN_TOKEN = r"^[A-Za-z0-9_-]{20,100}$"
+ROW_IDS = 2**62  # ids in forms and paths above this are no row's (and would overflow SQL)
 
 
 class SignInNeededError(Exception):
@@ -170,7 +181,7 @@ async def review_page(request: Request, found: Services, session: Admin) -> HTML
 async def review_action(
     found: Services,
     session: Admin,
-    feedback_id: int,
+    feedback_id: Annotated[int, Path(ge=1, le=ROW_IDS)],
     csrf: Annotated[str, Form()],
     action: Annotated[str, Form(pattern=r"^(correct|right|skip)$")],
     answer: Annotated[str, Form(max_length=4000)] = "",
@@ -197,9 +208,11 @@ async def review_action(
 # Curated answers
 @router.get("/curated", response_class=HTMLResponse)
 async def curated_page(
-    request: Request, found: Services, session: Admin, offset: int = 0
+    request: Request,
+    found: Services,
+    session: Admin,
+    offset: Annotated[int, Query(ge=0, le=ROW_IDS)] = 0,
 ) -> HTMLResponse:
-    offset = max(0, offset)
     rows, total = await found.store.curated.page(offset, PAGE_SIZE)
     return _page(
         request,
@@ -217,7 +230,7 @@ async def curated_page(
 async def curated_action(
     found: Services,
     session: Admin,
-    answer_id: int,
+    answer_id: Annotated[int, Path(ge=1, le=ROW_IDS)],
     csrf: Annotated[str, Form()],
     action: Annotated[str, Form(pattern=r"^(edit|retire)$")],
     answer: Annotated[str, Form(max_length=4000)] = "",

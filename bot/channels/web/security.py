@@ -27,8 +27,12 @@ class Guard:
     """ASGI middleware: security headers on every response; a 413 for a body over its limit;
     a 403 for an unsafe request from another site (its Origin names a different host)."""
 
-    def __init__(self, app: ASGIApp, embed_origins: list[str], upload_limit: int) -> None:
+    def __init__(
+        self, app: ASGIApp, embed_origins: list[str], upload_limit: int, public_url: str
+    ) -> None:
         self.app = app
+        parts = urlsplit(public_url)
+        self._public_origin = f"{parts.scheme}://{parts.netloc}"
         self._embed_ancestors = " ".join(["'self'", *embed_origins])
         self._upload_limit = upload_limit
 
@@ -38,7 +42,7 @@ class Guard:
             return
         path: str = scope["path"]
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        if scope["method"] in _UNSAFE and not _same_origin(headers):
+        if scope["method"] in _UNSAFE and not _same_origin(headers, self._public_origin):
             await _plain(send, 403, "cross-site request refused", self._headers(path))
             return
         limit = self._upload_limit if path == UPLOAD_PATH else API_BODY_LIMIT
@@ -105,11 +109,13 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replayed
 
 
-def _same_origin(headers: dict[str, str]) -> bool:
+def _same_origin(headers: dict[str, str], public_origin: str) -> bool:
     """No Origin (a form post from an old browser, a script) passes; CSRF tokens cover the
-    console. An Origin must name this host."""
+    console. An Origin must name this host, or the public address (a proxy may rewrite Host)."""
     origin = headers.get("origin")
     if origin is None:
+        return True
+    if origin == public_origin:
         return True
     return origin != "null" and urlsplit(origin).netloc == headers.get("host", "")
 
