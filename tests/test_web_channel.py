@@ -15,7 +15,7 @@ import pytest
 from processes import polling_bot
 from web_process import web_server
 
-from bench.bot_api_emulator import BotAPIEmulator
+from bench.bot_api_emulator import BotAPIEmulator, buttons
 from bot.store.invite_codes import hash_code, new_code
 
 TOKEN = "123456789:TEST-token-for-the-web-channel_abcdef"
@@ -566,3 +566,56 @@ def test_hostile_ids_in_the_console_get_clear_errors(site):
         for offset in ("-1", "99999999999999999999", "x"):
             assert http.get("/admin/curated", params={"offset": offset}).status_code == 422
         assert http.get("/admin/curated", params={"offset": "40"}).status_code == 200
+
+
+def test_an_admin_answers_a_web_ticket_in_the_console_and_keeps_it(site):
+    question = "Is there parking for learners at the Jinniu workstation on Saturdays?"
+    with client(site) as learner:
+        found_answer = ask(learner, question)
+        ticket = learner.post("/api/person", json={"answer_id": found_answer["answer_id"]}).json()
+        number = ticket["ticket"]
+    with signed_in(site) as http:
+        page = http.get("/admin/tickets").text
+        assert f'action="/admin/tickets/{number}"' in page and question in page
+        csrf = csrf_of(page)
+        path = f"/admin/tickets/{number}"
+        assert http.post(path, data={"csrf": "x", "answer": "Yes."}).status_code == 403
+        assert http.post(path, data={"csrf": csrf, "answer": "  "}).status_code == 422
+        assert (
+            http.post("/admin/tickets/999999", data={"csrf": csrf, "answer": "Yes."}).status_code
+            == 404
+        )
+        answer = "Yes: the car park behind the workstation is free for learners on Saturdays."
+        sent = http.post(path, data={"csrf": csrf, "answer": answer, "keep": "public"})
+        assert sent.status_code == 303
+        assert "ticket answer" in http.get("/admin/actions").text
+    with client(site) as learner:
+        replies = learner.get(
+            "/api/replies", params={"conversation_id": found_answer["conversation_id"]}
+        )
+        assert [r["text"] for r in replies.json()] == [answer]
+    with client(site) as next_learner:
+        assert ask(next_learner, question)["answer"].startswith(answer)
+
+
+def test_a_telegram_learners_ticket_is_answered_in_telegram_not_the_console(site):
+    emulator = site[1]
+    learner = 5150
+    before = len(emulator.wait_for_messages(learner, 0, 0))
+    emulator.user_message("Can I bring my child to the weekend exam hall?", user_id=learner)
+    answered = emulator.wait_for_messages(learner, before + 1)[-1]
+    emulator.press(buttons(answered)["Ask a person"], answered, user_id=learner)
+    confirm = emulator.wait_for_messages(learner, before + 2)[-1]
+    emulator.press(buttons(confirm)["Send"], confirm, user_id=learner)
+    # The confirmation is edited into "Sent to your branch staff as ticket #N"
+    assert emulator.wait_for(
+        lambda: "as ticket" in emulator.wait_for_messages(learner, 0, 0)[-1]["text"]
+    )
+    number = int(found(r"#(\d+)", emulator.wait_for_messages(learner, 0, 0)[-1]["text"]).group(1))
+    with signed_in(site) as http:
+        page = http.get("/admin/tickets").text
+        assert f"#{number}</b>" in page and f'action="/admin/tickets/{number}"' not in page
+        refused = http.post(
+            f"/admin/tickets/{number}", data={"csrf": csrf_of(page), "answer": "No."}
+        )
+        assert refused.status_code == 409 and "staff chat" in refused.text

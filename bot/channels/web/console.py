@@ -33,7 +33,7 @@ from bot.channels.web.context import (
     session_of,
 )
 from bot.engine.results import Source
-from bot.services import curation, documents, stats_chart
+from bot.services import curation, documents, staff_loop, stats_chart
 from bot.services.documents import UploadError
 from bot.services.reindex import ReindexBusyError, ReindexError
 from bot.store.curated import AUDIENCES
@@ -253,7 +253,38 @@ async def curated_action(
 @router.get("/tickets", response_class=HTMLResponse)
 async def tickets_page(request: Request, found: Services, session: Admin) -> HTMLResponse:
     rows = await found.store.tickets.open_tickets()
-    return _page(request, "admin_tickets.html", session, rows=rows, now=datetime.now(UTC))
+    web = {row.id for row in rows if staff_loop.is_web(row.learner_chat_id)}
+    return _page(request, "admin_tickets.html", session, rows=rows, web=web)
+
+
+@router.post("/tickets/{ticket_id}")
+async def answer_ticket(
+    found: Services,
+    session: Admin,
+    ticket_id: Annotated[int, Path(ge=1, le=ROW_IDS)],
+    csrf: Annotated[str, Form()],
+    answer: Annotated[str, Form(max_length=4000)],
+    keep: Annotated[str, Form(pattern=r"^(|public|staff)$")] = "",
+) -> Response:
+    """An admin answers a web learner's ticket here (where Telegram cannot be reached, the staff
+    chat cannot either); the learner's page shows it, and it may be kept as a curated answer."""
+    check_csrf(session, csrf)
+    ticket = await found.store.tickets.get(ticket_id)
+    if ticket is None:
+        raise HTTPException(404, "no such ticket")
+    if not staff_loop.is_web(ticket.learner_chat_id):
+        raise HTTPException(409, "this learner asked in Telegram: answer in the staff chat")
+    if not answer.strip():
+        raise HTTPException(422, "write the answer first")
+    admin = session.user_id
+    reply_id, _ = await found.store.tickets.add_reply(ticket_id, admin, True, answer.strip())
+    detail = f"ticket {ticket_id}"
+    if keep:
+        curated_id = await curation.save_reply(found.store, reply_id, keep, admin)
+        detail += f", kept as curated answer {curated_id} ({keep})"
+    await found.store.web.record(admin, "ticket answer", detail)
+    log.info("admin %s answered web ticket %s in the console", admin, ticket_id)
+    return RedirectResponse("/admin/tickets", status_code=303)
 
 
 # Documents, upload and re-index
