@@ -85,9 +85,12 @@ def test_the_bars_and_the_line_are_the_series():
         heights = [patch.get_height() for patch in bars[label]]
         assert heights == getattr(plotted, name), label
     assert sum(plotted.answered) + sum(plotted.helpful) > 0  # the comparison compared something
-    # Stacked: abstained starts on answered, escalated on both.
-    bottoms = [patch.get_y() for patch in bars["escalated"]]
-    assert bottoms == [a + b for a, b in zip(plotted.answered, plotted.abstained, strict=True)]
+    # Stacked: abstained starts on answered; escalations (a part of the questions) stand
+    # beside the stack from 0, so the stack's height is the day's questions.
+    assert [patch.get_y() for patch in bars["abstained"]] == plotted.answered
+    assert [patch.get_y() for patch in bars["escalated"]] == [0] * 30
+    for stacked, beside in zip(bars["answered"], bars["escalated"], strict=True):
+        assert beside.get_x() >= stacked.get_x() + stacked.get_width() - 1e-9
     [line] = rate.get_lines()
     drawn = np.asarray(line.get_ydata(), dtype=float).tolist()
     assert len(drawn) == 30

@@ -81,8 +81,8 @@ def render(stats: Stats, days: int, today: date) -> bytes:
 
 
 def draw(plotted: Series) -> Figure:
-    """Two panels over the days: questions stacked as answered, abstained and escalated with
-    the abstention rate on a second axis; thumbs up and down side by side below."""
+    """Two panels over the days: questions stacked as answered and abstained, escalations
+    beside them, the abstention rate on a second axis; thumbs up and down side by side below."""
     # Imported here: matplotlib takes a while to load and only /stats needs it. A Figure with
     # its own Agg canvas, not pyplot: no display, no global list of figures to leak into, and
     # safe beside other threads.
@@ -95,12 +95,22 @@ def draw(plotted: Series) -> Figure:
     questions, votes = figure.subplots(2, 1, sharex=True, height_ratios=[2, 1])
     positions = list(range(days))
 
-    bottom = [0] * days
-    for name in ("answered", "abstained", "escalated"):
-        heights = getattr(plotted, name)
-        questions.bar(positions, heights, bottom=bottom, color=COLOURS[name], label=name)
-        bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
-    questions.set_ylabel("questions and escalations")
+    # Questions stacked as answered and abstained; escalations (a subset of the questions, a
+    # learner asking a person) beside them, not on top, so the stack is the day's questions.
+    width = 0.4
+    asked = [p - width / 2 for p in positions]
+    questions.bar(asked, plotted.answered, width, color=COLOURS["answered"], label="answered")
+    questions.bar(
+        asked,
+        plotted.abstained,
+        width,
+        bottom=plotted.answered,
+        color=COLOURS["abstained"],
+        label="abstained",
+    )
+    beside = [p + width / 2 for p in positions]
+    questions.bar(beside, plotted.escalated, width, color=COLOURS["escalated"], label="escalated")
+    questions.set_ylabel("questions; escalations beside")
     figure.suptitle(f"Last {days} days, to {plotted.days[-1].isoformat()} (UTC)")
     rate = questions.twinx()
     rate.plot(
@@ -117,7 +127,6 @@ def draw(plotted: Series) -> Figure:
     more_handles, more_labels = rate.get_legend_handles_labels()
     questions.legend(handles + more_handles, labels + more_labels, **LEGEND_ABOVE, ncols=4)
 
-    width = 0.4
     for name, shift, label in (("helpful", -1, "thumbs up"), ("unhelpful", 1, "thumbs down")):
         moved = [p + shift * width / 2 for p in positions]
         votes.bar(moved, getattr(plotted, name), width, color=COLOURS[name], label=label)
