@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -154,6 +155,13 @@ def run_load(
         "rss_mb": round(rss_mb),
         "peak_rss_mb": round(peak_mb),
     }
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on, for a server a run (or a test) starts."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def stop(process: subprocess.Popen, how: int = signal.SIGTERM) -> None:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from bench.bot_load import peak_rss_mb, stop
+from bench.bot_load import free_port, peak_rss_mb, stop
 from bench.stats import percentile
 
 if TYPE_CHECKING:
@@ -26,18 +26,10 @@ if TYPE_CHECKING:
 REPO = Path(__file__).resolve().parent.parent
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def run_web_load(
     settings: Settings, questions: list[str], clients: int, per_client: int, database: Path
 ) -> dict:
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
@@ -142,7 +134,7 @@ def main() -> int:
     from alliance.logging_setup import configure_logging
     from alliance.settings import Settings
     from bench.bot_load import run_load
-    from bench.report import check, web_load_rows
+    from bench.report import bot_load_rows, check, web_load_rows
     from bot.eval.gold import load_gold
     from ingest.pipeline import run_ingest
 
@@ -161,13 +153,8 @@ def main() -> int:
         bot = run_load(settings, questions, args.clients, args.per_client, work / "bot.db")
         web = run_web_load(settings, questions, args.clients, args.per_client, work / "web.db")
     print("| benchmark | figure | target | met |\n| --- | --- | --- | --- |")
-    print(
-        f"| bot throughput, {bot['users']} users, {bot['questions']} questions: messages/s; "
-        f"p95 update→reply | {bot['messages_per_s']}/s; {bot['reply_p95_ms'] / 1000:.2f} s "
-        f"| | – |"
-    )
-    print(f"|   lost / duplicated replies | {bot['lost']} / {bot['duplicated']} | 0 / 0 | – |")
-    for label, figure, target, met in web_load_rows(web):
+    rows = bot_load_rows(bot, "eval questions repeated") + web_load_rows(web)
+    for label, figure, target, met in rows:
         print(f"| {label} | {figure} | {target} | {check(met)} |")
     return 0
 

@@ -2,7 +2,6 @@
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -12,7 +11,7 @@ import pytest
 
 from alliance.settings import Settings
 from bench.bot_api_emulator import BotAPIEmulator
-from bench.bot_load import stop
+from bench.bot_load import free_port, stop
 
 __all__ = ["free_port", "polling_bot", "run", "start", "start_bot", "stop"]
 
@@ -84,10 +83,3 @@ def polling_bot(
         yield process
     finally:
         stop(process)
-
-
-def free_port() -> int:
-    """A port on 127.0.0.1 that nothing listens on, for a server a test starts."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]

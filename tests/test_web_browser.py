@@ -15,7 +15,7 @@ from processes import free_port, polling_bot
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
-from web_process import chromium, screenshot, web_server
+from web_process import chromium, screenshot, staff_answer, web_server
 
 from bench.bot_api_emulator import BotAPIEmulator
 
@@ -167,23 +167,12 @@ def test_not_covered_then_a_person_answers_on_the_page(site):
         ticket = found(r"ticket #(\d+)", answer.find_element(By.CSS_SELECTOR, ".status").text)
         number = ticket.group(1)
 
-        def announcement():
-            return next(
-                (
-                    m
-                    for m in emulator.sent
-                    if m["chat"]["id"] == STAFF_CHAT and f"#{number}<" in m["text"]
-                ),
-                None,
-            )
-
-        assert emulator.wait_for(lambda: announcement() is not None)
-        emulator.user_message(
+        staff_answer(
+            emulator,
+            STAFF_CHAT,
+            STAFF_ID,
+            int(number),
             "Weekend rooms are arranged by the branch office.",
-            user_id=STAFF_ID,
-            chat_id=STAFF_CHAT,
-            chat_type="supergroup",
-            reply_to=announcement(),
         )
         staff = wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, ".turn.staff"), 60)
         assert "Weekend rooms are arranged" in staff[0].text and f"#{number}" in staff[0].text

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from processes import polling_bot
-from web_process import web_server
+from web_process import staff_answer, web_server
 
 from bench.bot_api_emulator import BotAPIEmulator, buttons
 from bot.store.invite_codes import hash_code, new_code
@@ -190,25 +190,14 @@ def test_a_web_learner_asks_a_person_and_the_staff_answer_comes_back(site):
         assert again == {"ticket": number, "state": "open", "created": False}
 
         # The bot posts it to the staff chat on its next round, and a staff member replies there
-        def announcement():
-            return next(
-                (
-                    m
-                    for m in emulator.sent
-                    if m["chat"]["id"] == STAFF_CHAT and f"#{number}<" in m["text"]
-                ),
-                None,
-            )
-
-        assert emulator.wait_for(lambda: announcement() is not None), "never announced"
-        assert "Li Wei" in announcement()["text"]
-        emulator.user_message(
+        posted = staff_answer(
+            emulator,
+            STAFF_CHAT,
+            STAFF_ID,
+            number,
             "Weekend rooms are arranged by the branch office; ask at reception.",
-            user_id=STAFF_ID,
-            chat_id=STAFF_CHAT,
-            chat_type="supergroup",
-            reply_to=announcement(),
         )
+        assert "Li Wei" in posted["text"]
         assert emulator.wait_for(
             lambda: any(
                 "learner asked on the web" in m["text"]
@@ -407,7 +396,7 @@ def test_only_admins_get_a_sign_in_link(site):
     assert "/admin/login/" not in reply["text"]
 
 
-def test_a_sign_in_link_works_once_and_its_session_ends_at_sign_out(site, tmp_path):
+def test_a_sign_in_link_works_once_and_its_session_ends_at_sign_out(site):
     token = login_link(site)
     with client(site) as http:
         # Opening the link (as a link preview would) spends nothing
@@ -439,6 +428,17 @@ def test_a_sign_in_link_works_once_and_its_session_ends_at_sign_out(site, tmp_pa
         assert http.post("/admin/login", data={"token": "../../x"}).status_code == 422
     logs = (site[3] / "web.log").read_text() + (site[3] / "bot.log").read_text()
     assert token not in logs
+
+
+def upload(http, name, content, **fields):
+    """Post a document to the console's upload form, with its CSRF token and fields."""
+    csrf = csrf_of(http.get("/admin/documents").text)
+    form = {"csrf": csrf, "title": "Upload", "topic": "faq", "audience": "public", "lang": "en"}
+    return http.post(
+        "/admin/documents",
+        data=form | fields,
+        files={"file": (name, content, "application/octet-stream")},
+    )
 
 
 def test_console_forms_need_the_sessions_csrf_token(site):
@@ -479,18 +479,7 @@ def test_hostile_uploads_are_refused_and_nothing_is_kept(
     site, shipped_index, name, content, problem
 ):
     with signed_in(site) as http:
-        csrf = csrf_of(http.get("/admin/documents").text)
-        response = http.post(
-            "/admin/documents",
-            data={
-                "csrf": csrf,
-                "title": "Upload",
-                "topic": "faq",
-                "audience": "public",
-                "lang": "en",
-            },
-            files={"file": (name, content, "application/octet-stream")},
-        )
+        response = upload(http, name, content)
     assert response.status_code == 422, response.text
     assert problem in response.text
     uploads = shipped_index.knowledge_dir / "uploads"
@@ -499,23 +488,13 @@ def test_hostile_uploads_are_refused_and_nothing_is_kept(
 
 def test_an_upload_over_the_size_limit_is_refused_before_it_is_read(site):
     with signed_in(site) as http:
-        csrf = csrf_of(http.get("/admin/documents").text)
-        response = http.post(
-            "/admin/documents",
-            data={"csrf": csrf, "title": "Big", "topic": "faq", "audience": "public", "lang": "en"},
-            files={"file": ("big.md", b"a" * 11_000_000, "text/markdown")},
-        )
+        response = upload(http, "big.md", b"a" * 11_000_000)
     assert response.status_code == 413
 
 
 def test_bad_upload_fields_are_refused(site):
     with signed_in(site) as http:
-        csrf = csrf_of(http.get("/admin/documents").text)
-        response = http.post(
-            "/admin/documents",
-            data={"csrf": csrf, "title": "X", "topic": "faq", "audience": "everyone", "lang": "en"},
-            files={"file": ("fine.md", b"# Fine\n\nSome text.", "text/markdown")},
-        )
+        response = upload(http, "fine.md", b"# Fine\n\nSome text.", audience="everyone")
     assert response.status_code == 422 and "audience" in response.text
 
 

@@ -76,3 +76,25 @@ def screenshot(driver, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     driver.save_screenshot(str(path))
     return path
+
+
+def staff_answer(emulator, staff_chat: int, staff_id: int, ticket: int, text: str) -> dict:
+    """Wait for the bot to post ticket #`ticket` to the staff chat, then reply to it there as
+    a staff member would; the announcement."""
+
+    def announcement():
+        return next(
+            (
+                m
+                for m in emulator.sent
+                if m["chat"]["id"] == staff_chat and f"#{ticket}<" in m["text"]
+            ),
+            None,
+        )
+
+    assert emulator.wait_for(lambda: announcement() is not None), f"#{ticket} never announced"
+    posted = announcement()
+    emulator.user_message(
+        text, user_id=staff_id, chat_id=staff_chat, chat_type="supergroup", reply_to=posted
+    )
+    return posted

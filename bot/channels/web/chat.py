@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
@@ -18,9 +17,9 @@ from bot.channels.web.context import (
     WebServices,
     client_address,
     page_language,
-    secure_cookies,
     services_of,
     session_of,
+    signed_in,
 )
 from bot.channels.web.texts import PAGE
 from bot.engine.results import Role, audiences_for
@@ -335,19 +334,8 @@ async def staff_signin(
         page = await _chat_page(request, "chat.html", found, signin_error=PAGE[language][outcome])
         page.status_code = 403
         return page
-    lasts = timedelta(hours=found.settings.web_session_hours)
-    token = await found.store.web.open_session("staff", 0, lasts, branch)
     log.info("web staff of %s signed in", branch)
-    response = RedirectResponse("/", status_code=303)
-    response.set_cookie(
-        STAFF_COOKIE,
-        token,
-        max_age=int(lasts.total_seconds()),
-        httponly=True,
-        secure=secure_cookies(request, found.settings),
-        samesite="strict",
-    )
-    return response
+    return await signed_in(request, STAFF_COOKIE, "staff", 0, branch=branch)
 
 
 @router.post("/staff/signout", include_in_schema=False)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import (
@@ -28,9 +28,9 @@ from sqlalchemy import Row
 from bot.channels.web.context import (
     ADMIN_COOKIE,
     WebServices,
-    secure_cookies,
     services_of,
     session_of,
+    signed_in,
 )
 from bot.engine.results import Source
 from bot.services import curation, documents, staff_loop, stats_chart
@@ -94,21 +94,9 @@ async def login(
         page = _page(request, "admin_login.html", None, failed=True)
         page.status_code = 403
         return page
-    lasts = timedelta(hours=found.settings.web_session_hours)
-    cookie = await found.store.web.open_session("admin", admin_id, lasts)
     await found.store.web.record(admin_id, "sign-in", "admin console")
     log.info("admin %s signed in to the console", admin_id)
-    response = RedirectResponse("/admin", status_code=303)
-    response.set_cookie(
-        ADMIN_COOKIE,
-        cookie,
-        max_age=int(lasts.total_seconds()),
-        path="/admin",
-        httponly=True,
-        secure=secure_cookies(request, found.settings),
-        samesite="strict",
-    )
-    return response
+    return await signed_in(request, ADMIN_COOKIE, "admin", admin_id, path="/admin")
 
 
 @router.post("/logout")
@@ -141,7 +129,7 @@ async def dashboard(request: Request, found: Services, session: Admin) -> HTMLRe
         "admin_dashboard.html",
         session,
         days=DASHBOARD_DAYS,
-        rows=[day for day in figures.days],
+        rows=figures.days,
         questions=questions,
         abstained=sum(plotted.abstained),
         escalated=sum(plotted.escalated),
@@ -292,6 +280,12 @@ async def answer_ticket(
 async def documents_page(
     request: Request, found: Services, session: Admin, added: str = ""
 ) -> HTMLResponse:
+    return await _documents_page(request, found, session, added=added[:200])
+
+
+async def _documents_page(
+    request: Request, found: WebServices, session: Row[Any], **values: Any
+) -> HTMLResponse:
     listed, version = await asyncio.to_thread(documents.documents, found.settings)
     return _page(
         request,
@@ -299,9 +293,9 @@ async def documents_page(
         session,
         listed=listed,
         version=version,
-        added=added[:200],
         max_mb=found.settings.web_upload_max_mb,
         suffixes=", ".join(documents.UPLOAD_SUFFIXES),
+        **values,
     )
 
 
@@ -336,17 +330,7 @@ async def upload(
             documents.add_document, found.settings, file.filename or "", data, fields, replace
         )
     except UploadError as exc:
-        listed, version = await asyncio.to_thread(documents.documents, found.settings)
-        page = _page(
-            request,
-            "admin_documents.html",
-            session,
-            listed=listed,
-            version=version,
-            error=str(exc),
-            max_mb=found.settings.web_upload_max_mb,
-            suffixes=", ".join(documents.UPLOAD_SUFFIXES),
-        )
+        page = await _documents_page(request, found, session, error=str(exc))
         page.status_code = 422
         return page
     await found.store.web.record(admin, "upload", f"{path} ({len(data)} bytes, {audience})")

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from fastapi import Request
+from fastapi.responses import RedirectResponse
 from markupsafe import Markup, escape
 from sqlalchemy import Row
 
@@ -99,9 +101,36 @@ STAFF_COOKIE = "aa_staff"
 ADMIN_COOKIE = "aa_admin"
 
 
-def secure_cookies(request: Request, settings: Settings) -> bool:
+def _secure_cookies(request: Request, settings: Settings) -> bool:
     """Cookies are Secure when the page is served over HTTPS (directly or behind a proxy)."""
     return request.url.scheme == "https" or settings.web_public_url.startswith("https://")
+
+
+async def signed_in(
+    request: Request,
+    cookie: str,
+    kind: str,
+    user_id: int,
+    *,
+    branch: str | None = None,
+    path: str = "/",
+) -> RedirectResponse:
+    """Open a session and send the browser on to `path` with its cookie: HttpOnly,
+    SameSite=Strict, Secure over HTTPS, for WEB_SESSION_HOURS, sent only below `path`."""
+    found = services_of(request)
+    lasts = timedelta(hours=found.settings.web_session_hours)
+    token = await found.store.web.open_session(kind, user_id, lasts, branch)
+    response = RedirectResponse(path, status_code=303)
+    response.set_cookie(
+        cookie,
+        token,
+        max_age=int(lasts.total_seconds()),
+        path=path,
+        httponly=True,
+        secure=_secure_cookies(request, found.settings),
+        samesite="strict",
+    )
+    return response
 
 
 async def session_of(request: Request, cookie: str, kind: str) -> Row[Any] | None:
