@@ -40,6 +40,9 @@ def public(shipped_index) -> list[Passage]:
         ("I have a level 2 and a level 3 certificate. How many credits in total?", "en",
          "6 + 4 = 10 credits", True),
         ("我有一级和三级证书，一共能折算多少学分？", "zh", "8 + 4 = 12学分", True),
+        ("I have a level 2 (technician) certificate, how many credits is that?", "en",
+         "A level 2 certificate (technician) converts to 6 credits [1].", True),
+        ("我有二级（技师）证书，能折算多少学分？", "zh", "二级（技师）证书折算为6学分 [1]。", True),
         ("What does a level 4 vocational certificate convert to?", "en",
          "do not cover a level 4 certificate", False),
         ("五级职业资格证书能折算学分吗", "zh", "没有涉及5级证书", False),
@@ -63,7 +66,6 @@ def test_a_rule_applied_to_the_learners_own_numbers(public, question, language, 
         "When was the alliance founded?",
         "How many credits is SC-101?",  # a course's fields, not a rule
         "What score do I need to pass?",  # no number of the learner's own
-        "How many credits does a level 2 certificate convert to?",  # the rule answers itself
         "I got 250 points in a game, does it count?",  # not a score out of 100
     ],
 )

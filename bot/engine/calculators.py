@@ -265,7 +265,7 @@ _LEVEL = re.compile(
 
 
 def certificate_credits(question: str, language: str, rules: RuleBook) -> Calculation | None:
-    if not _asks(r"certificat|qualification|证|资格|高级工|技师", question):
+    if not _asks(r"\bcert|qualification|证|资格|高级工|技师", question):
         return None
     table = rules.find_all(
         r"level (\d+) certificate \(([^)]+)\) converts to (\d+) credits"
@@ -277,8 +277,7 @@ def certificate_credits(question: str, language: str, rules: RuleBook) -> Calcul
         credits[number(level)] = (name, int(value), rule)
     if not credits:
         return None
-    levels = [number(next(g for g in match.groups() if g)) for match in _LEVEL.finditer(question)]
-    levels += _levels_by_name(question, {name: level for level, (name, _, _) in credits.items()})
+    levels = certificate_levels(question, {name: level for level, (name, _, _) in credits.items()})
     if not levels:
         return None
     missing = [level for level in levels if level not in credits]
@@ -297,10 +296,10 @@ def certificate_credits(question: str, language: str, rules: RuleBook) -> Calcul
                 f"certificate. For example: {_cite(first.sentence)}"
             )
         return Calculation(text, first, covered=False)
-    if len(levels) == 1:
-        return None  # one level: the rule's own sentence answers it
     total = sum(credits[level][1] for level in levels)
     rule = credits[levels[0]][2]
+    if len(levels) == 1:  # the rule's own sentence is the answer
+        return Calculation(_cite(rule.sentence), rule)
     parts = " + ".join(str(credits[level][1]) for level in levels)
     joiner = "" if language == "zh" else " "
     stated = joiner.join(_cite(credits[level][2].sentence) for level in dict.fromkeys(levels))
@@ -311,15 +310,33 @@ def certificate_credits(question: str, language: str, rules: RuleBook) -> Calcul
     return Calculation(text, rule)
 
 
-def _levels_by_name(question: str, names: dict[str, int]) -> list[int]:
-    """Levels named by the rule's own names for them ("technician", "高级技师"), longest name
-    first so that "senior technician" is not also read as "technician"."""
-    lowered, found = question.lower(), []
+# Between a certificate's level and its name when both describe one certificate:
+# "level 2 (technician)", "技师（二级）", "level 3 - senior worker".
+_SAME_CERTIFICATE = re.compile(r"[\s(（)）,，、:：-]*")
+
+
+def certificate_levels(question: str, names: dict[str, int]) -> list[int]:
+    """The level of each certificate the question names, in order: by number ("level 2",
+    "二级") or by the rule's own name for it ("technician", "高级技师", the longest name first
+    so that "senior technician" is not also read as "technician"). A number and a name side
+    by side that give the same level are one certificate, not two."""
+    mentions = [
+        (match.start(), match.end(), number(next(g for g in match.groups() if g)))
+        for match in _LEVEL.finditer(question)
+    ]
+    lowered = question.lower()
     for name in sorted(names, key=len, reverse=True):
-        if name.lower() in lowered:
-            found.append(names[name])
-            lowered = lowered.replace(name.lower(), " ")
-    return found
+        for match in re.finditer(re.escape(name.lower()), lowered):
+            mentions.append((match.start(), match.end(), names[name]))
+        lowered = lowered.replace(name.lower(), " " * len(name))
+    levels: list[int] = []
+    last_end, last_level = -1, None
+    for start, end, level in sorted(mentions):
+        beside = last_end >= 0 and _SAME_CERTIFICATE.fullmatch(question[last_end:start])
+        if not (beside and level == last_level):
+            levels.append(level)
+        last_end, last_level = end, level
+    return levels
 
 
 def _years_since(question: str) -> int | None:
