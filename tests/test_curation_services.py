@@ -9,6 +9,7 @@ import pytest
 
 from bot.engine.answering import Engine
 from bot.engine.retrieval import PublishedIndex, Retriever
+from bot.services.asking import Asked, Asker, ask
 from bot.services.curation import content_gaps, gaps_csv, review_queue, save_reply
 from bot.store.curated import NewCurated
 from bot.store.tickets import NewTicket
@@ -156,3 +157,14 @@ async def test_gaps_group_paraphrases_largest_first_and_say_what_is_covered(engi
 async def test_no_gaps_without_questions(engine, store):
     assert await content_gaps(store, engine, days=30) == []
     assert await review_queue(store, engine) == []
+
+
+async def test_thanks_and_greetings_with_emoji_are_never_a_gap(engine, store, shipped_index):
+    asker = Asker(user_id=5, chat_id=5, role="learner", pace_id=5, per_minute=100)
+    small_talk = ["Thank you 🙏", "谢谢！🙏", "ok thanks!!", "👍", "您好呀～", "bye 👋"]
+    for message in [*small_talk, "Is the canteen open on Sundays?"]:
+        asked = await ask(store, engine, shipped_index, asker, message)
+        assert isinstance(asked, Asked)
+        assert asked.answer.abstained is (message not in small_talk), message
+    [gap] = await content_gaps(store, engine, days=30)
+    assert "canteen" in gap.example and gap.count == 1

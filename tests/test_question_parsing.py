@@ -212,3 +212,18 @@ def test_a_question_is_split_into_the_things_it_asks(question, parts, kinds):
 )
 def test_specific_things_a_reply_must_name(question, named):
     assert named_specifics(question) == named
+
+
+@pytest.mark.parametrize(
+    ("text", "reply"),
+    [("Thank you 🙏", "welcome"), ("谢谢！🙏", "不客气"), ("ok thanks!!", "welcome"),
+     ("好的，谢谢", "不客气"), ("👍", "welcome"), ("🙏🙏", "welcome"), ("😀🎓📚", "Hello"),
+     ("hi there! 😊", "Hello"), ("您好呀～", "您好"), ("bye 👋", "Goodbye"), ("再见！", "再见"),
+     ("明白了", "不客气"), ("thx", "welcome"), ("???", None), ("", None),
+     ("ok so how do I apply 🙏", None), ("谢谢，那申诉要多久？", None),
+     ("thanks, and the fee?", None)],
+)  # fmt: skip
+def test_small_talk_with_emoji_and_punctuation_is_small_talk(text, reply):
+    language = "zh" if any("\u4e00" <= c <= "\u9fff" for c in text) else "en"
+    answer = small_talk_reply(text, language)
+    assert (answer is None) if reply is None else (answer is not None and reply in answer)

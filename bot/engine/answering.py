@@ -182,17 +182,17 @@ class Engine:
         started = time.perf_counter()
         question = clean_question(question)
         language = question_language(question)
+        reply = small_talk_reply(question, language)
+        if reply is not None:
+            return Answer(
+                answer=reply, abstained=False, language=language, latency_ms=_since(started)
+            )
         if not re.search(r"\w", question):
             return Answer(
                 answer=_EMPTY[language],
                 abstained=True,
                 language=language,
                 latency_ms=_since(started),
-            )
-        reply = small_talk_reply(question, language)
-        if reply is not None:
-            return Answer(
-                answer=reply, abstained=False, language=language, latency_ms=_since(started)
             )
         retriever = await self.index.current()  # one index version for the whole answer
         if retriever is None:
