@@ -6,7 +6,7 @@ An index folder holds immutable versions and a pointer naming the published one:
     INDEX_DIR/versions/<v>/manifest.json   version, embedding model, files and their hashes
     INDEX_DIR/versions/<v>/keywords.jsonl  keyword-search sidecar: one chunk's tokens per line
     INDEX_DIR/versions/<v>/glossary.json   the glossary files' word groups, by file
-    INDEX_DIR/versions/<v>/vocabulary.npz  the chunks' content words, embedded, for soft matching
+    INDEX_DIR/versions/<v>/sentences.npz   every chunk's sentences, embedded, for the answer judge
     INDEX_DIR/versions/<v>/chroma/         embedded Chroma (or a collection on a Chroma server)
 
 Every chunk in the collection carries the metadata doc_id, path, title, section, topic, audience
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 # Bumped whenever chunk text, metadata or the sidecar change shape: readers refuse other
 # formats, and the next ingest rebuilds from scratch.
-FORMAT = 3
+FORMAT = 4
 POINTER = "CURRENT"
 
 
@@ -169,17 +169,23 @@ class Glossary:
 
 
 @dataclass(frozen=True)
-class Vocabulary:
-    """The content words of the chunks, each with its vector (the passage embedding of the word
-    alone, normalised) and whether any public chunk holds it (learners match only those)."""
+class Sentences:
+    """Every chunk's sentences (as `split_sentences` cuts them), each embedded as a passage with
+    its section heading before it (`sentence_context`): the units the answer judge weighs."""
 
-    words: tuple[str, ...]
-    vectors: np.ndarray  # float32, one row per word
-    public: np.ndarray  # bool, one per word
+    chunk_ids: tuple[str, ...]  # the chunk of each sentence
+    texts: tuple[str, ...]
+    vectors: np.ndarray  # float32, one unit row per sentence
 
     @classmethod
-    def empty(cls, dimension: int = 0) -> Vocabulary:
-        return cls((), np.zeros((0, dimension), np.float32), np.zeros(0, bool))
+    def empty(cls, dimension: int = 0) -> Sentences:
+        return cls((), (), np.zeros((0, dimension), np.float32))
+
+
+def sentence_context(section: str, sentence: str) -> str:
+    """What a sentence is embedded as: its section heading gives it the context it lacks alone
+    ("Credits: 3." of which course)."""
+    return f"{section}: {sentence}" if section else sentence
 
 
 def new_version_name() -> str:
@@ -212,31 +218,32 @@ class IndexLayout:
     def glossary_path(self, version: str) -> Path:
         return self.version_dir(version) / "glossary.json"
 
-    def vocabulary_path(self, version: str) -> Path:
-        return self.version_dir(version) / "vocabulary.npz"
+    def sentences_path(self, version: str) -> Path:
+        return self.version_dir(version) / "sentences.npz"
 
-    def write_vocabulary(self, version: str, vocabulary: Vocabulary) -> None:
+    def write_sentences(self, version: str, sentences: Sentences) -> None:
         buffer = io.BytesIO()
         np.savez(
             buffer,
-            words=np.array(vocabulary.words, dtype=str),
-            vectors=vocabulary.vectors.astype(np.float32),
-            public=vocabulary.public.astype(bool),
+            chunk_ids=np.array(sentences.chunk_ids, dtype=str),
+            texts=np.array(sentences.texts, dtype=str),
+            vectors=sentences.vectors.astype(np.float32),
         )
-        _write_durably(self.vocabulary_path(version), buffer.getvalue())
+        _write_durably(self.sentences_path(version), buffer.getvalue())
 
-    def read_vocabulary(self, version: str) -> Vocabulary:
+    def read_sentences(self, version: str) -> Sentences:
         try:
-            with np.load(self.vocabulary_path(version), allow_pickle=False) as stored:
-                words = tuple(str(word) for word in stored["words"])
-                vectors, public = stored["vectors"], stored["public"]
+            with np.load(self.sentences_path(version), allow_pickle=False) as stored:
+                chunk_ids = tuple(str(chunk_id) for chunk_id in stored["chunk_ids"])
+                texts = tuple(str(text) for text in stored["texts"])
+                vectors = stored["vectors"]
         except (OSError, ValueError, KeyError) as exc:
             raise IndexUnavailableError(
-                f"cannot read the vocabulary of version {version}: {exc}"
+                f"cannot read the sentences of version {version}: {exc}"
             ) from exc
-        if len(words) != len(vectors) or len(words) != len(public):
-            raise IndexUnavailableError(f"the vocabulary of version {version} is inconsistent")
-        return Vocabulary(words, vectors.astype(np.float32), public.astype(bool))
+        if not len(chunk_ids) == len(texts) == len(vectors):
+            raise IndexUnavailableError(f"the sentences of version {version} are inconsistent")
+        return Sentences(chunk_ids, texts, vectors.astype(np.float32))
 
     def chroma_path(self, version: str) -> Path:
         return self.version_dir(version) / "chroma"

@@ -10,6 +10,7 @@ _CJK_RUN = re.compile(f"[{_CJK}]+")
 _CJK_CHAR = re.compile(f"[{_CJK}]")
 _LATIN_WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 _TOKEN_RUN = re.compile(f"[{_CJK}]+|[A-Za-z0-9]+(?:[-'][A-Za-z0-9]+)*")
+_SENTENCE_END = re.compile(r"(?<=[。！？!?；;])|(?<=\.)\s+|\n+")
 
 
 def has_chinese(text: str) -> bool:
@@ -51,3 +52,8 @@ def tokenize(text: str) -> list[str]:
     """
     bigrams = [run[i : i + 2] for run in _CJK_RUN.findall(text) for i in range(len(run) - 1)]
     return words(text) + bigrams
+
+
+def split_sentences(text: str) -> list[str]:
+    """A passage's sentences: ingest embeds them and the engine weighs them, so both cut alike."""
+    return [part.strip() for part in _SENTENCE_END.split(text) if part and len(part.strip()) > 1]

@@ -64,19 +64,22 @@ SEMESTER_LABELS = {
 
 
 def _course_body(course: Course, provider: Bilingual, enrolment: Bilingual, lang: str) -> str:
+    """A course's entry as sentences that each name the course, so that one quoted alone (its
+    credits, its semester) still says which course it is about."""
     mode, semester = MODE_LABELS[course.mode][lang], SEMESTER_LABELS[course.semester][lang]
+    code = course.code
     if lang == "zh":
         return (
-            f"# {course.code} {course.title.zh}\n\n## 课程信息\n\n"
-            f"{course.code}《{course.title.zh}》（{course.title.en}）是{provider.zh}开设的共享课程。"
-            f"学分：{course.credits}学分。教学方式：{mode}。开课学期：{semester}。\n\n"
-            f"{course.description.zh}\n\n{enrolment.zh}"
+            f"# {code} {course.title.zh}\n\n## 课程信息\n\n"
+            f"{code}《{course.title.zh}》（{course.title.en}）是{provider.zh}开设的共享课程。"
+            f"{code}的学分为{course.credits}学分。{code}的教学方式为{mode}。"
+            f"{code}的开课学期为{semester}。\n\n{course.description.zh}\n\n{enrolment.zh}"
         )
     return (
-        f"# {course.code} {course.title.en}\n\n## Course details\n\n"
-        f"{course.code} {course.title.en} ({course.title.zh}) is a shared course offered by "
-        f"{provider.en}. Credits: {course.credits}. Mode: {mode}. Semester: {semester}.\n\n"
-        f"{course.description.en}\n\n{enrolment.en}"
+        f"# {code} {course.title.en}\n\n## Course details\n\n"
+        f"{code} {course.title.en} ({course.title.zh}) is a shared course offered by "
+        f"{provider.en}. {code} is worth {course.credits} credits. {code} is taught {mode}. "
+        f"{code} runs in {semester}.\n\n{course.description.en}\n\n{enrolment.en}"
     )
 
 

@@ -21,7 +21,7 @@ from alliance.index_format import (
     IndexUnavailableError,
     KeywordEntry,
     Manifest,
-    Vocabulary,
+    Sentences,
     new_version_name,
     open_client,
     store_kind,
@@ -33,8 +33,8 @@ from ingest.discovery import FileError, SourceFile, discover
 from ingest.documents import LoadError
 from ingest.glossary import is_glossary, load_glossary
 from ingest.loaders import load_file
+from ingest.sentences import build_sentences
 from ingest.vector_writer import VersionWriter, remove_stale_versions, remove_version
-from ingest.vocabulary import build_vocabulary
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
@@ -329,7 +329,8 @@ def _write_version(
             new_chunks, embeddings(), settings.embedding_batch_size, progress, listener
         )
     writer = VersionWriter(settings, layout, manifest.version, manifest.store)
-    copied = writer.copy_from(previous, kept_ids) if previous is not None else []
+    if previous is not None:
+        writer.copy_from(previous, kept_ids)
     writer.add(new_chunks, vectors)
     keywords = _kept_keywords(layout, previous, set(kept_ids)) + [
         KeywordEntry(
@@ -350,25 +351,23 @@ def _write_version(
     }
     glossary = glossaries | loaded.glossaries
     layout.write_glossary(manifest.version, glossary)
-    texts = copied + [(c.embedding_text, str(c.metadata["audience"])) for c in new_chunks]
-    function_words = frozenset(Glossary.merged(glossary.values()).function_words)
-    earlier = _earlier_vocabulary(layout, previous, manifest)
-    vocabulary = build_vocabulary(
-        texts, function_words, earlier, lambda new: embeddings().embed_documents(new)
+    earlier = _earlier_sentences(layout, previous, manifest)
+    sentences = build_sentences(
+        new_chunks, set(kept_ids), earlier, lambda texts: embeddings().embed_documents(texts)
     )
-    layout.write_vocabulary(manifest.version, vocabulary)
+    layout.write_sentences(manifest.version, sentences)
     layout.write_manifest(manifest)
 
 
-def _earlier_vocabulary(
+def _earlier_sentences(
     layout: IndexLayout, previous: Manifest | None, manifest: Manifest
-) -> Vocabulary | None:
-    """The published version's vocabulary, whose vectors are reused; None when it has none
-    that this run may reuse (a first build, or a change of embedding model)."""
+) -> Sentences | None:
+    """The published version's sentences, whose vectors are reused; None when it has none that
+    this run may reuse (a first build, or a change of embedding model)."""
     if previous is None or previous.embedding != manifest.embedding:
         return None
     try:
-        return layout.read_vocabulary(previous.version)
+        return layout.read_sentences(previous.version)
     except IndexUnavailableError:
         return None
 

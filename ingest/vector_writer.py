@@ -30,12 +30,10 @@ class VersionWriter:
             embedding_function=None,
         )
 
-    def copy_from(self, previous: Manifest, ids: Sequence[str]) -> list[tuple[str, str]]:
-        """Copy stored vectors, texts and metadata of unchanged chunks: no model call needed.
-        Returns each copied chunk's searchable text (title, section, text) and audience."""
-        copied: list[tuple[str, str]] = []
+    def copy_from(self, previous: Manifest, ids: Sequence[str]) -> None:
+        """Copy stored vectors, texts and metadata of unchanged chunks: no model call needed."""
         if not ids:
-            return copied
+            return
         source_client = open_client(
             self._settings, self._layout, previous.version, previous.store["kind"]
         )
@@ -53,10 +51,6 @@ class VersionWriter:
                 documents=batch["documents"],
                 metadatas=batch["metadatas"],
             )
-            for text, meta in zip(batch["documents"] or [], batch["metadatas"] or [], strict=True):
-                heading = f"{meta.get('title', '')}\n{meta.get('section', '')}"
-                copied.append((f"{heading}\n{text}", str(meta.get("audience"))))
-        return copied
 
     def add(self, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None:
         for start in range(0, len(chunks), _BATCH):

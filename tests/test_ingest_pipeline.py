@@ -64,7 +64,7 @@ def test_changed_document_is_replaced_and_others_are_not_re_embedded(settings, k
     assert (summary.updated, summary.unchanged, summary.added) == (1, 2, 0)
     chunks = [text for text in embeddings.embedded if "\n" in text]  # a chunk has headings
     assert len(chunks) == 1 and "revised" in chunks[0]
-    assert [text for text in embeddings.embedded if "\n" not in text] == ["revised"]  # new word
+    assert [t for t in embeddings.embedded if "\n" not in t] == ["Two: Beta text, revised."]
     after = _stored(_published(settings)[2])
     assert {v[1] for v in after.values()} == {"a.md", "b.md", "c.md"}
     assert {v[1] for k, v in after.items() if k not in before} == {"b.md"}
@@ -127,7 +127,8 @@ def test_another_embedding_model_re_embeds_everything(settings, tmp_path):
     summary = _ingest(other, embeddings)
     chunks = [text for text in embeddings.embedded if "\n" in text]
     assert summary.updated == 3 and len(chunks) == 3
-    assert "alpha" in embeddings.embedded  # the vocabulary too: vectors of another model
+    # The sentences too: vectors of another model.
+    assert "One: Alpha text about credits." in embeddings.embedded
     assert _published(other)[1].embedding.model == str(model)
 
 
@@ -256,18 +257,23 @@ def test_an_unchanged_glossary_publishes_nothing(settings, knowledge):
     assert again.index_version == first.index_version and again.unchanged == 4
 
 
-def test_the_vocabulary_keeps_vectors_and_embeds_only_new_words(settings, knowledge):
+def test_the_sentences_keep_vectors_and_embed_only_new_chunks(settings, knowledge):
     first = _ingest(settings)
     layout = IndexLayout(settings.index_dir)
-    vocabulary = layout.read_vocabulary(first.index_version)
-    assert {"alpha", "credits", "beta", "courses"} <= set(vocabulary.words)
-    staff_only = vocabulary.words.index("员工")
-    assert not vocabulary.public[staff_only] and vocabulary.public[vocabulary.words.index("alpha")]
-    (knowledge / "d.md").write_text(markdown("Delta", "## Four\n\nDelta badges."))
+    sentences = layout.read_sentences(first.index_version)
+    assert {"Alpha text about credits.", "Beta text about courses.", "员工手册。"} <= set(
+        sentences.texts
+    )
+    assert np.allclose(np.linalg.norm(sentences.vectors, axis=1), 1.0)
+    (knowledge / "d.md").write_text(markdown("Delta", "## Four\n\nDelta badges. Delta rules."))
     embeddings = FakeEmbeddings()
     second = _ingest(settings, embeddings)
-    new_words = [text for text in embeddings.embedded if "\n" not in text]
-    assert sorted(new_words) == ["badges", "delta", "four"]
-    again = layout.read_vocabulary(second.index_version)
-    row, old_row = again.words.index("alpha"), vocabulary.words.index("alpha")
-    assert np.allclose(again.vectors[row], vocabulary.vectors[old_row])
+    embedded_sentences = [text for text in embeddings.embedded if "\n" not in text]
+    assert sorted(embedded_sentences) == ["Four: Delta badges.", "Four: Delta rules."]
+    again = layout.read_sentences(second.index_version)
+    row, old_row = (
+        again.texts.index("Alpha text about credits."),
+        sentences.texts.index("Alpha text about credits."),
+    )
+    assert np.allclose(again.vectors[row], sentences.vectors[old_row])
+    assert again.chunk_ids[row] == sentences.chunk_ids[old_row]
