@@ -1,29 +1,42 @@
-"""The evaluation harness on the shipped knowledge base, and the gate on the held-out part.
+"""The question corpus, the evaluation harness on the shipped knowledge base, and the gates on
+the held-out parts.
 
 The floors are the held-out figures the engine measured, rounded down (see the README's
-evaluation table): the suite fails when the engine gets worse on questions nothing was tuned on.
-The issue's targets are reported by `python -m bot.eval`, not asserted here; latency neither."""
+evaluation table): the suite fails when the engine gets worse on questions nothing was tuned
+on. The issue's targets are reported by `python -m bot.eval`, not asserted here; latency
+neither."""
 
 import asyncio
 import json
+from collections import Counter
 
 import pytest
+from conftest import KNOWLEDGE
 from processes import run
 
 from bot.engine.answering import Engine
 from bot.engine.retrieval import PublishedIndex, Retriever
 from bot.eval import curated
 from bot.eval.__main__ import missed_targets
-from bot.eval.gold import HELDOUT_PATH, load_both, load_gold
-from bot.eval.scoring import Outcome, by_kind, calibrate, format_table, run_gold, score
+from bot.eval.corpus import label_problems, load_corpus, writers
+from bot.eval.gold import HELDOUT_PATH, load_gold
+from bot.eval.scoring import Outcome, by_kind, format_table, run_gold, score
 
-# Measured 2026-12-03 (held-out en / zh): key facts 0.727 / 0.836, unanswerable refused 0.462 /
-# 0.423, follow-ups 0.833 / 1.0 (6 each), wrongly refused 0.091 / 0.073.
+# Measured 2026-12-04 on the corpus's held-out part (four writers whose questions serve nothing
+# else), rounded down with a question's slack for another CPU's arithmetic; see the README's
+# evaluation section. Measured: key facts 0.854 / 0.869, unanswerable handled 0.792 / 0.792,
+# follow-ups 0.958 / 0.958, wrongly refused 0.046 / 0.052.
 HELDOUT_FLOORS = {
-    "en": {"key_fact_rate": 0.70, "abstention_recall": 0.45, "followups_right": 0.80},
-    "zh": {"key_fact_rate": 0.80, "abstention_recall": 0.40, "followups_right": 0.80},
+    "en": {"key_fact_rate": 0.84, "unanswerable_handled": 0.78, "followups_right": 0.91},
+    "zh": {"key_fact_rate": 0.85, "unanswerable_handled": 0.78, "followups_right": 0.91},
 }
-HELDOUT_CEILINGS = {"wrongly_refused": 0.10}
+HELDOUT_CEILINGS = {"wrongly_refused": 0.06}
+# The older gold file's held-out part, a second check nothing was chosen on. Measured: key facts
+# 0.800 / 0.836, unanswerable handled 0.808 / 0.885.
+GOLD_HELDOUT_FLOORS = {
+    "en": {"key_fact_rate": 0.78, "unanswerable_handled": 0.76},
+    "zh": {"key_fact_rate": 0.81, "unanswerable_handled": 0.84},
+}
 
 
 @pytest.fixture(scope="module")
@@ -33,24 +46,58 @@ def engine(shipped_index, real_embeddings) -> Engine:
 
 @pytest.fixture(scope="module")
 def heldout(engine) -> list[Outcome]:
-    return asyncio.run(run_gold(engine, load_gold(HELDOUT_PATH, "heldout")))
+    return asyncio.run(run_gold(engine, load_corpus(["heldout"])))
 
 
-def test_the_gold_set_has_its_size_mix_and_split():
-    gold = load_both()
-    assert len(gold) >= 300
+@pytest.fixture(scope="module")
+def gold_heldout(engine) -> list[Outcome]:
+    return asyncio.run(run_gold(engine, load_gold(HELDOUT_PATH, "gold-heldout")))
+
+
+def test_the_corpus_has_its_size_mix_and_split_by_writer():
+    corpus = load_corpus()
+    assert len(corpus) >= 3000
     for language in ("en", "zh"):
-        share = sum(q.lang == language for q in gold) / len(gold)
-        assert 0.45 <= share <= 0.55, language
-    held = [q for q in gold if q.split == "heldout"]
-    assert len(held) >= len(gold) / 3
-    tuning = {q.question for q in gold if q.split == "tune"}
-    assert not [q for q in held if q.question in tuning]  # no question in both parts
-    unanswerable = [q for q in gold if not q.answerable and not q.leak]
-    assert len(unanswerable) >= 60
+        share = sum(q.lang == language for q in corpus) / len(corpus)
+        assert 0.49 <= share <= 0.51, language
+    unanswerable = [q for q in corpus if not q.answerable]
+    assert len(unanswerable) >= 0.4 * len(corpus)
     assert sum(q.category == "near-miss" for q in unanswerable) > len(unanswerable) / 2
-    for kind in ("scenario", "multipart", "followup", "catalogue", "staff", "leak"):
-        assert sum(q.category == kind for q in held) >= 4, kind
+    parts = writers()
+    assert set(parts.values()) == {"train", "dev", "heldout"}
+    held = [q for q in corpus if q.split == "heldout"]
+    assert len(held) >= len(corpus) / 4
+    assert {q.writer for q in held} == {w for w, part in parts.items() if part == "heldout"}
+    # No question is in two parts (a short follow-up may recur after another question). The
+    # check counts, so that a failure prints no held-out question.
+    asked = {(q.question, tuple(q.history)) for q in corpus if q.split != "heldout"}
+    assert sum((q.question, tuple(q.history)) in asked for q in held) == 0
+    kinds = Counter(q.category for q in held)
+    for kind in ("everyday", "scenario", "multipart", "followup", "catalogue", "cross-language",
+                 "staff", "near-miss", "off-topic", "false-premise", "leak"):  # fmt: skip
+        assert kinds[kind] >= 8, kind
+
+
+def test_every_label_holds_against_the_documents():
+    assert label_problems(load_corpus(), KNOWLEDGE) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"evidence": ["A sentence no document holds."]}, "evidence not in its documents"),
+        ({"facts": ["not in any document"]}, "is in none of its documents"),
+        ({"answerable": False, "missing": ""}, "says what no document gives"),
+        ({"docs": ["charter/none.en.md"]}, "no document charter/none.en.md"),
+        ({"question": "When? The alliance was established in Chengdu on 8 June 2020."},
+         "copies document text"),
+    ],
+)  # fmt: skip
+def test_the_label_check_finds_what_is_wrong(change, problem):
+    [question] = [q for q in load_corpus(["train"]) if q.id == "w01-001"]
+    assert label_problems([question], KNOWLEDGE) == []
+    problems = label_problems([question.model_copy(update=change)], KNOWLEDGE)
+    assert any(problem in found for found in problems), problems
 
 
 @pytest.mark.parametrize("language", ["en", "zh"])
@@ -63,54 +110,50 @@ def test_the_held_out_part_stays_above_its_floors(heldout, language):
         assert metrics[name] <= ceiling, (name, metrics[name])
 
 
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_the_old_held_out_gold_stays_above_its_floors(gold_heldout, language):
+    metrics = score(gold_heldout)[language]
+    assert metrics["staff_leaks"] == 0
+    for name, floor in GOLD_HELDOUT_FLOORS[language].items():
+        assert metrics[name] >= floor, (name, metrics[name])
+
+
 def test_report_table_kinds_and_targets(heldout):
     report = score(heldout)
     table = format_table(report)
     assert table.splitlines()[0] == "| metric | en | zh | all |"
-    assert "followups_right" in table and "near_misses_refused" in table
+    assert "followups_right" in table and "near_misses_handled" in table
     kinds = by_kind(heldout)
     assert kinds and sum(k["questions"] for k in kinds.values()) == len(heldout)
     broken = {lang: dict(metrics, staff_leaks=1) for lang, metrics in report.items()}
     assert any(line.startswith("en staff_leaks 1") for line in missed_targets(broken))
 
 
-def test_calibration_uses_the_tuning_part_and_keeps_wrong_refusals_within_bounds(engine):
-    tuning = load_gold()
-    assert {q.split for q in tuning} == {"tune"}
-    shipped, engine.abstain_below = engine.abstain_below, {"en": 0.0, "zh": 0.0}
-    engine.clear_cache()
-    try:  # as `--calibrate` does: every answer carries its evidence, none refused by it
-        outcomes = asyncio.run(run_gold(engine, tuning))
-    finally:
-        engine.abstain_below = shipped
-        engine.clear_cache()
-    chosen = calibrate(outcomes)
-    assert set(chosen) == {"en", "zh"}
-    for choice in chosen.values():
-        assert 0 < choice["threshold"] <= 1 and choice["caught"] > 0
-        assert choice["wrongly_refused"] <= 0.05
-
-
-def test_the_command_reports_both_parts_and_prints_no_held_out_question(shipped_index):
-    result = run(["bot.eval", "--json"], shipped_index)
+def test_the_command_reports_its_parts_and_prints_no_held_out_question(shipped_index):
+    result = run(["bot.eval", "--json", "--parts", "dev,gold-heldout"], shipped_index)
     report = json.loads(result.stdout)
-    assert (
-        set(report["tune"]["metrics"]) == set(report["heldout"]["metrics"]) == {"en", "zh", "all"}
-    )
-    assert result.returncode == (1 if missed_targets(report["heldout"]["metrics"]) else 0)
-    held = load_gold(HELDOUT_PATH, "heldout")
+    assert set(report["parts"]) == {"dev", "gold-heldout"}
+    for part in report["parts"].values():
+        assert set(part["metrics"]) == {"en", "zh", "all"}
+    assert result.returncode == 0  # the corpus's held-out part was not asked for
+    held = load_gold(HELDOUT_PATH, "gold-heldout")
     printed = {failure["id"] for failure in report["failures"]}
-    assert printed and not printed & {q.id for q in held}  # only tuning failures are shown
-    # The text report prints these same failures: no held-out question is in either.
-    assert not any(q.question in result.stdout for q in held)
+    assert printed and all(failure["part"] == "dev" for failure in report["failures"])
+    assert not printed & {q.id for q in held}
+    text = run(["bot.eval", "--parts", "dev,gold-heldout"], shipped_index).stdout
+    assert not any(q.question in text for q in held)  # nor does the text report
     assert set(report["curated"]) == {"tuning", "heldout"}
     assert report["curated"]["heldout"]["paraphrases"] > 0
     assert not any(q.question in result.stdout for q in curated.CuratedSet.load().heldout)
 
 
-# Curated answers (bot/eval/curated.yaml), measured 2026-12-03 on the held-out part: paraphrases
-# matched 0.330 (same language 0.214, other 0.446), wrong answers 0, false matches 0.037.
-CURATED_FLOORS = {"match_rate": 0.30, "same_language": 0.20, "other_language": 0.40}
+def test_unknown_parts_are_a_usage_error(shipped_index):
+    result = run(["bot.eval", "--parts", "dev,secret"], shipped_index)
+    assert result.returncode == 2 and "parts are among" in result.stderr
+
+
+# Curated answers (bot/eval/curated.yaml), measured on the held-out part: see the README.
+CURATED_FLOORS = {"match_rate": 0.30, "same_language": 0.17, "other_language": 0.40}
 CURATED_CEILINGS = {"false_matches": 0.05, "wrong_answer": 0.02}
 
 

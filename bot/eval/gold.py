@@ -1,9 +1,9 @@
-"""The gold set: questions with the files that answer them and the facts a right answer holds.
+"""Evaluation questions with the files that answer them and the facts a right answer holds.
 
-Two parts. `gold.yaml` is the tuning part: weights, thresholds, glossary entries and rules may be
-chosen on it. `gold-heldout.yaml` was written apart from the engine (by someone who read only the
-documents) and nothing is ever chosen on it: the harness reports it, the test suite gates on it,
-and no command prints its questions.
+The question corpus (`corpus/`, loaded by `bot.eval.corpus`) is what the answer judge is trained
+(`train`), tuned (`dev`) and measured (`heldout`) on. The two older gold files are second checks
+that nothing is chosen on any more: `gold.yaml` was the tuning part of the rules the judge
+replaced, `gold-heldout.yaml` their held-out part; no command prints the latter's questions.
 """
 
 from pathlib import Path
@@ -16,19 +16,24 @@ HERE = Path(__file__).parent
 TUNING_PATH = HERE / "gold.yaml"
 HELDOUT_PATH = HERE / "gold-heldout.yaml"
 
-Split = Literal["tune", "heldout"]
+# The corpus's parts, then the two gold files.
+Split = Literal["train", "dev", "heldout", "gold", "gold-heldout"]
 Kind = Literal[
     "fact",
     "paraphrase",
+    "everyday",
     "typo",
     "mixed-script",
     "scenario",
     "multipart",
+    "partial",
     "followup",
     "catalogue",
+    "cross-language",
     "staff",
     "near-miss",
     "off-topic",
+    "false-premise",
     "leak",
 ]
 
@@ -46,7 +51,14 @@ class GoldQuestion(BaseModel):
     facts: list[str] = Field(default_factory=list)
     history: list[str] = Field(default_factory=list)
     leak: list[str] = Field(default_factory=list)
-    split: Split = "tune"
+    split: Split = "gold"
+    # The corpus's labels: the heading and the sentences that answer it (as written in the
+    # documents), or what no document gives; and who wrote it.
+    section: str = ""
+    evidence: list[str] = Field(default_factory=list)
+    missing: str = ""
+    note: str = ""
+    writer: str = ""
 
     @property
     def category(self) -> Kind:
@@ -61,7 +73,7 @@ class GoldQuestion(BaseModel):
         return "staff" if self.role == "staff" else "fact"
 
 
-def load_gold(path: Path = TUNING_PATH, split: Split = "tune") -> list[GoldQuestion]:
+def load_gold(path: Path = TUNING_PATH, split: Split = "gold") -> list[GoldQuestion]:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     questions = [
         GoldQuestion.model_validate({**item, "split": split}) for item in data["questions"]
@@ -72,8 +84,8 @@ def load_gold(path: Path = TUNING_PATH, split: Split = "tune") -> list[GoldQuest
 
 
 def load_both() -> list[GoldQuestion]:
-    """The tuning part, then the held-out part; ids unique across both."""
-    both = load_gold(TUNING_PATH, "tune") + load_gold(HELDOUT_PATH, "heldout")
+    """Both gold files; ids unique across both."""
+    both = load_gold(TUNING_PATH, "gold") + load_gold(HELDOUT_PATH, "gold-heldout")
     if len({q.id for q in both}) != len(both):
         raise ValueError("question ids must be unique across the two parts")
     return both

@@ -41,17 +41,24 @@ class Outcome:
 
     @property
     def right(self) -> bool:
-        """Handled as it should be: answered with its facts, or refused when unanswerable."""
+        """Handled as it should be: answered with its facts, or refused when unanswerable; a
+        false premise may also be answered with the facts that correct it."""
         if self.leaked:
             return False
-        return self.has_facts if self.gold.answerable else self.answer.abstained
+        if self.gold.answerable:
+            return self.has_facts
+        corrected = self.gold.category == "false-premise" and bool(self.gold.facts)
+        return self.answer.abstained or (corrected and self.has_facts)
 
     @property
     def leaked(self) -> bool:
+        """A learner's answer cites a staff-only document or holds staff-only text (a marker
+        the learner's own question holds is only their words said back)."""
         if self.gold.role != "learner":
             return False
         cites_staff = any(source.audience == "staff" for source in self.answer.sources)
-        return cites_staff or any(marker in self.answer.answer for marker in self.gold.leak)
+        markers = [m for m in self.gold.leak if m not in self.gold.question]
+        return cites_staff or any(marker in self.answer.answer for marker in markers)
 
 
 async def run_gold(engine: Engine, gold: list[GoldQuestion]) -> list[Outcome]:
@@ -83,7 +90,12 @@ def score(outcomes: list[Outcome]) -> dict[str, dict[str, Any]]:
         ranks = [o.hit_rank for o in answerable]
         latencies = [o.answer.latency_ms for o in group]
         followups = [o for o in answerable if o.gold.history]
-        near_misses = [o for o in unanswerable if o.gold.category == "near-miss"]
+        staff = [o for o in answerable if o.gold.role == "staff"]
+
+        def handled(kind: str, among: list[Outcome] = unanswerable) -> float | None:
+            mine = [o for o in among if o.gold.category == kind]
+            return _share(sum(o.right for o in mine), len(mine))
+
         report[language] = {
             "questions": len(group),
             "recall@1": _share(sum(r == 1 for r in ranks), len(ranks)),
@@ -92,17 +104,17 @@ def score(outcomes: list[Outcome]) -> dict[str, dict[str, Any]]:
             if ranks
             else None,
             "key_fact_rate": _share(sum(o.has_facts for o in answerable), len(answerable)),
+            "wrongly_refused": _share(sum(o.answer.abstained for o in answerable), len(answerable)),
             "abstention_precision": _share(
                 sum(not o.gold.answerable for o in abstained), len(abstained)
             ),
-            "abstention_recall": _share(
-                sum(o.answer.abstained for o in unanswerable), len(unanswerable)
-            ),
-            "wrongly_refused": _share(sum(o.answer.abstained for o in answerable), len(answerable)),
-            "near_misses_refused": _share(
-                sum(o.answer.abstained for o in near_misses), len(near_misses)
-            ),
+            "unanswerable_handled": _share(sum(o.right for o in unanswerable), len(unanswerable)),
+            "near_misses_handled": handled("near-miss"),
+            "off_topic_handled": handled("off-topic"),
+            "false_premises_handled": handled("false-premise"),
+            "leak_probes_handled": handled("leak"),
             "followups_right": _share(sum(o.has_facts for o in followups), len(followups)),
+            "staff_right": _share(sum(o.has_facts for o in staff), len(staff)),
             "staff_leaks": sum(o.leaked for o in group),
             "latency_p50_ms": _percentile(latencies, 0.5),
             "latency_p95_ms": _percentile(latencies, 0.95),
@@ -132,35 +144,3 @@ def format_table(report: dict[str, dict[str, Any]]) -> str:
         values = ["–" if report[c][metric] is None else str(report[c][metric]) for c in columns]
         rows.append(f"| {metric} | " + " | ".join(values) + " |")
     return "\n".join(rows)
-
-
-def calibrate(outcomes: list[Outcome], max_wrongly_refused: float = 0.05) -> dict[str, dict]:
-    """Per language, the abstention threshold that refuses the most unanswerable questions while
-    refusing at most `max_wrongly_refused` of the answerable ones, with the share of answerable
-    ones then answered with their facts. Needs outcomes produced with abstention off, so that
-    every answer carries its evidence."""
-    choice = {}
-    for language in ("en", "zh"):
-        group = [o for o in outcomes if o.gold.lang == language]
-        answerable = [o for o in group if o.gold.answerable]
-        unanswerable = [o for o in group if not o.gold.answerable]
-
-        def refused(outcome: Outcome, threshold: float) -> bool:  # by the threshold or a rule
-            return outcome.answer.abstained or outcome.answer.evidence < threshold
-
-        best = None
-        for step in range(0, 101):
-            threshold = step / 100
-            wrong = sum(refused(o, threshold) for o in answerable) / max(len(answerable), 1)
-            caught = sum(refused(o, threshold) for o in unanswerable) / max(len(unanswerable), 1)
-            if wrong <= max_wrongly_refused and (best is None or caught > best[1]):
-                answered = sum(o.has_facts and o.answer.evidence >= threshold for o in answerable)
-                best = (threshold, caught, wrong, answered / max(len(answerable), 1))
-        threshold, caught, wrong, rate = best or (0.0, 0.0, 0.0, 0.0)
-        choice[language] = {
-            "threshold": threshold,
-            "caught": round(caught, 3),
-            "wrongly_refused": round(wrong, 3),
-            "key_fact_rate": round(rate, 3),
-        }
-    return choice
