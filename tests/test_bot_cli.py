@@ -23,7 +23,8 @@ def engine(shipped_index, real_embeddings) -> Engine:
 
 
 SOURCE_KEYS = {"title", "section", "path", "audience", "status"}
-ANSWER_KEYS = {"question", "answer", "abstained", "language", "sources", "latency_ms"}
+ANSWER_KEYS = {"question", "answer", "abstained", "language", "sources", "latency_ms", "timings"}
+STAGES = {"embed", "dense", "keyword", "fusion", "judge", "compose"}
 
 
 def test_ask_json_reads_questions_from_standard_input(shipped_index):
@@ -38,6 +39,9 @@ def test_ask_json_reads_questions_from_standard_input(shipped_index):
     assert "8 June 2020" in english["answer"] and english["language"] == "en"
     assert "2020年6月8日" in chinese["answer"] and chinese["language"] == "zh"
     assert not english["abstained"] and english["latency_ms"] > 0
+    # Each stage's time: a first ask pays for all of them, within the whole answer's time.
+    assert set(english["timings"]) == STAGES
+    assert 0 < sum(english["timings"].values()) <= english["latency_ms"]
 
 
 def test_ask_one_question_as_text_with_sources(shipped_index):

@@ -123,10 +123,11 @@ def test_an_appeal_is_in_time_exactly_within_its_working_days(limit, offset, lan
     )
 
 
-@given(limit=st.integers(1, 5), wanted=st.integers(1, 8), language=languages)
+@given(limit=st.integers(1, 5), wanted=st.integers(2, 8), language=languages)
 @example(limit=2, wanted=2, language="en")
 @example(limit=2, wanted=3, language="zh")
 def test_courses_fit_a_semester_exactly_up_to_its_limit(limit, wanted, language):
+    """(One course is no case for the limit: "can I take one course?" is answered otherwise.)"""
     rules = _rules(
         language,
         f"A learner can take at most {limit} shared courses per semester."

@@ -81,10 +81,20 @@ async def test_anything_unverifiable_falls_back_to_the_extractive_answer(
     assert "500 yuan" not in answer.answer and "[9]" not in answer.answer
 
 
-async def test_the_models_not_covered_makes_the_engine_abstain(shipped_index, real_embeddings):
-    model = FakeListChatModel(responses=["NOT_COVERED"])
-    answer = await _engine(shipped_index, real_embeddings, model).answer(QUESTION)
-    assert answer.abstained and answer.sources == [] and "home branch" in answer.answer
+async def test_the_judge_decides_abstention_in_generative_mode_too(
+    shipped_index, real_embeddings, caplog
+):
+    """The model's NOT_COVERED where the judge found an answer leaves the extractive answer;
+    a question the judge refuses never reaches the model."""
+    model = _RecordingModel(responses=["NOT_COVERED", "It is sunny [1]."])
+    engine = _engine(shipped_index, real_embeddings, model)
+    with caplog.at_level(logging.INFO, logger="bot.engine.answering"):
+        answer = await engine.answer(QUESTION)
+    assert len(model.asked) == 1 and "found no answer the judge found" in caplog.text
+    assert not answer.abstained and "free of charge" in answer.answer
+    refused = await engine.answer("What will the weather be in Chengdu tomorrow?")
+    assert refused.abstained and "home branch" in refused.answer
+    assert len(model.asked) == 1  # not asked about the weather
 
 
 async def test_the_prompt_holds_only_retrieved_passages_and_the_rules(

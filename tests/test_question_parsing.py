@@ -3,18 +3,11 @@
 import pytest
 
 from alliance.index_format import Glossary
-from bot.engine.answer_kinds import (
-    answer_kind,
-    asked_kinds,
-    holds,
-    named_specifics,
-    question_parts,
-)
+from alliance.language import split_sentences
+from bot.engine.answer_kinds import asked_kinds, holds, question_parts, wanted_language
 from bot.engine.courses import CourseQuery, parse_course_query
-from bot.engine.evidence import Evidence, split_sentences
-from bot.engine.extractive import Extract, extract
+from bot.engine.evidence import Evidence
 from bot.engine.followups import looks_like_followup, resolve_followup
-from bot.engine.results import Passage
 from bot.engine.small_talk import small_talk_reply
 
 
@@ -128,42 +121,6 @@ def test_sentences_split_in_both_languages():
     ]  # fmt: skip
 
 
-def _extract(question: str, passages: list[Passage], language: str) -> Extract:
-    evidence = _evidence()
-    return extract(evidence.concepts(question), evidence, passages, language)
-
-
-def _passage(text: str, lang: str, status: str = "official", rank: int = 0) -> Passage:
-    meta = {"title": f"Doc {rank}", "section": "S", "lang": lang, "status": status, "path": "p"}
-    return Passage(id=str(rank), text=text, metadata=meta)
-
-
-def test_extract_prefers_the_questions_language_and_cites_before_punctuation():
-    passages = [
-        _passage("学分认定免收费用。", "zh"),
-        _passage("Credit recognition is free of charge. The sky is blue.", "en", "sample", 1),
-    ]
-    result = _extract("Is credit recognition free?", passages, "en")
-    assert result.text.startswith("Credit recognition is free of charge [1].")
-    assert "sky" not in result.text and "sample text" in result.text
-    assert [p.metadata["lang"] for p in result.cited] == ["en"]
-
-
-def test_extract_falls_back_to_the_other_language_with_a_note():
-    passages = [_passage("SC-101 carries 2 credits.", "en")]
-    result = _extract("SC-101 课程有几个学分？", passages, "zh")
-    assert result.text.startswith("没有中文文件涉及此问题") and "2 credits [1]" in result.text
-
-
-def test_extract_drops_near_duplicate_sentences():
-    passages = [
-        _passage("Credit recognition is free of charge.", "en"),
-        _passage("Credit recognition is free of charge for everyone.", "en", rank=1),
-    ]
-    result = _extract("Is credit recognition free?", passages, "en")
-    assert result.text.count("free of charge") == 1
-
-
 @pytest.mark.parametrize(
     ("question", "kind", "answer", "holds_it"),
     [
@@ -182,7 +139,8 @@ def test_extract_drops_near_duplicate_sentences():
     ],
 )  # fmt: skip
 def test_answer_kinds(question, kind, answer, holds_it):
-    assert answer_kind(question) == kind
+    kinds = asked_kinds(question)
+    assert (kinds[0] if kinds else None) == kind
     if kind is not None:
         assert holds(kind, answer) is holds_it
 
@@ -202,19 +160,6 @@ def test_a_question_is_split_into_the_things_it_asks(question, parts, kinds):
 
 
 @pytest.mark.parametrize(
-    ("question", "named"),
-    [
-        ("Who is the president of Chengdu RTVU?", ["president"]),
-        ("联盟学分银行办公室的负责人叫什么名字？", ["负责人", "名字"]),
-        ("What does RTVU in the alliance's name stand for?", []),
-        ("When was the alliance founded?", []),
-    ],
-)
-def test_specific_things_a_reply_must_name(question, named):
-    assert named_specifics(question) == named
-
-
-@pytest.mark.parametrize(
     ("text", "reply"),
     [("Thank you 🙏", "welcome"), ("谢谢！🙏", "不客气"), ("ok thanks!!", "welcome"),
      ("好的，谢谢", "不客气"), ("👍", "welcome"), ("🙏🙏", "welcome"), ("😀🎓📚", "Hello"),
@@ -227,3 +172,19 @@ def test_small_talk_with_emoji_and_punctuation_is_small_talk(text, reply):
     language = "zh" if any("\u4e00" <= c <= "\u9fff" for c in text) else "en"
     answer = small_talk_reply(text, language)
     assert (answer is None) if reply is None else (answer is not None and reply in answer)
+
+
+@pytest.mark.parametrize(
+    ("question", "language", "wanted"),
+    [
+        ("what's 巴蜀文化 called in English?", "en", "en"),
+        ("How is Sichuan Coal Group written in Chinese?", "en", "zh"),
+        ("what is the Chinese name of the Smart Logistics course", "en", "zh"),
+        ("学分银行办公室用英文怎么讲？", "zh", "en"),
+        ("混合式教学翻成英文是哪个词？", "zh", "en"),
+        ("学分银行办公室在哪里？", "zh", "zh"),
+        ("When was the alliance founded?", "en", "en"),
+    ],
+)
+def test_a_name_asked_in_the_other_language_wants_that_language(question, language, wanted):
+    assert wanted_language(question, language) == wanted

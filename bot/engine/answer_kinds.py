@@ -1,7 +1,9 @@
 """What kind of answer a question asks for (a contact, an amount, a time, a count, a person, a
-place), part by part for a question that asks several things, and whether sentences hold one:
-quoting sentences without it would answer another question."""
+place), part by part for a question that asks several things, and whether a sentence holds one:
+features of the answer judge, and the line an answer adds when no quoted sentence holds a kind
+of fact asked for."""
 
+import functools
 import re
 
 _ASKS = (
@@ -44,31 +46,6 @@ _PART_BREAK = re.compile(
 )
 
 
-# Specific things a question can name that only an answer stating them answers: a role (whose
-# holder is asked for), a person's name, a venue, a fee or pay, a time of day, an exam, a share
-# or head count. The reply must hold the very word (or a glossary variant); neighbouring rules
-# do not answer "who is the president". Chosen on the tuning part of the gold set.
-_SPECIFICS = re.compile(
-    r"\b(president|principal|director|dean|chair(?:man|woman|person)?|head of|in charge|"
-    r"name of|names of|building|room|campus|venue|floor|tuition|salary|allowance|hourly rate|"
-    r"opening hours|what time|o'clock|exams?|examination|percentage|percent|pass rate)\b"
-    r"|校长|院长|主任|书记|主席|负责人|处长|局长|名字|姓名|教室|校区|场地|学费|课时费|报酬|工资|"
-    r"津贴|几点|开放时间|营业时间|办公时间|考试|期末|补考|比例|通过率|百分之|人数",
-    re.IGNORECASE,
-)
-
-
-def named_specifics(question: str) -> list[str]:
-    """The specific things the question names, as written (lower-cased)."""
-    return list(dict.fromkeys(match.group(0).lower() for match in _SPECIFICS.finditer(question)))
-
-
-def answer_kind(question: str) -> str | None:
-    """The first kind the question asks for, or None for an open question."""
-    kinds = asked_kinds(question)
-    return kinds[0] if kinds else None
-
-
 def asked_kinds(question: str) -> list[str]:
     """Every kind the question asks for, part by part, in order and without repeats."""
     found: dict[str, None] = {}
@@ -86,7 +63,28 @@ def question_parts(question: str) -> list[str]:
     return [part for part in parts if part]
 
 
+@functools.lru_cache(maxsize=65536)
 def holds(kind: str, text: str) -> bool:
     return (
         re.search(_HOLDS[kind], text if kind in ("person", "place") else text.lower()) is not None
     )
+
+
+# A question that asks what something is called in the other language ("what's 巴蜀文化 in
+# English", "学分银行英文怎么说"): its answer is the other language's wording.
+_OTHER_LANGUAGE = {
+    "en": re.compile(
+        r"\b(?:in|into|to) (?:chinese|mandarin)\b|\bchinese (?:name|word|term|title|version|"
+        r"characters?|for|translation)\b|中文|汉语|汉字",
+        re.IGNORECASE,
+    ),
+    "zh": re.compile(r"英文|英语|\benglish\b", re.IGNORECASE),
+}
+
+
+def wanted_language(question: str, language: str) -> str:
+    """The language the answer should quote: the question's own, or the other one when it
+    asks what something is called there."""
+    if _OTHER_LANGUAGE[language].search(question):
+        return "zh" if language == "en" else "en"
+    return language

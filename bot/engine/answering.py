@@ -16,21 +16,25 @@ import numpy as np
 
 from alliance import model_thread
 from alliance.language import detect_language, has_chinese
-from bot.engine.answer_kinds import DECISIVE, asked_kinds, named_specifics, question_parts
+from bot.engine.answer_kinds import DECISIVE, holds
 from bot.engine.calculators import calculate
 from bot.engine.courses import (
     CODE,
     CourseQuery,
+    catalogue_fields,
     course_answer,
+    course_fields,
     list_courses,
+    named_courses,
     parse_course_filters,
     parse_course_query,
 )
 from bot.engine.curated import CuratedAnswers, CuratedMatch, CuratedSource
-from bot.engine.evidence import Concept, Evidence
-from bot.engine.extractive import answer_from_section, extract, sample_note
+from bot.engine.extractive import compose, sample_note
 from bot.engine.followups import resolve_followup
 from bot.engine.index_watch import IndexWatcher
+from bot.engine.judge import Judge, Verdict, packaged_judge
+from bot.engine.names import translate
 from bot.engine.question_space import FLAT, QuestionSpace, comparable
 from bot.engine.results import Answer, Composed, NotCovered, Passage, Role
 from bot.engine.small_talk import small_talk_reply
@@ -47,16 +51,6 @@ log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 2000
 ANSWER_CACHE = 2048  # answers kept per index version for repeated questions
-# Abstain when the best passage supports less than this share of the question's concepts
-# (weighted by idf and everyday-ness; glossary groups and, for English, soft matches counted).
-# Chosen on the tuning part of the gold set (320 questions then; 5 were later removed as
-# duplicates of held-out ones) with `python -m bot.eval --calibrate`: the highest thresholds
-# that, with the other refusal rules, wrongly refuse at most 5% of its answerable questions
-# (4.8% in each language, where they refuse 53% of its unanswerable ones).
-ABSTAIN_BELOW = {"en": 0.27, "zh": 0.21}
-# A question this close to an FAQ heading (cosine of the two, embedded as queries) is that
-# question: its section answers it. Chosen on the tuning part of the gold set.
-KNOWN_QUESTION = 0.955
 
 _EMPTY = {
     "en": "Please type a question about the alliance, credit transfer or shared courses.",
@@ -69,12 +63,25 @@ _NOT_COVERED = {
 }
 CALCULATION_ID = "calculation"  # the passage that holds a calculator's worked answer
 _WORKED = {"en": "applied to the question", "zh": "按提问计算"}
-_SPECIFIC_NOT_COVERED = {
-    "en": "The documents do not cover {what}, so I cannot answer this reliably (the closest "
-    "they come is {closest}). Please ask your home branch (workstation).",
-    "zh": "文件中没有涉及{what}的内容，我无法可靠地回答（最接近的内容是：{closest}）。"
+_SPECIFIC_NOT_COVERED = {  # the words are missing from the closest passage, not all documents
+    "en": "The documents do not answer this, so I cannot answer it reliably (the closest they "
+    "come is {closest}, which does not mention {what}). Please ask your home branch "
+    "(workstation).",
+    "zh": "文件中没有能回答这个问题的内容，我无法可靠地回答（最接近的内容是：{closest}，"
+    "其中没有提到{what}）。请咨询您所属的分校（工作站）。",
+}
+_CLOSEST = {
+    "en": "The documents do not answer this, so I cannot answer it reliably (the closest they "
+    "come is {closest}). Please ask your home branch (workstation).",
+    "zh": "文件中没有能回答这个问题的内容，我无法可靠地回答（最接近的内容是：{closest}）。"
     "请咨询您所属的分校（工作站）。",
 }
+_COURSE_NOT_GIVEN = {
+    "en": "The catalogue gives {course}'s {fields}, not {what}. Please ask your home branch "
+    "(workstation).",
+    "zh": "课程目录给出了{course}的{fields}，没有{what}。请咨询您所属的分校（工作站）。",
+}
+_WHAT_YOU_ASKED = {"en": "what you asked", "zh": "您问的内容"}
 _PART_NOT_COVERED = {
     "en": "The documents do not say {what}; please ask your home branch (workstation).",
     "zh": "文件中没有说明{what}，请咨询您所属的分校（工作站）。",
@@ -119,20 +126,21 @@ class Engine:
         retriever: Retriever | None,
         *,
         composer: GenerativeComposer | None = None,
-        abstain_below: dict[str, float] = ABSTAIN_BELOW,
+        judge: Judge | None = None,
         answer_cache: int = ANSWER_CACHE,
         embeddings: Embeddings | None = None,
     ) -> None:
         """Without a retriever (no usable index at start-up) the engine says so to every
         question, and starts answering once ingest publishes a version; `embeddings` is then
-        the model to search it with."""
+        the model to search it with. `judge`: the packaged one for the settings' embedding
+        backend unless given."""
         model = retriever.embeddings if retriever is not None else embeddings
         if model is None:
             raise ValueError("an engine without a retriever needs its embeddings")
         self._settings = settings
-        self.abstain_below = abstain_below
-        # Retrieval and extraction are a function of the index version, the question, the
-        # role and the threshold: repeated questions are answered from memory.
+        self.judge = judge or packaged_judge(settings.embedding_backend)
+        # Retrieval and judgement are a function of the index version, the question, the
+        # role and the judge: repeated questions are answered from memory.
         self._answer = functools.lru_cache(maxsize=answer_cache)(_answer)
         self._composer = composer
         self.index = IndexWatcher(settings, retriever, model, on_switch=self._answer.cache_clear)
@@ -153,7 +161,7 @@ class Engine:
         return self._answer.cache_info().hits
 
     def clear_cache(self) -> None:
-        """Forget remembered answers (after changing how answers are made, as calibration does)."""
+        """Forget remembered answers (after changing how answers are made, as training does)."""
         self._answer.cache_clear()
 
     @property
@@ -197,14 +205,13 @@ class Engine:
         retriever = await self.index.current()  # one index version for the whole answer
         if retriever is None:
             return self._not_ready(language, started)
-        question = retriever.index.glossary.simplified(question)  # the documents' characters
-        asked = question
+        context = None
         if self._composer is not None and history:
             question = await self._composer.rewrite_followup(question, history)
+            question, language = read_question(retriever, question, ())
         else:
-            question = resolve_followup(question, history)
-        if question != asked and _language_neutral(asked):  # "SC-230?": the conversation's
-            language = question_language(question)
+            context = in_context(retriever, question, history)
+            question, language = read_question(retriever, question, history)
         curated = await self._curated_match(retriever, question, role, language)
         if curated is not None:
             return replace(_curated_answer(curated, language), latency_ms=_since(started))
@@ -213,11 +220,11 @@ class Engine:
             model_thread.executor(),
             self._answer,
             retriever,
+            self.judge,
             question,
             role,
             language,
-            self.abstain_below[language],
-            self._settings.top_k,
+            context,
         )
         if self._composer is not None and from_passages and not answer.abstained:
             answer = await self._phrase(question, answer)
@@ -225,13 +232,16 @@ class Engine:
 
     async def _phrase(self, question: str, extracted: Answer) -> Answer:
         """The chat model's wording of an answer from the same passages; the extractive answer
-        when the model fails or cites what it was not given."""
+        when the model fails, cites what it was not given, or finds no answer where the judge
+        found one (the judge decides abstention in both modes)."""
         assert self._composer is not None
-        composed = await self._composer.compose(question, extracted.retrieved, extracted.language)
-        if isinstance(composed, NotCovered):  # the model read the passages and found no answer
-            return replace(
-                extracted, answer=_NOT_COVERED[extracted.language], abstained=True, cited=()
-            )
+        # What the extractive answer cites first, then the next best passages, top_k in all.
+        given = [*extracted.cited, *(p for p in extracted.retrieved if p not in extracted.cited)]
+        composed = await self._composer.compose(
+            question, given[: self._settings.top_k], extracted.language
+        )
+        if isinstance(composed, NotCovered):
+            log.info("the chat model found no answer the judge found; answered extractively")
         if isinstance(composed, Composed):
             return replace(extracted, answer=composed.text, cited=composed.cited)
         return extracted
@@ -287,23 +297,6 @@ def _curated_answer(match: CuratedMatch, language: str) -> Answer:
     )
 
 
-def _not_covered(
-    language: str, evidence: Evidence, concepts: Sequence[Concept], closest: Passage | None
-) -> str:
-    """What the documents do not cover, named where the question names it, with what they
-    come closest to and who to ask."""
-    if closest is None:
-        return _NOT_COVERED[language]
-    missing = [c.word for c in evidence.missing(concepts, closest)][:2]
-    return _specific_not_covered(language, missing, closest) if missing else _NOT_COVERED[language]
-
-
-def _specific_not_covered(language: str, words: Sequence[str], closest: Passage) -> str:
-    quote = "“{}”" if language == "zh" else '"{}"'
-    what = _UNSAID_JOIN[language].join(quote.format(word) for word in words)
-    return _SPECIFIC_NOT_COVERED[language].format(what=what, closest=closest.source.label)
-
-
 def question_language(question: str) -> str:
     """The question's language; course codes ("SC-230呢？") tell none."""
     return detect_language(CODE.sub(" ", question))
@@ -319,19 +312,48 @@ def _since(started: float) -> float:
     return (time.perf_counter() - started) * 1000
 
 
+def read_question(
+    retriever: Retriever, question: str, history: Sequence[tuple[str, str]]
+) -> tuple[str, str]:
+    """A question as the engine reads it, with its language: in the documents' characters, a
+    follow-up rewritten from the previous question (a bare "SC-230?" takes the conversation's
+    language). `_answer` then reads misspelt English words as the documents' words."""
+    text = retriever.index.glossary.simplified(clean_question(question))
+    language = question_language(text)
+    resolved = resolve_followup(text, history)
+    if resolved != text and _language_neutral(text):
+        language = question_language(resolved)
+    return resolved, language
+
+
+def in_context(
+    retriever: Retriever, question: str, history: Sequence[tuple[str, str]]
+) -> str | None:
+    """The question read after the one before it, for a follow-up that leans on it without
+    the words `resolve_followup` knows ("and how long until I hear back?"); None without one."""
+    if not history:
+        return None
+    joined = f"{history[-1][0]} {question}"
+    return read_question(retriever, joined, ())[0]
+
+
 def _answer(
     retriever: Retriever,
+    judge: Judge,
     question: str,
     role: Role,
     language: str,
-    abstain_below: float,
-    passages_wanted: int,
+    context: str | None = None,
 ) -> tuple[Answer, bool]:
-    """The blocking part: a course listing from the catalogue's fields, or retrieval, abstention
-    and extraction; True when the answer rests on retrieved passages a chat model may rephrase."""
+    """The blocking part: an answer computed from structured data, a course listing, or the
+    judge's verdict on the retrieved sentences (the question's, or its reading in `context`
+    when the judge finds that one better answered); True when the answer rests on retrieved
+    passages a chat model may rephrase."""
     watch = Stopwatch()
     question = retriever.evidence.corrected(question)
-    structured = _structured(retriever, question, role, language, abstain_below)
+    if context is not None:
+        context = retriever.evidence.corrected(context)
+    structured = _structured(retriever, question, role, language)
     if structured is not None:
         watch.lap("compose")
         # A calculation may be worded by a chat model: it is among the passages it is given.
@@ -342,63 +364,81 @@ def _answer(
         answer = _course_listing(retriever, course_query, role, language)
         watch.lap("compose")
         return replace(answer, timings=watch.laps), False
-    passages = tuple(retriever.search(question, role, passages_wanted, watch))
-    single = len(question_parts(question)) == 1  # an FAQ entry answers one question
-    known = retriever.known_question(question, role, language) if single else None
-    if known is not None and known[1] >= KNOWN_QUESTION:  # a paraphrase of an FAQ entry
-        faq, similarity = known
-        watch.lap("compose")
-        text = answer_from_section(faq, language)
-        answer = Answer(
-            answer=text,
-            abstained=False,
-            language=language,
-            cited=(faq,),
-            retrieved=(faq, *(p for p in passages if p != faq)),
-            evidence=similarity,
-        )
-        return replace(answer, timings=watch.laps), True
-    evidence = retriever.evidence
-    concepts = evidence.concepts(question)
-    supports = [evidence.passage_support(concepts, p) for p in passages]
-    best = max(supports, default=0.0)
-    closest = passages[supports.index(best)] if passages else None
-    not_covered = Answer(
-        answer=_not_covered(language, evidence, concepts, closest),
-        abstained=True,
-        language=language,
-        retrieved=passages,
-        evidence=best,
-    )
-    if best < abstain_below:
-        watch.lap("compose")
-        return replace(not_covered, timings=watch.laps), True
-    kinds = asked_kinds(question)
-    parts = [evidence.concepts(part) for part in question_parts(question)]
-    extracted = extract(concepts, evidence, passages, language, kinds, parts)
-    watch.lap("compose")
-    # No sentence speaks to the question (the passages matched by their headings alone), or
-    # none holds any kind of fact asked for: not covered.
-    decisive = [kind for kind in kinds if kind in DECISIVE]
-    if not extracted.cited or (decisive and len(extracted.missing) == len(decisive)):
-        return replace(not_covered, timings=watch.laps), True
-    unstated = [t for t in named_specifics(question) if not evidence.states(t, extracted.body)]
-    if unstated:  # "who is the president": the reply names no president
-        text = _specific_not_covered(language, unstated, extracted.cited[0])
-        return replace(not_covered, answer=text, timings=watch.laps), True
+    verdict = judge.judge(retriever, question, language, role, watch)
+    if context is not None and context != question:
+        joined = judge.judge(retriever, context, language, role, watch)
+        verdict = max(verdict, joined, key=lambda v: v.answered)
+    translation = translate(retriever, verdict.asked, verdict.candidates)
+    if translation is not None:  # a name asked in the other language: both wordings, cited
+        pair = [translation.named, *translation.translated]
+        extracted = compose(retriever, pair, language, verdict.asked.wanted)
+        return _judged(extracted.text, extracted.cited, verdict, language, watch), True
+    if not verdict.covered:
+        text = _not_covered(retriever, verdict, role, language)
+        return _judged(text, (), verdict, language, watch), False
+    courses = named_courses(question, retriever.courses(role), language)
+    fields = course_fields(question, courses, language)
+    if fields is not None:  # the catalogue's fields asked for, of the courses named
+        answer = _judged(fields.text, fields.cited, verdict, language, watch)
+        return replace(answer, retrieved=tuple(fields.cited)), True
+    extracted = compose(retriever, verdict.chosen, language, verdict.asked.wanted)
     text = extracted.text
-    if extracted.missing:  # one part of the question is answered, another is not
-        unsaid = _UNSAID_JOIN[language].join(_UNSAID[kind][language] for kind in extracted.missing)
-        text = f"{text}\n\n{_PART_NOT_COVERED[language].format(what=unsaid)}"
-    answer = replace(not_covered, answer=text, abstained=False, cited=tuple(extracted.cited))
-    return replace(answer, timings=watch.laps), True
+    unsaid = [
+        kind
+        for kind in verdict.asked.kinds
+        if kind in DECISIVE and not any(holds(kind, c.text) for c in verdict.chosen)
+    ]
+    if unsaid:  # one part of the question is answered, another is not
+        what = _UNSAID_JOIN[language].join(_UNSAID[kind][language] for kind in unsaid)
+        text = f"{text}\n\n{_PART_NOT_COVERED[language].format(what=what)}"
+    return _judged(text, extracted.cited, verdict, language, watch), True
 
 
-def _structured(
-    retriever: Retriever, question: str, role: Role, language: str, abstain_below: float
-) -> Answer | None:
+def _judged(
+    text: str, cited: Sequence[Passage], verdict: Verdict, language: str, watch: Stopwatch
+) -> Answer:
+    """An answer the judge decided on: abstained when it cites nothing."""
+    watch.lap("compose")
+    return Answer(
+        answer=text,
+        abstained=not cited,
+        language=language,
+        cited=tuple(cited),
+        retrieved=tuple(verdict.passages),
+        evidence=verdict.answered,
+        timings=watch.laps,
+    )
+
+
+def _not_covered(retriever: Retriever, verdict: Verdict, role: Role, language: str) -> str:
+    """What the documents do not give: for a course the catalogue lists, what its entry does
+    give; otherwise the question's words the closest passage lacks, and that passage."""
+    quote = "“{}”" if language == "zh" else '"{}"'
+    evidence = retriever.evidence
+    courses = named_courses(verdict.asked.text, retriever.courses(role), language)
+    if len(courses) == 1:
+        [course] = courses
+        missing = [c.word for c in evidence.missing(verdict.asked.concepts, course)][:2]
+        what = _UNSAID_JOIN[language].join(quote.format(word) for word in missing)
+        return _COURSE_NOT_GIVEN[language].format(
+            course=course.metadata["course_code"],
+            fields=catalogue_fields(language),
+            what=what or _WHAT_YOU_ASKED[language],
+        )
+    if not verdict.candidates:
+        return _NOT_COVERED[language]
+    closest = verdict.candidates[int(np.argmax(verdict.probabilities))].passage
+    missing = [c.word for c in evidence.missing(verdict.asked.concepts, closest)][:2]
+    if not missing:
+        return _CLOSEST[language].format(closest=closest.source.label)
+    what = _UNSAID_JOIN[language].join(quote.format(word) for word in missing)
+    return _SPECIFIC_NOT_COVERED[language].format(what=what, closest=closest.source.label)
+
+
+def _structured(retriever: Retriever, question: str, role: Role, language: str) -> Answer | None:
     """An answer computed from structured data: a rule applied to the learner's own numbers,
-    or the catalogue's fields for a named course (or the plain fact that there is none)."""
+    the course with the most or fewest credits, or the plain fact that a course code is not
+    in the catalogue."""
     calculation = calculate(question, language, retriever.readable(role))
     if calculation is not None:
         rule = calculation.rule.passage
@@ -417,22 +457,16 @@ def _structured(
             evidence=1.0,
         )
     course = course_answer(question, retriever.courses(role), language)
-    if course is not None and course.found:
-        # Something the course's entry does not hold ("its final exam"): not this answer.
-        evidence = retriever.evidence
-        concepts = evidence.concepts(question)
-        if min(evidence.passage_support(concepts, c) for c in course.cited) < abstain_below:
-            return None
-    if course is not None:
-        return Answer(
-            answer=course.text,
-            abstained=not course.found,
-            language=language,
-            cited=tuple(course.cited),
-            retrieved=tuple(course.cited),
-            evidence=1.0 if course.found else 0.0,
-        )
-    return None
+    if course is None:
+        return None
+    return Answer(
+        answer=course.text,
+        abstained=not course.found,
+        language=language,
+        cited=tuple(course.cited),
+        retrieved=tuple(course.cited),
+        evidence=1.0 if course.found else 0.0,
+    )
 
 
 def _course_listing(retriever: Retriever, query: CourseQuery, role: Role, language: str) -> Answer:

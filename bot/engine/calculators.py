@@ -16,8 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from alliance.language import split_sentences
 from bot.engine.courses import CODE
-from bot.engine.evidence import split_sentences
 from bot.engine.results import Passage
 
 _NUMBER_WORDS = {
@@ -235,8 +235,13 @@ def course_limit(question: str, language: str, rules: RuleBook) -> Calculation |
     adding = r"\badd\b|as well|also|another|too\b|再|还|加选|又"
     if courses is None and len(codes) >= 2 and _asks(adding, question):
         courses = len(codes)  # "I have SC-101 and CQ-320; can I add CD-115?"
-    if courses is None or not _asks(
-        r"semester|term|spring|autumn|at once|same time|学期|同时|春季|秋季|add|加选", question
+    # One course is no case for the limit ("which spring course can I take one of?").
+    if (
+        courses is None
+        or courses < 2
+        or not _asks(
+            r"semester|term|spring|autumn|at once|same time|学期|同时|春季|秋季|add|加选", question
+        )
     ):
         return None
     rule = rules.find(r"at most (\d+) shared courses per semester|每学期最多(?:可以)?选修(\d+)门")
@@ -265,7 +270,9 @@ _LEVEL = re.compile(
 
 
 def certificate_credits(question: str, language: str, rules: RuleBook) -> Calculation | None:
-    if not _asks(r"\bcert|qualification|证|资格|高级工|技师", question):
+    if not _asks(r"\bcert|qualification|证|资格|高级工|技师", question) or not _asks(
+        r"credit|convert|worth|count|how many|how much|add up|学分|折算|换|算|值|多少", question
+    ):  # "what is a senior technician called in Chinese" asks for no credits
         return None
     table = rules.find_all(
         r"level (\d+) certificate \(([^)]+)\) converts to (\d+) credits"
@@ -310,9 +317,10 @@ def certificate_credits(question: str, language: str, rules: RuleBook) -> Calcul
     return Calculation(text, rule)
 
 
-# Between a certificate's level and its name when both describe one certificate:
-# "level 2 (technician)", "技师（二级）", "level 3 - senior worker".
-_SAME_CERTIFICATE = re.compile(r"[\s(（)）,，、:：-]*")
+# Between a certificate's level and its name when both describe one certificate: "level 2
+# (technician)", "技师（二级）", "senior worker level (level 3)": a few characters, no other word
+# for a certificate or a joining "and".
+_SAME_CERTIFICATE = re.compile(r"(?!.*\b(?:and|plus)\b)(?!.*[和及与、])[^.。;；]{0,12}", re.I)
 
 
 def certificate_levels(question: str, names: dict[str, int]) -> list[int]:

@@ -34,12 +34,21 @@ MODES: Forms = {
     "blended": ("blended", "hybrid", "weekend", "混合", "面授", "周末"),
 }
 _COURSE_WORDS = re.compile(r"courses?\b|课程|网课|共享课|门课", re.IGNORECASE)
-# A listing asks which courses: "When is the exam of the spring course?" is not one.
+# A listing asks which courses: "When is the exam of the spring course?" is not one, nor "what
+# mark do I need in one of these online courses?".
 _LISTING = re.compile(
-    r"\b(which|what|list|any|courses)\b|哪些|哪几|有什么|有没有|有哪|列出|什么课|哪门",
+    r"\b(?:which|what|list|any|all)\b(?:\s+[\w-]+){0,3}?\s+(?:shared\s+)?(?:courses|classes)\b"
+    r"|\bcourses?\s+(?:are|is)\s+(?:there|offered|available|online|blended|taught)"
+    r"|\bwhich ones?\b"
+    r"|哪些|哪几|有什么课|有没有.{0,8}课|有哪|列出|什么课|哪门",
     re.IGNORECASE,
 )
-_CREDITS = re.compile(r"(\d+)\s*(?:-\s*)?(?:credits?|学分)", re.IGNORECASE)
+_CREDITS = re.compile(
+    r"(\d+|one|two|three|four|five|six|[一二两三四五六])\s*(?:-\s*)?(?:credits?|个?学分)",
+    re.IGNORECASE,
+)
+_CREDIT_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "一": 1, "二": 2,
+                 "两": 2, "三": 3, "四": 4, "五": 5, "六": 6}  # fmt: skip
 # A course code as learners type it: SC-101, sc101, CD-999 (also beside Chinese text).
 CODE = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{2,4})-?(\d{2,4})(?![0-9])")
 
@@ -111,8 +120,12 @@ def parse_course_filters(text: str) -> CourseQuery:
         provider=_find(text, PROVIDERS),
         semester=_find(text, SEMESTERS),
         mode=_find(text, MODES),
-        credits=int(credits.group(1)) if credits else None,
+        credits=_credits(credits.group(1)) if credits else None,
     )
+
+
+def _credits(text: str) -> int:
+    return int(text) if text.isdigit() else _CREDIT_WORDS[text.lower()]
 
 
 def _filters(query: CourseQuery, language: str) -> str:
@@ -162,6 +175,16 @@ class CourseAnswer:
     found: bool = True  # False: the question names a course the catalogue does not have
 
 
+_MOST = re.compile(
+    r"\b(?:most|highest|largest|biggest)\s+(?:number of\s+)?credits|学分最多|最多学分|学分最高",
+    re.I,
+)
+_FEWEST = re.compile(
+    r"\b(?:fewest|least|lowest|smallest)\s+(?:number of\s+)?credits|学分最少|最少学分|学分最低",
+    re.I,
+)
+# Words that ask for one of a course's fields, for a course the question names. They choose
+# what an answer the judge accepted shows; whether the catalogue answers at all is the judge's.
 _FIELDS = {
     "credits": r"credit|学分|几分",
     "mode": r"online|blended|mode|taught|in person|face[- ]to[- ]face|weekend|delivered|"
@@ -172,19 +195,16 @@ _FIELDS = {
     r"哪(?:个|所|家)?(?:学校|大学|高校)|谁开|哪里开|开设",
     "description": r"about|teach|cover|learn|content|topic|syllabus|讲什么|学什么|内容|介绍|关于",
 }
-_MOST = re.compile(
-    r"\b(?:most|highest|largest|biggest)\s+(?:number of\s+)?credits|学分最多|最多学分|学分最高",
-    re.I,
-)
-_FEWEST = re.compile(
-    r"\b(?:fewest|least|lowest|smallest)\s+(?:number of\s+)?credits|学分最少|最少学分|学分最低",
-    re.I,
-)
+# What the catalogue gives of each course: the fields of its schema (ingest.catalogue.Course).
+_FIELD_NAMES = {
+    "en": "code, title, provider, credits, mode, semester and description",
+    "zh": "课程代码、名称、开设学校、学分、教学方式、开课学期和课程介绍",
+}
 
 
 def course_answer(question: str, courses: list[Passage], language: str) -> CourseAnswer | None:
-    """Questions about named courses (by code or title), the course with the most or fewest
-    credits, or a code the catalogue does not list; None for any other question."""
+    """A course code the catalogue does not list, or the course with the most or fewest
+    credits; None for any other question (a named course's fields are the judge's)."""
     local = [c for c in courses if c.metadata.get("lang") == language]
     if not local:
         return None
@@ -195,11 +215,8 @@ def course_answer(question: str, courses: list[Passage], language: str) -> Cours
     unknown = [code for code in codes if code not in by_code]
     if unknown:
         return CourseAnswer(_NO_SUCH_COURSE[language].format(codes=", ".join(unknown)), [], False)
-    named = [by_code[code] for code in dict.fromkeys(codes)] or _by_title(question, local)
-    if named:
-        asked = [field for field, pattern in _FIELDS.items() if re.search(pattern, question, re.I)]
-        lines = [_describe(course, asked, language, n) for n, course in enumerate(named, 1)]
-        return CourseAnswer(_joined(lines, named, language), named)
+    if codes or _by_title(question, local):
+        return None
     if _COURSE_WORDS.search(question) or "credit" in question.lower() or "学分" in question:
         extreme = max if _MOST.search(question) else min if _FEWEST.search(question) else None
         if extreme is not None:
@@ -211,6 +228,29 @@ def course_answer(question: str, courses: list[Passage], language: str) -> Cours
             lines = [_describe(c, ["credits"], language, n) for n, c in enumerate(chosen, 1)]
             return CourseAnswer(_joined(lines, chosen, language), chosen)
     return None
+
+
+def course_fields(question: str, named: list[Passage], language: str) -> CourseAnswer | None:
+    """The fields the question asks for of the courses it names, from the catalogue; None when
+    it names none or asks for no field by name."""
+    asked = [field for field, pattern in _FIELDS.items() if re.search(pattern, question, re.I)]
+    if not named or not asked:
+        return None
+    lines = [_describe(course, asked, language, n) for n, course in enumerate(named, 1)]
+    return CourseAnswer(_joined(lines, named, language), named)
+
+
+def named_courses(question: str, courses: list[Passage], language: str) -> list[Passage]:
+    """The catalogue's courses in `language` that the question names, by code or title."""
+    local = [c for c in courses if c.metadata.get("lang") == language]
+    codes = {f"{a.upper()}-{b}" for a, b in CODE.findall(question)}
+    by_code = [c for c in local if str(c.metadata.get("course_code")).upper() in codes]
+    return by_code or _by_title(question, local)
+
+
+def catalogue_fields(language: str) -> str:
+    """What the catalogue gives of every course, in words."""
+    return _FIELD_NAMES[language]
 
 
 _NO_SUCH_COURSE = {
@@ -227,7 +267,6 @@ def _by_title(question: str, courses: list[Passage]) -> list[Passage]:
 
 def _describe(course: Passage, asked: list[str], language: str, number: int) -> str:
     meta = course.metadata
-    wanted = asked or ["provider", "credits", "mode", "semester", "description"]
     if language == "zh":
         parts = {
             "provider": f"由{meta['provider_name']}开设",
@@ -235,10 +274,10 @@ def _describe(course: Passage, asked: list[str], language: str, number: int) -> 
             "mode": f"教学方式为{meta['mode_label']}",
             "semester": f"开课学期为{meta['semester_label']}",
         }
-        facts = "，".join(parts[f] for f in wanted if f in parts)
+        facts = "，".join(parts[f] for f in asked if f in parts)
         head = f"{meta['course_code']}《{meta.get('course_title', '')}》"
         line = f"{head}：{facts} [{number}]。" if facts else f"{head} [{number}]。"
-        if "description" in wanted and meta.get("description"):
+        if "description" in asked and meta.get("description"):
             line += f"{meta['description']} [{number}]"
         return line
     parts = {
@@ -247,10 +286,10 @@ def _describe(course: Passage, asked: list[str], language: str, number: int) -> 
         "mode": f"taught {meta['mode_label']}",
         "semester": f"in {meta['semester_label']}",
     }
-    facts = ", ".join(parts[f] for f in wanted if f in parts)
+    facts = ", ".join(parts[f] for f in asked if f in parts)
     head = f"{meta['course_code']} {meta.get('course_title', '')}"
     line = f"{head}: {facts} [{number}]." if facts else f"{head} [{number}]."
-    if "description" in wanted and meta.get("description"):
+    if "description" in asked and meta.get("description"):
         line += f" {meta['description']} [{number}]"
     return line
 

@@ -17,8 +17,16 @@ class DenseIndex:
         norms = np.linalg.norm(matrix, axis=1, keepdims=True)
         self._matrix = matrix / np.where(norms == 0, 1, norms)  # cosine, as the collection's
         self._audience = np.array(audiences)
+        self._rows = {chunk_id: row for row, chunk_id in enumerate(ids)}
 
-    def search(self, vector: Sequence[float], audiences: Sequence[str], limit: int) -> list[str]:
+    def similarities(self, vector: np.ndarray, ids: Sequence[str]) -> np.ndarray:
+        """Cosine of `vector` (unit) with each chunk of `ids`."""
+        found: np.ndarray = self._matrix[[self._rows[chunk_id] for chunk_id in ids]] @ vector
+        return found
+
+    def search(
+        self, vector: Sequence[float] | np.ndarray, audiences: Sequence[str], limit: int
+    ) -> list[str]:
         """Ids of the `limit` chunks of the allowed audiences most similar to `vector`."""
         if not self.ids:
             return []

