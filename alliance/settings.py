@@ -210,7 +210,10 @@ class Settings(BaseSettings):
         description="Questions one user may ask in a burst; then one every 60/N seconds.",
     )
     max_question_chars: int = Field(
-        1000, ge=10, le=4096, description="Longer Telegram messages are refused, not answered."
+        1000,
+        ge=10,
+        le=4096,
+        description="Longer questions are refused whole in every channel, never cut.",
     )
     log_message_text: bool = Field(
         False,

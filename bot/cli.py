@@ -16,10 +16,12 @@ from pathlib import Path
 from alliance.errors import AllianceError
 from alliance.logging_setup import configure_logging
 from alliance.settings import Settings, settings_or_exit
-from bot.channels.console import chat, format_answer
+from bot.channels.console import chat, format_answer, format_too_long
 from bot.engine.answering import Engine
 from bot.engine.factory import build_engine
-from bot.engine.results import Role
+from bot.engine.results import Answer, Role
+from bot.services.asking import TooLong
+from bot.services.core import open_core
 from bot.store.invite_codes import hash_code, new_code
 
 log = logging.getLogger(__name__)
@@ -53,16 +55,32 @@ def _port(text: str) -> int:
     return int(text)
 
 
-async def _ask(engine: Engine, questions: Iterable[str], role: Role, as_json: bool) -> None:
-    for line in questions:
-        question = line.strip()
-        if not question:
-            continue
-        answer = await engine.answer(question, role)
+async def _ask(
+    settings: Settings, engine: Engine, questions: Iterable[str], role: Role, as_json: bool
+) -> None:
+    async with open_core(settings, engine) as core:
+        for line in questions:
+            question = line.strip()
+            if question:
+                answer = await core.answer_once(question, role)
+                _print_answer(question, answer, as_json)
+
+
+def _print_answer(question: str, answer: Answer | TooLong, as_json: bool) -> None:
+    if isinstance(answer, TooLong):
+        print(f"Q: {question[:80]}…\n{format_too_long(answer)}\n", file=sys.stderr, flush=True)
         if as_json:
-            print(json.dumps(answer.to_json_dict(question), ensure_ascii=False), flush=True)
-        else:
-            print(f"Q: {question}\n{format_answer(answer)}\n", flush=True)
+            refused = {"question": question, "error": "too long", "limit": answer.limit}
+            print(json.dumps(refused, ensure_ascii=False), flush=True)
+    elif as_json:
+        print(json.dumps(answer.to_json_dict(question), ensure_ascii=False), flush=True)
+    else:
+        print(f"Q: {question}\n{format_answer(answer)}\n", flush=True)
+
+
+async def _chat(settings: Settings, engine: Engine, role: Role) -> None:
+    async with open_core(settings, engine) as core:
+        await chat(core, role)
 
 
 def _invite_code(branch: str) -> int:
@@ -103,9 +121,9 @@ def _serve(args: argparse.Namespace, settings: Settings) -> None:
         # Bytes that are not UTF-8 become U+FFFD rather than ending the run mid-way.
         sys.stdin.reconfigure(errors="replace")  # type: ignore[union-attr]
         questions = [args.question] if args.question is not None else sys.stdin
-        asyncio.run(_ask(engine, questions, args.role, args.json))
+        asyncio.run(_ask(settings, engine, questions, args.role, args.json))
     elif args.command == "chat":
-        asyncio.run(chat(engine, args.role))
+        asyncio.run(_chat(settings, engine, args.role))
     elif args.command == "web":
         from bot.channels.web.app import run_web
 

@@ -14,6 +14,7 @@ from alliance.index_format import IndexLayout
 from bot.channels.console import chat
 from bot.engine.answering import Engine
 from bot.engine.retrieval import PublishedIndex, Retriever
+from bot.services.core import open_core
 from ingest.pipeline import run_ingest
 
 
@@ -86,7 +87,10 @@ def test_hostile_standard_input_is_answered_line_by_line(shipped_index):
     )
     assert result.returncode == 0, result.stderr
     answers = [json.loads(line) for line in result.stdout.decode().splitlines()]
-    assert len(answers) == 4 and all(set(a) == ANSWER_KEYS for a in answers)
+    assert len(answers) == 4 and all(set(a) == ANSWER_KEYS for a in answers[:3])
+    # Over MAX_QUESTION_CHARS: refused whole, never cut and answered in part.
+    assert answers[3] == {"question": "x" * 100_000, "error": "too long", "limit": 1000}
+    assert "100000 characters; the limit is 1000" in result.stderr.decode()
 
 
 def test_missing_index_exits_2_with_how_to_build_it(tmp_path, settings):
@@ -142,23 +146,51 @@ def test_a_bad_setting_is_named_without_its_value(settings, name, value):
     assert "Pa55word" not in result.stderr and "Traceback" not in result.stderr
 
 
-async def test_console_chat_answers_until_exit(engine):
+@pytest.fixture
+async def core(shipped_index, engine, tmp_path):
+    settings = shipped_index.model_copy(
+        update={"database_url": f"sqlite+aiosqlite:///{tmp_path / 'assistant.db'}"}
+    )
+    async with open_core(settings, engine) as opened:
+        yield opened
+
+
+async def test_console_chat_answers_until_exit(core):
     lines = iter(
         ["When was the alliance established?", "", "   ", "联盟是什么时候成立的？", "exit"]
     )
     out = io.StringIO()
-    await chat(engine, "learner", read=lambda _prompt: next(lines), out=out)
+    await chat(core, "learner", read=lambda _prompt: next(lines), out=out)
     text = out.getvalue()
     assert "8 June 2020" in text and "2020年6月8日" in text and "来源" in text
 
 
-async def test_console_chat_ends_on_end_of_input(engine):
+async def test_console_chat_keeps_history_turns_and_refuses_long_questions(core, monkeypatch):
+    seen: list[int] = []
+    answer = core.engine.answer
+
+    async def counted(question, role="learner", history=()):
+        seen.append(len(history))
+        return await answer(question, role, history)
+
+    monkeypatch.setattr(core.engine, "answer", counted)
+    questions = ["What is the credit bank?", "And an account?", "Who runs it?", "Since when?"]
+    long_question = "credits " * 200  # 1,600 characters, over the default 1,000
+    lines = iter([*questions, "And fees?", long_question, "exit"])
+    out = io.StringIO()
+    await chat(core, "learner", read=lambda _prompt: next(lines), out=out)
+    assert core.settings.history_turns == 3
+    assert seen == [0, 1, 2, 3, 3]  # HISTORY_TURNS, and the long one never reached the engine
+    assert "1600 characters; the limit is 1000" in out.getvalue()
+
+
+async def test_console_chat_ends_on_end_of_input(core):
 
     def read(_prompt):
         raise EOFError
 
     out = io.StringIO()
-    await chat(engine, "learner", read=read, out=out)
+    await chat(core, "learner", read=read, out=out)
     assert "Alliance Assistant" in out.getvalue()
 
 

@@ -9,7 +9,8 @@ import pytest
 
 from bot.engine.answering import Engine
 from bot.engine.retrieval import PublishedIndex, Retriever
-from bot.services.asking import Asked, Asker, ask
+from bot.services.asking import Asked, Asker
+from bot.services.core import Core
 from bot.services.curation import content_gaps, gaps_csv, review_queue, save_reply
 from bot.store.curated import NewCurated
 from bot.store.tickets import NewTicket
@@ -160,10 +161,11 @@ async def test_no_gaps_without_questions(engine, store):
 
 
 async def test_thanks_and_greetings_with_emoji_are_never_a_gap(engine, store, shipped_index):
+    core = Core.around(shipped_index, engine, store)
     asker = Asker(user_id=5, chat_id=5, role="learner", pace_id=5, per_minute=100)
     small_talk = ["Thank you 🙏", "谢谢！🙏", "ok thanks!!", "👍", "您好呀～", "bye 👋"]
     for message in [*small_talk, "Is the canteen open on Sundays?"]:
-        asked = await ask(store, engine, shipped_index, asker, message)
+        asked = await core.ask(asker, message)
         assert isinstance(asked, Asked)
         assert asked.answer.abstained is (message not in small_talk), message
     [gap] = await content_gaps(store, engine, days=30)

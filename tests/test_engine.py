@@ -87,7 +87,7 @@ async def test_a_bare_number_gets_a_refusal_naming_the_closest_section(engine):
 
 def test_clean_question_strips_control_and_format_characters():
     assert clean_question("\x00cre\u200bdit\x07 \n bank\u202e ") == "credit bank"
-    assert len(clean_question("x" * 10_000)) == 2000
+    assert len(clean_question("x" * 10_000)) == 10_000  # never cut silently: the core refuses
 
 
 async def test_follow_ups_are_resolved_against_the_previous_question(engine):

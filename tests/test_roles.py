@@ -22,12 +22,29 @@ async def roles(tmp_path):
     await store.close()
 
 
+@pytest.fixture
+async def store(roles):
+    return roles._store
+
+
 async def test_roles_from_settings_apply_in_private_chats_only(roles):
-    assert roles.is_admin(1) and not roles.is_admin(2)
+    assert await roles.is_admin(1) and not await roles.is_admin(2)
     assert await roles.role(1, private_chat=True) == "staff"
     assert await roles.role(2, private_chat=True) == "staff"
     assert await roles.role(3, private_chat=True) == "learner"
     assert await roles.role(2, private_chat=False) == "learner"
+
+
+async def test_a_linked_account_gives_its_role_to_the_telegram_id(roles, store):
+    admin = await store.accounts.add("wang.li", "admin", None, None)
+    staff = await store.accounts.add("zhou", "staff", "jinniu", admin.id)
+    await store.accounts.link_telegram(admin.id, 30)
+    await store.accounts.link_telegram(staff.id, 31)
+    assert await roles.is_admin(30) and not await roles.is_admin(31)
+    assert await roles.role(31, private_chat=True) == "staff"
+    assert await roles.role(31, private_chat=False) == "learner"
+    await store.accounts.disable(admin.id)  # a disabled account gives nothing
+    assert not await roles.is_admin(30) and await roles.role(30, private_chat=True) == "learner"
 
 
 async def test_a_right_code_registers_staff_of_its_branch(roles):
@@ -46,6 +63,7 @@ async def test_brute_force_is_throttled(roles):
         assert (await roles.register(5, f"guess-{attempt}"))[0] == "wrong"
     assert (await roles.register(5, CODE))[0] == "throttled"
     assert await roles.role(5, private_chat=True) == "learner"
+    assert await roles.register(6, CODE) == ("registered", "jinniu")  # another user is not
 
 
 async def test_registration_is_closed_without_codes(tmp_path):

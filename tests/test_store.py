@@ -6,7 +6,7 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from postgres_server import PostgresServer
-from sqlalchemy import inspect, select, text, update
+from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -45,20 +45,21 @@ async def test_registrations_survive_a_reopen(database_url):
     await second.close()
 
 
-async def test_wrong_codes_are_counted_within_a_window(store):
-    window = timedelta(hours=1)
-    counts = [await store.record_failure(7, window) for _ in range(3)]
-    assert counts == [1, 2, 3] and await store.failures(7, window) == 3
-    assert await store.failures(7, timedelta(0)) == 0  # an expired window counts nothing
-    assert await store.record_failure(7, timedelta(0)) == 1  # and starts a new one
-    await store.register_staff(7, "b")
-    assert await store.failures(7, window) == 0  # registering forgives
+async def test_wrong_guesses_are_counted_per_key_within_a_window(store):
+    window, guesses = timedelta(hours=1), store.guesses
+    counts = [await guesses.record("invite:7", window) for _ in range(3)]
+    assert counts == [1, 2, 3] and await guesses.count("invite:7", window) == 3
+    assert await guesses.count("invite:8", window) == 0  # another key counts apart
+    assert await guesses.count("invite:7", timedelta(0)) == 0  # an expired window counts nothing
+    assert await guesses.record("invite:7", timedelta(0)) == 1  # and starts a new one
+    await guesses.forgive("invite:7")
+    assert await guesses.count("invite:7", window) == 0
 
 
-async def test_concurrent_failures_are_all_counted(store):
+async def test_concurrent_wrong_guesses_are_all_counted(store):
     window = timedelta(hours=1)
-    await asyncio.gather(*(store.record_failure(8, window) for _ in range(20)))
-    assert await store.failures(8, window) == 20
+    await asyncio.gather(*(store.guesses.record("invite:8", window) for _ in range(20)))
+    assert await store.guesses.count("invite:8", window) == 20
 
 
 async def test_feedback_keeps_one_vote_per_user_and_answer(store):
@@ -276,23 +277,6 @@ async def test_new_conversation_forgets_earlier_turns_in_that_chat_only(store):
     assert await store.history(1, 1, turns=5, max_age=hour) == [("private", "b")]
     await _log(store, user_id=1, chat_id=-50, question="after", answer="c")
     assert await store.history(-50, 1, turns=5, max_age=hour) == [("after", "c")]
-
-
-async def test_an_older_database_gains_the_new_indexes(database_url):
-    await (await Store.open(database_url)).close()
-    engine = create_async_engine(database_url)
-    async with engine.begin() as connection:  # as a database from before the index was added
-        await connection.execute(text("DROP INDEX ix_question_log_conversation"))
-
-    def indexes(sync_connection) -> set[str]:
-        return {i["name"] for i in inspect(sync_connection).get_indexes("question_log")}
-
-    async with engine.connect() as connection:
-        assert "ix_question_log_conversation" not in await connection.run_sync(indexes)
-    await (await Store.open(database_url)).close()
-    async with engine.connect() as connection:
-        assert "ix_question_log_conversation" in await connection.run_sync(indexes)
-    await engine.dispose()
 
 
 async def test_a_database_server_restart_between_two_uses_goes_unnoticed():

@@ -3,8 +3,9 @@
 from collections.abc import Callable
 from typing import TextIO
 
-from bot.engine.answering import Engine
 from bot.engine.results import Answer, Role
+from bot.services.asking import TooLong
+from bot.services.core import Core
 
 _SOURCES = {"en": "Sources", "zh": "来源"}
 _SAMPLE = {"en": "sample text", "zh": "示例文本"}
@@ -25,8 +26,15 @@ def format_answer(answer: Answer) -> str:
     return "\n".join(lines)
 
 
+def format_too_long(refused: TooLong) -> str:
+    return (
+        f"The question is {refused.length} characters; the limit is {refused.limit}. "
+        f"问题有 {refused.length} 个字符，上限为 {refused.limit}。"
+    )
+
+
 async def chat(
-    engine: Engine,
+    core: Core,
     role: Role,
     read: Callable[[str], str] = input,
     out: TextIO | None = None,
@@ -44,6 +52,10 @@ async def chat(
             return
         if not question.strip():
             continue
-        answer = await engine.answer(question, role, history)
-        history = [*history, (question, answer.answer)][-6:]
+        answer = await core.answer_once(question, role, history)
+        if isinstance(answer, TooLong):
+            print(f"\n{format_too_long(answer)}", file=out, flush=True)
+            continue
+        turns = core.settings.history_turns
+        history = [*history, (question, answer.answer)][-turns:] if turns else []
         print(f"\n{format_answer(answer)}", file=out, flush=True)

@@ -49,7 +49,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MAX_QUESTION_CHARS = 2000
 ANSWER_CACHE = 2048  # answers kept per index version for repeated questions
 
 _EMPTY = {
@@ -107,13 +106,14 @@ _SERVER_DOWN = {
 
 
 def clean_question(text: str) -> str:
-    """Control and format characters out, whitespace folded, length bounded."""
+    """Control and format characters out, whitespace folded. The length is the core's to
+    refuse (MAX_QUESTION_CHARS), never cut here."""
     kept = "".join(
         " " if unicodedata.category(char) in ("Cc", "Zl", "Zp") else char
         for char in text
         if unicodedata.category(char) != "Cf"
     )
-    return re.sub(r"\s+", " ", kept).strip()[:MAX_QUESTION_CHARS]
+    return re.sub(r"\s+", " ", kept).strip()
 
 
 class Engine:

@@ -56,7 +56,7 @@ async def open_ticket(
     store: Store, settings: Settings, logged: Row[Any], learner_chat_id: int, name: str
 ) -> Opened | SlowDown | None:
     """Pass the logged question to a person: a ticket for the learner's branch's staff chat (or
-    the general one); None when the staff loop is off."""
+    the general one); None without a general staff chat."""
     general = settings.staff_chat_id
     if general is None:
         return None

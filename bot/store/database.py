@@ -6,6 +6,8 @@ may race), so concurrent updates are safe."""
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import logging
 import sqlite3
 import time
@@ -27,16 +29,19 @@ from sqlalchemy import (
     literal,
     literal_column,
     select,
-    text,
     update,
 )
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql import ColumnElement
 
 from alliance.language import detect_language
+from bot.store import migrations
+from bot.store.accounts import Accounts
 from bot.store.curated import Curated
+from bot.store.guesses import Guesses
 from bot.store.tables import (
     Base,
     ConversationStart,
@@ -45,7 +50,6 @@ from bot.store.tables import (
     HandledUpdate,
     LoggedQuestion,
     QuestionPace,
-    RegisterFailures,
     StaffUser,
     Stats,
     Ticket,
@@ -62,6 +66,9 @@ log = logging.getLogger(__name__)
 
 # Telegram keeps an undelivered update for 24 hours: an older claim is never re-delivered.
 REDELIVERY_WINDOW = timedelta(days=1)
+# Waits between tries to reach a database server that does not answer yet, in seconds; the
+# last is repeated until it answers.
+SERVER_WAITS = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0)
 # What a DayStats counts, each 0 on a day that had none of it.
 _DAY_COUNTS = ("questions", "abstained", "escalated", "helpful", "unhelpful")
 
@@ -75,10 +82,28 @@ class Store:
         self.curated = Curated(engine)
         self.web = WebAccess(engine)
         self.uploads = Uploads(engine)
+        self.guesses = Guesses(engine)
+        self.accounts = Accounts(engine)
 
     @classmethod
     async def open(cls, url: str, retention_days: int = 90) -> Store:
-        """Connect and create the tables if needed; a SQLite file's folder is created too."""
+        """Connect and bring the schema up to date; a SQLite file's folder is created too. A
+        database server that does not answer yet (it may start after the assistant) is waited
+        for, with the reason in the log and the password left out."""
+        parsed = make_url(url)
+        delays = itertools.chain(SERVER_WAITS, itertools.repeat(SERVER_WAITS[-1]))
+        while True:
+            try:
+                return await cls._open(url, retention_days)
+            except (OSError, OperationalError, InterfaceError) as exc:
+                if parsed.get_backend_name() == "sqlite":  # a local file: nothing to wait for
+                    raise
+                delay, where = next(delays), parsed.render_as_string(hide_password=True)
+                log.warning("database %s not reachable (%s); retrying in %.1f s", where, exc, delay)
+                await asyncio.sleep(delay)
+
+    @classmethod
+    async def _open(cls, url: str, retention_days: int) -> Store:
         parsed = make_url(url)
         if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
@@ -92,14 +117,28 @@ class Store:
         )
         if not server:
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        async with engine.begin() as connection:
-            await connection.run_sync(_create_schema)
+        try:
+            async with engine.begin() as connection:
+                await connection.run_sync(migrations.upgrade)
+        except BaseException:
+            await engine.dispose()
+            raise
         store = cls(engine, timedelta(days=retention_days))
         await store.prune()
         return store
 
     async def close(self) -> None:
         await self._engine.dispose()
+
+    async def reachable(self) -> bool:
+        """Whether the database answers a query now (for health checks)."""
+        try:
+            async with self._engine.connect() as connection:
+                await connection.execute(select(literal(1)))
+        except (OSError, OperationalError, InterfaceError) as exc:
+            log.warning("database not reachable: %s", exc)
+            return False
+        return True
 
     def _insert(self, table: type[Base]):  # the dialect's own Insert, with on_conflict_*
         return dialect_insert(self._engine, table)
@@ -120,36 +159,6 @@ class Store:
         )
         async with self._engine.begin() as connection:
             await connection.execute(statement)
-            forgiven = delete(RegisterFailures).where(RegisterFailures.user_id == user_id)
-            await connection.execute(forgiven)
-
-    async def failures(self, user_id: int, window: timedelta) -> int:
-        """Wrong invite codes this user sent within the current window."""
-        async with self._engine.connect() as connection:
-            row = (await connection.execute(_row(RegisterFailures, user_id))).first()
-        if row is None or aware(row.window_start) < utc_now() - window:
-            return 0
-        return row.failures
-
-    async def record_failure(self, user_id: int, window: timedelta) -> int:
-        """Count one wrong code (a new window when the last one expired); the count after it."""
-        now = utc_now()
-        table = RegisterFailures.__table__
-        expired = table.c.window_start < now - window
-        statement = (
-            self._insert(RegisterFailures)
-            .values(user_id=user_id, failures=1, window_start=now)
-            .on_conflict_do_update(
-                index_elements=["user_id"],
-                set_={
-                    "failures": case((expired, 1), else_=table.c.failures + 1),
-                    "window_start": case((expired, now), else_=table.c.window_start),
-                },
-            )
-        )
-        async with self._engine.begin() as connection:
-            result = await connection.execute(statement.returning(table.c.failures))
-            return result.scalar_one()
 
     # Updates
     async def claim_update(self, bot_id: int, update_id: int, abandoned_before: datetime) -> bool:
@@ -410,22 +419,6 @@ class Store:
         if result.rowcount:
             log.info("pruned %d logged questions past their retention", result.rowcount)
         return result.rowcount
-
-
-# Tables of older versions that nothing reads any more: claims keyed by update id alone, which
-# a bot whose ids start again (a new token on the same database) would collide with.
-_RETIRED_TABLES = ("handled_updates",)
-
-
-def _create_schema(connection: Connection) -> None:
-    """The tables that are missing, and the indexes missing from tables an older version of
-    the assistant created (create_all adds an index only with its table)."""
-    for retired in _RETIRED_TABLES:
-        connection.execute(text(f"DROP TABLE IF EXISTS {retired}"))
-    Base.metadata.create_all(connection)
-    for table in Base.metadata.sorted_tables:
-        for index in table.indexes:
-            index.create(connection, checkfirst=True)
 
 
 def _row(table: type[Base], key: int) -> Select:

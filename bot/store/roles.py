@@ -1,5 +1,6 @@
-"""Who may read what: admins and staff from settings, staff registered with an invite code, and
-everyone else a learner. Group chats are read by learners, so answers there are a learner's."""
+"""Who may read what: admins and staff from settings or from the account that linked their
+Telegram id, staff registered with an invite code, and everyone else a learner. Group chats are
+read by learners, so answers there are a learner's."""
 
 from __future__ import annotations
 
@@ -29,14 +30,20 @@ class Roles:
         self._codes = settings.staff_invite_codes
         self._store = store
 
-    def is_admin(self, user_id: int) -> bool:
-        return user_id in self._admins
+    async def is_admin(self, user_id: int) -> bool:
+        """Whether this Telegram user is an admin (in settings, or through a linked account)."""
+        if user_id in self._admins:
+            return True
+        account = await self._store.accounts.with_telegram_id(user_id)
+        return account is not None and account.role == "admin"
 
     async def role(self, user_id: int, private_chat: bool) -> Role:
         """The role answers are filtered by: staff only in private chats."""
         if not private_chat:
             return "learner"
         if user_id in self._admins or user_id in self._staff:
+            return "staff"
+        if await self._store.accounts.with_telegram_id(user_id) is not None:
             return "staff"
         return "staff" if await self._store.staff_branch(user_id) else "learner"
 
@@ -45,6 +52,7 @@ class Roles:
         outcome, branch = await self.check_code(user_id, code)
         if branch is not None:
             await self._store.register_staff(user_id, branch)
+            await self._store.guesses.forgive(_invite_key(user_id))
             log.info("user %s registered as staff of %s", user_id, branch)
         return outcome, branch
 
@@ -53,12 +61,16 @@ class Roles:
         Telegram user, or a web client), and too many lock it out for a while."""
         if not self._codes:
             return "closed", None
-        if await self._store.failures(user_id, FAILURE_WINDOW) >= MAX_FAILURES:
+        if await self._store.guesses.count(_invite_key(user_id), FAILURE_WINDOW) >= MAX_FAILURES:
             log.warning("user %s: invite code refused, too many wrong codes", user_id)
             return "throttled", None
         branch = branch_for(code, self._codes)
         if branch is None:
-            failures = await self._store.record_failure(user_id, FAILURE_WINDOW)
+            failures = await self._store.guesses.record(_invite_key(user_id), FAILURE_WINDOW)
             log.warning("user %s: wrong invite code (%d in this window)", user_id, failures)
             return "wrong", None
         return "registered", branch
+
+
+def _invite_key(user_id: int) -> str:
+    return f"invite:{user_id}"

@@ -55,13 +55,6 @@ class StaffUser(Base):
     registered_at: Mapped[datetime]
 
 
-class RegisterFailures(Base):
-    __tablename__ = "register_failures"
-    user_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    failures: Mapped[int]
-    window_start: Mapped[datetime]
-
-
 class LoggedQuestion(Base):
     """Every question answered. The recent ones of a (chat, user) are its conversation memory,
     so a follow-up has its context on whichever replica receives it."""
@@ -239,27 +232,75 @@ class WebLogin(Base):
 
 
 class WebSession(Base):
-    """A signed-in browser: an admin in the console, or branch staff in the web chat (signed in
-    with an invite code). The cookie holds the token; the table its hash and CSRF token."""
+    """A signed-in browser: a person with an account, an admin through /weblogin, or branch
+    staff in the web chat (signed in with an invite code). The cookie holds the token; the table
+    its hash and CSRF token."""
 
     __tablename__ = "web_sessions"
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(8))  # "admin" or "staff"
-    user_id: Mapped[int]  # the admin's Telegram id; 0 for web staff
+    kind: Mapped[str] = mapped_column(String(8))  # "account", "admin" or "staff"
+    user_id: Mapped[int]  # the account; the admin's Telegram id; 0 for invite-code staff
     branch: Mapped[str | None] = mapped_column(String(100))
     csrf: Mapped[str] = mapped_column(String(64))
     expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class AdminAction(Base):
-    """What an admin did in the console or chat (uploaded, re-indexed, corrected…), and when."""
+    """What an admin did in the console or chat (uploaded, re-indexed, corrected…), and when:
+    `admin_id` is the Telegram id of one signed in through Telegram, `account_id` the account
+    of one signed in with a password."""
 
     __tablename__ = "admin_actions"
     id: Mapped[int] = mapped_column(_ROW_ID, primary_key=True, autoincrement=True)
     at: Mapped[datetime] = mapped_column(index=True)
     admin_id: Mapped[int]
+    account_id: Mapped[int | None]
     action: Mapped[str] = mapped_column(String(32))
     detail: Mapped[str] = mapped_column(Text)
+
+
+class AccountRecord(Base):
+    """A person who works on the assistant: an admin or a branch's staff member, who signs in to
+    the web with a name and password (and, if they chose, a one-time code), and may link the
+    ids they have in a messaging channel. Never deleted, only disabled: the action log and
+    curated answers name them."""
+
+    __tablename__ = "accounts"
+    id: Mapped[int] = mapped_column(_ROW_ID, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)  # case-folded sign-in name
+    role: Mapped[str] = mapped_column(String(8))  # "admin" or "staff"
+    branch: Mapped[str | None] = mapped_column(String(100))
+    password_hash: Mapped[str | None] = mapped_column(String(200))  # None until the link is used
+    totp_secret: Mapped[str | None] = mapped_column(String(64))  # the second factor, if chosen
+    totp_last_step: Mapped[int | None]  # a code is accepted once
+    telegram_id: Mapped[int | None] = mapped_column(unique=True)
+    wecom_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    created_at: Mapped[datetime]
+    created_by: Mapped[int | None]  # the inviting account; None for `bot admin add`
+    disabled_at: Mapped[datetime | None]
+
+
+class AccountLink(Base):
+    """A one-time link or code for an account: to choose a password (a new account, or a
+    forgotten password) or to link a Telegram id. Only its hash is kept."""
+
+    __tablename__ = "account_links"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(index=True)
+    purpose: Mapped[str] = mapped_column(String(16))  # "password" or "telegram"
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class WrongGuesses(Base):
+    """Wrong invite codes, passwords and one-time codes counted per key (a Telegram user, an
+    account, an address, a trusted browser) within a window, so guessing stops without one
+    guesser locking everyone out."""
+
+    __tablename__ = "wrong_guesses"
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    failures: Mapped[int]
+    window_start: Mapped[datetime]
 
 
 class PendingUpload(Base):

@@ -30,7 +30,7 @@ STATS_DAYS = 30  # /stats' text and chart
 
 
 async def refuse_non_admin(incoming: Incoming, context: Context) -> bool:
-    if context.services.roles.is_admin(incoming.user.id):
+    if await context.services.core.roles.is_admin(incoming.user.id):
         return False
     log.warning("user %s tried an admin command", incoming.user.id)
     await incoming.message.reply_text(texts.ADMINS_ONLY[client_language(incoming.user)])
@@ -45,7 +45,7 @@ async def admin_press(
     press = Press.of(update)
     match = pattern.fullmatch(press.data)
     admin = press.query.from_user.id
-    if match is None or not context.services.roles.is_admin(admin) or not press.private:
+    if match is None or not await context.services.core.roles.is_admin(admin) or not press.private:
         await press.query.answer(texts.EXPIRED[user_language(update)])
         return None
     return press, match.group(1), int(match.group(2))
@@ -60,9 +60,9 @@ async def weblogin(update: Update, context: Context) -> None:
     if not incoming.private:
         await incoming.message.reply_text(texts.PRIVATE_ONLY[language])
         return
-    settings = context.services.settings
+    settings = context.services.core.settings
     minutes = settings.web_login_minutes
-    token = await context.services.store.web.issue_login(
+    token = await context.services.core.store.web.issue_login(
         incoming.user.id, timedelta(minutes=minutes)
     )
     link = f"{settings.web_public_url}/admin/login/{token}"
@@ -83,7 +83,7 @@ async def reindex(update: Update, context: Context) -> None:
 
 async def reindex_with_progress(message: Message, context: Context, language: str) -> None:
     """Re-index, showing its progress in one reply to `message` and then the summary."""
-    reindexer = context.services.reindexer
+    reindexer = context.services.core.reindexer
     if reindexer.running:
         await message.reply_text(texts.REINDEX["busy"][language])
         return
@@ -156,9 +156,9 @@ async def stats(update: Update, context: Context) -> None:
     language = user_language(update)
     found = context.services
     today = datetime.now(UTC).date()
-    figures = await found.store.stats(days=STATS_DAYS, today=today)
+    figures = await found.core.store.stats(days=STATS_DAYS, today=today)
     await incoming.message.reply_html(
-        _stats_text(figures, language, escape(found.engine.index_version or "-"))
+        _stats_text(figures, language, escape(found.core.engine.index_version or "-"))
     )
     try:
         chart = await asyncio.to_thread(stats_chart.render, figures, STATS_DAYS, today)

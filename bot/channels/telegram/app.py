@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import logging
 from datetime import UTC, datetime
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import InterfaceError, OperationalError
 from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -27,12 +24,10 @@ from alliance.errors import AllianceError
 from alliance.settings import Settings
 from bot.channels.telegram import admin, curation, escalation, gaps, handlers, texts, uploads
 from bot.channels.telegram.context import BotApplication, Context, Services, user_language
-from bot.channels.telegram.delivery import RETRY_DELAYS, DeliveringRateLimiter
+from bot.channels.telegram.delivery import DeliveringRateLimiter
 from bot.channels.telegram.ordering import PerChatInOrder
 from bot.engine.answering import Engine
-from bot.services.reindex import Reindexer
-from bot.store.database import Store
-from bot.store.roles import Roles
+from bot.services.core import open_core
 
 log = logging.getLogger(__name__)
 
@@ -134,38 +129,19 @@ def build_app(settings: Settings, engine: Engine) -> BotApplication:
 
 
 async def start_services(app: BotApplication, settings: Settings, engine: Engine) -> None:
-    store = await _open_store(settings)
-    engine.use_curated(store.curated)
+    core_scope = contextlib.AsyncExitStack()
+    app.bot_data["core_scope"] = core_scope
+    core = await core_scope.enter_async_context(open_core(settings, engine))
     found = app.bot_data["services"] = Services(
-        settings=settings,
-        engine=engine,
-        store=store,
-        roles=Roles(settings, store),
-        reindexer=Reindexer(settings, engine),
+        core=core,
         bot_id=app.bot.id,  # known once the application is initialised (getMe)
         polling_since=None if settings.telegram_webhook_url else datetime.now(UTC),
     )
     await _register_commands(app, settings)
-    if settings.staff_chat_id is not None:
+    if core.staff_loop_on:
         app.bot_data["ticket_rounds"] = asyncio.create_task(
             escalation.keep_announcing(app, found), name="ticket rounds"
         )
-
-
-async def _open_store(settings: Settings) -> Store:
-    """The database; a database server that does not answer yet (it may start after the bot)
-    is waited for, with the reason in the log and the password left out."""
-    url = make_url(settings.database_url)
-    delays = itertools.chain(RETRY_DELAYS, itertools.repeat(RETRY_DELAYS[-1]))
-    while True:
-        try:
-            return await Store.open(settings.database_url, settings.question_log_days)
-        except (OSError, OperationalError, InterfaceError) as exc:
-            if url.get_backend_name() == "sqlite":  # a local file: nothing to wait for
-                raise
-            delay, where = next(delays), url.render_as_string(hide_password=True)
-            log.warning("database %s not reachable (%s); retrying in %.1f s", where, exc, delay)
-            await asyncio.sleep(delay)
 
 
 async def stop_services(app: BotApplication) -> None:
@@ -174,9 +150,9 @@ async def stop_services(app: BotApplication) -> None:
         rounds.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await rounds
-    found: Services | None = app.bot_data.get("services")
-    if found is not None:
-        await found.store.close()
+    core_scope: contextlib.AsyncExitStack | None = app.bot_data.get("core_scope")
+    if core_scope is not None:
+        await core_scope.aclose()
 
 
 async def _register_commands(app: BotApplication, settings: Settings) -> None:

@@ -11,22 +11,14 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from alliance.settings import Settings
-from bot.engine.answering import Engine
-from bot.services.reindex import Reindexer
-from bot.store.database import Store
-from bot.store.roles import Roles
+from bot.services.core import Core
 
 
 @dataclass(frozen=True)
 class Services:
     """What the handlers use, kept in `application.bot_data["services"]`."""
 
-    settings: Settings
-    engine: Engine
-    store: Store
-    roles: Roles
-    reindexer: Reindexer
+    core: Core
     # The bot's own Telegram id: update ids are counted per bot, so claims are too.
     bot_id: int
     # When this process began long polling. Telegram lets one process poll a bot at a time, so

@@ -51,17 +51,17 @@ async def keep_pressed(update: Update, context: Context) -> None:
     if match is None:
         await press.query.answer(texts.EXPIRED[user_language(update)])
         return
-    if await found.roles.role(presser, True) != "staff":
+    if await found.core.roles.role(presser, True) != "staff":
         log.info("user %s, not staff, pressed a keep button", presser)
         await press.query.answer(say.STAFF_ONLY, show_alert=True)
         return
     reply_id, audience = int(match.group(1)), match.group(2)
-    curated_id = await curation.save_reply(found.store, reply_id, audience, presser)
+    curated_id = await curation.save_reply(found.core.store, reply_id, audience, presser)
     if curated_id is None:
         await press.query.answer(texts.EXPIRED[user_language(update)])
         return
     await press.query.answer()
-    reply = await found.store.tickets.reply(reply_id)
+    reply = await found.core.store.tickets.reply(reply_id)
     log.info("staff %s kept reply %s as curated answer %s", presser, reply_id, curated_id)
     text = say.KEPT.format(
         ticket=reply.ticket_id if reply else "?",
@@ -80,7 +80,7 @@ async def curated_command(update: Update, context: Context) -> None:
 
 
 async def _send_page(context: Context, chat_id: int, language: str, offset: int) -> None:
-    rows, total = await context.services.store.curated.page(offset, PAGE)
+    rows, total = await context.services.core.store.curated.page(offset, PAGE)
     if not rows:
         await context.bot.send_message(chat_id, say.CURATED["none"][language])
         return
@@ -133,7 +133,7 @@ async def curated_pressed(update: Update, context: Context) -> None:
     if action == "page":
         await _send_page(context, press.chat_id, language, number)
         return
-    row = await found.store.curated.get(number)
+    row = await found.core.store.curated.get(number)
     if row is None or row.retired_at is not None:
         await context.bot.send_message(press.chat_id, say.CURATED["gone"][language])
         return
@@ -146,10 +146,10 @@ async def curated_pressed(update: Update, context: Context) -> None:
             answer=html.escape(row.answer),
         )
     elif action == "edit":
-        await found.store.curated.await_text(admin, "edit", row.id)
+        await found.core.store.curated.await_text(admin, "edit", row.id)
         text = say.CURATED["edit"][language].format(id=row.id)
     else:
-        retired = await found.store.curated.retire(row.id, admin)
+        retired = await found.core.store.curated.retire(row.id, admin)
         log.info("admin %s retired curated answer %s", admin, row.id)
         text = say.CURATED["retired" if retired else "gone"][language].format(id=row.id)
     await context.bot.send_message(press.chat_id, text, parse_mode=ParseMode.HTML)
@@ -165,7 +165,7 @@ async def review_command(update: Update, context: Context) -> None:
 
 async def _send_next_vote(context: Context, chat_id: int, language: str) -> None:
     found = context.services
-    queue = await curation.review_queue(found.store, found.engine)
+    queue = await curation.review_queue(found.core.store, found.core.engine)
     if not queue:
         await context.bot.send_message(chat_id, say.REVIEW["empty"][language])
         return
@@ -198,20 +198,20 @@ async def review_pressed(update: Update, context: Context) -> None:
         return
     press, action, feedback_id = pressed
     found, language, admin = context.services, user_language(update), press.query.from_user.id
-    vote = await found.store.curated.vote(feedback_id)
+    vote = await found.core.store.curated.vote(feedback_id)
     if vote is None:
         await press.query.answer(texts.EXPIRED[language])
         return
     await press.query.answer()
     if action == "write":
-        await found.store.curated.await_text(admin, "correct", feedback_id)
+        await found.core.store.curated.await_text(admin, "correct", feedback_id)
         prompt = say.REVIEW["write_prompt"][language].format(
             question=html.escape(shortened(vote.question, 200))
         )
         await context.bot.send_message(press.chat_id, prompt, parse_mode=ParseMode.HTML)
         return
     outcome = "right" if action == "right" else "skipped"
-    if not await found.store.curated.review(feedback_id, outcome, admin):
+    if not await found.core.store.curated.review(feedback_id, outcome, admin):
         await context.bot.send_message(press.chat_id, say.REVIEW["settled"][language])
     else:
         log.info("admin %s reviewed vote %s: %s", admin, feedback_id, outcome)
@@ -226,8 +226,8 @@ async def private_text(update: Update, context: Context) -> None:
     else a question."""
     incoming, found = Incoming.of(update), context.services
     awaited = (
-        await found.store.curated.take_awaited(incoming.user.id)
-        if found.roles.is_admin(incoming.user.id)
+        await found.core.store.curated.take_awaited(incoming.user.id)
+        if await found.core.roles.is_admin(incoming.user.id)
         else None
     )
     if awaited is None:
@@ -242,12 +242,12 @@ async def private_text(update: Update, context: Context) -> None:
         )
         return
     if purpose == "edit":
-        edited = await found.store.curated.edit(target, text, incoming.user.id)
+        edited = await found.core.store.curated.edit(target, text, incoming.user.id)
         log.info("admin %s edited curated answer %s", incoming.user.id, target)
         reply = say.CURATED["edited" if edited else "gone"][language].format(id=target)
         await incoming.message.reply_text(reply)
         return
-    corrected = await curation.correct(found.store, target, text, incoming.user.id)
+    corrected = await curation.correct(found.core.store, target, text, incoming.user.id)
     if corrected is None:
         await incoming.message.reply_text(say.REVIEW["settled"][language])
         return

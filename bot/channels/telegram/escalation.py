@@ -46,7 +46,7 @@ BRANCHES_LISTED = 12  # buttons /branch shows at once; more are found by searchi
 
 
 def staff_chats(services: Services) -> set[int]:
-    settings = services.settings
+    settings = services.core.settings
     chats = set(settings.branch_staff_chats.values())
     if settings.staff_chat_id is not None:
         chats.add(settings.staff_chat_id)
@@ -59,13 +59,12 @@ async def person_pressed(update: Update, context: Context) -> None:
     press, found = Press.of(update), context.services
     language = user_language(update)
     match = _PERSON.fullmatch(press.data)
-    logged = await found.store.logged(int(match.group(2))) if match else None
+    logged = await found.core.store.logged(int(match.group(2))) if match else None
     learner = press.query.from_user
     if match is None or logged is None or logged.user_id != learner.id or not press.private:
         await press.query.answer(texts.EXPIRED[language])  # forged, stale or not theirs
         return
-    general = found.settings.staff_chat_id
-    if general is None:
+    if not found.core.staff_loop_on:
         await press.query.answer(ticket_texts.STAFF_LOOP_OFF[language], show_alert=True)
         return
     await press.query.answer()
@@ -103,7 +102,7 @@ async def person_pressed(update: Update, context: Context) -> None:
 async def _escalate(press: Press, context: Context, logged: Row[Any], name: str) -> None:
     found = context.services
     language = logged.language
-    opened = await staff_loop.open_ticket(found.store, found.settings, logged, press.chat_id, name)
+    opened = await found.core.open_ticket(logged, press.chat_id, name)
     if opened is None:  # the staff loop was turned off since the button was shown
         await press.edit(ticket_texts.STAFF_LOOP_OFF[language])
         return
@@ -134,12 +133,12 @@ async def _learner_follow_up(incoming: Incoming, context: Context) -> bool:
     if replied is None:
         return False
     found = context.services
-    hit = await found.store.tickets.by_message(incoming.chat.id, replied.message_id)
+    hit = await found.core.store.tickets.by_message(incoming.chat.id, replied.message_id)
     if hit is None or hit[1] != "relay" or hit[0].learner_id != incoming.user.id:
         return False
     ticket = hit[0]
     text = incoming.message.text or ""
-    await found.store.tickets.add_reply(ticket.id, incoming.user.id, False, text)
+    await found.core.store.tickets.add_reply(ticket.id, incoming.user.id, False, text)
     body = ticket_texts.FOLLOW_UP.format(ticket=ticket.id, text=html.escape(text))
     language = ticket.language
     try:
@@ -150,7 +149,7 @@ async def _learner_follow_up(incoming: Incoming, context: Context) -> bool:
             ticket_texts.UNAVAILABLE[language].format(ticket=ticket.id)
         )
         return True
-    await found.store.tickets.add_message(
+    await found.core.store.tickets.add_message(
         ticket.id, ticket.staff_chat_id, sent.message_id, "announcement"
     )
     log.info("user %s followed up on ticket %s", incoming.user.id, ticket.id)
@@ -165,7 +164,7 @@ async def my_tickets(update: Update, context: Context) -> None:
     language = user_language(update)
     if not incoming.private:
         return
-    rows = await context.services.store.tickets.of_learner(incoming.user.id)
+    rows = await context.services.core.store.tickets.of_learner(incoming.user.id)
     if not rows:
         await incoming.message.reply_text(ticket_texts.NO_TICKETS[language])
         return
@@ -184,7 +183,7 @@ async def choose_branch(update: Update, context: Context) -> None:
     """/branch [part of a name]: the branches that have a staff chat, as buttons."""
     incoming = Incoming.of(update)
     language = user_language(update)
-    names = sorted(context.services.settings.branch_staff_chats)
+    names = sorted(context.services.core.settings.branch_staff_chats)
     if not names:
         await incoming.message.reply_text(ticket_texts.BRANCH_NONE[language])
         return
@@ -210,13 +209,13 @@ async def choose_branch(update: Update, context: Context) -> None:
 async def branch_pressed(update: Update, context: Context) -> None:
     press = Press.of(update)
     language = user_language(update)
-    names = sorted(context.services.settings.branch_staff_chats)
+    names = sorted(context.services.core.settings.branch_staff_chats)
     match = _BRANCH.fullmatch(press.data)
     if match is None or int(match.group(1)) >= len(names):
         await press.query.answer(texts.EXPIRED[language])
         return
     branch = names[int(match.group(1))]
-    await context.services.store.tickets.choose_branch(press.query.from_user.id, branch)
+    await context.services.core.store.tickets.choose_branch(press.query.from_user.id, branch)
     await press.query.answer()
     await press.edit(ticket_texts.BRANCH_CHOSEN[language].format(branch=html.escape(branch)))
 
@@ -228,14 +227,14 @@ async def staff_chat_message(update: Update, context: Context) -> None:
     incoming, found = Incoming.of(update), context.services
     replied = incoming.message.reply_to_message
     hit = (
-        await found.store.tickets.by_message(incoming.chat.id, replied.message_id)
+        await found.core.store.tickets.by_message(incoming.chat.id, replied.message_id)
         if replied is not None
         else None
     )
     if hit is None or hit[1] == "relay":
         await handlers.group_text(update, context)
         return
-    if await found.roles.role(incoming.user.id, True) != "staff":
+    if await found.core.roles.role(incoming.user.id, True) != "staff":
         log.info("ticket %s: reply from non-staff user %s ignored", hit[0].id, incoming.user.id)
         return
     await _relay(incoming, context, hit[0])
@@ -246,7 +245,9 @@ async def _relay(incoming: Incoming, context: Context, ticket: Row[Any]) -> None
     text = incoming.message.text or ""
     language = ticket.language
     if staff_loop.is_web(ticket.learner_chat_id):  # the learner's web page fetches it
-        reply_id, _ = await found.store.tickets.add_reply(ticket.id, incoming.user.id, True, text)
+        reply_id, _ = await found.core.store.tickets.add_reply(
+            ticket.id, incoming.user.id, True, text
+        )
         log.info("staff %s answered web ticket %s", incoming.user.id, ticket.id)
         await incoming.message.reply_html(
             ticket_texts.WEB_ANSWER_KEPT.format(ticket=ticket.id),
@@ -264,14 +265,16 @@ async def _relay(incoming: Incoming, context: Context, ticket: Row[Any]) -> None
         )
     except (Forbidden, BadRequest) as exc:
         log.warning("ticket %s: learner unreachable: %s", ticket.id, exc)
-        await found.store.tickets.add_reply(ticket.id, incoming.user.id, True, text)
-        await found.store.tickets.mark_unreachable(ticket.id)
+        await found.core.store.tickets.add_reply(ticket.id, incoming.user.id, True, text)
+        await found.core.store.tickets.mark_unreachable(ticket.id)
         await incoming.message.reply_html(ticket_texts.LEARNER_UNREACHABLE.format(ticket=ticket.id))
         return
-    await found.store.tickets.add_message(
+    await found.core.store.tickets.add_message(
         ticket.id, ticket.learner_chat_id, sent.message_id, "relay"
     )
-    reply_id, first = await found.store.tickets.add_reply(ticket.id, incoming.user.id, True, text)
+    reply_id, first = await found.core.store.tickets.add_reply(
+        ticket.id, incoming.user.id, True, text
+    )
     log.info("staff %s answered ticket %s", incoming.user.id, ticket.id)
     confirmation = ticket_texts.ANSWER_SENT if first else ticket_texts.ADDITION_SENT
     await incoming.message.reply_html(
@@ -284,10 +287,10 @@ async def open_tickets(update: Update, context: Context) -> None:
     incoming, found = Incoming.of(update), context.services
     if incoming.chat.id not in staff_chats(found):
         return
-    if await found.roles.role(incoming.user.id, True) != "staff":
+    if await found.core.roles.role(incoming.user.id, True) != "staff":
         return
-    general = incoming.chat.id == found.settings.staff_chat_id
-    rows = await found.store.tickets.open_tickets(None if general else incoming.chat.id)
+    general = incoming.chat.id == found.core.settings.staff_chat_id
+    rows = await found.core.store.tickets.open_tickets(None if general else incoming.chat.id)
     if not rows:
         await incoming.message.reply_text(ticket_texts.NO_OPEN_TICKETS)
         return
@@ -310,7 +313,7 @@ async def announce(
 ) -> bool:
     """Post the ticket (or its reminder) to its staff chat; False when the chat cannot be
     reached, the ticket then waits for the next round."""
-    tickets = found.store.tickets
+    tickets = found.core.store.tickets
     if not await tickets.claim_announcement(ticket.id, reminder):
         return True  # another replica (or round) has it
     body = ticket_texts.ANNOUNCEMENT.format(
@@ -340,8 +343,8 @@ async def announce(
 async def announce_waiting(app: BotApplication, found: Services) -> None:
     """One round: post the tickets a staff chat could not take, remind of old open ones,
     expire the abandoned."""
-    tickets = found.store.tickets
-    remind_after = timedelta(hours=found.settings.ticket_remind_hours)
+    tickets = found.core.store.tickets
+    remind_after = timedelta(hours=found.core.settings.ticket_remind_hours)
     unposted, due = await tickets.waiting(remind_after)
     for ticket in unposted:
         if not await announce(app.bot, found, ticket):
@@ -356,7 +359,7 @@ async def announce_waiting(app: BotApplication, found: Services) -> None:
 async def keep_announcing(app: BotApplication, found: Services) -> None:
     """Run `announce_waiting` every TICKET_RETRY_S seconds while the bot runs."""
     while True:
-        await asyncio.sleep(found.settings.ticket_retry_s)
+        await asyncio.sleep(found.core.settings.ticket_retry_s)
         try:
             await announce_waiting(app, found)
         except Exception:  # a database hiccup: log it and try again next round

@@ -25,8 +25,8 @@ async def gaps_command(update: Update, context: Context) -> None:
     if not await admin_in_private(incoming, context):
         return
     language = client_language(incoming.user)
-    days = found.settings.gaps_days
-    gaps = await content_gaps(found.store, found.engine, days)
+    days = found.core.settings.gaps_days
+    gaps = await content_gaps(found.core.store, found.core.engine, days)
     log.info("admin %s asked for the content gaps: %d", incoming.user.id, len(gaps))
     if not gaps:
         await incoming.message.reply_text(say.GAPS["none"][language].format(days=days))

@@ -29,7 +29,6 @@ from bot.channels.telegram.context import (
 )
 from bot.channels.telegram.render import render_answer, render_sources
 from bot.engine.results import audiences_for
-from bot.services import asking
 from bot.services.asking import Asker, SlowDown, TooLong
 
 log = logging.getLogger(__name__)
@@ -51,7 +50,7 @@ async def claim_update(update: Update, context: Context) -> None:
     abandoned_before = datetime.now(UTC) - CLAIM_STALE_AFTER
     if found.polling_since is not None:
         abandoned_before = max(abandoned_before, found.polling_since)
-    if not await found.store.claim_update(found.bot_id, update.update_id, abandoned_before):
+    if not await found.core.store.claim_update(found.bot_id, update.update_id, abandoned_before):
         log.warning("update %s was handled before; skipped", update.update_id)
         raise ApplicationHandlerStop
 
@@ -59,7 +58,7 @@ async def claim_update(update: Update, context: Context) -> None:
 async def finish_update(update: Update, context: Context) -> None:
     """Last of all handlers, after the reply (or the error message) went out."""
     found = context.services
-    await found.store.finish_update(found.bot_id, update.update_id)
+    await found.core.store.finish_update(found.bot_id, update.update_id)
 
 
 # Greetings and commands
@@ -71,7 +70,7 @@ async def help_command(update: Update, context: Context) -> None:
     incoming = Incoming.of(update)
     language = user_language(update)
     text = texts.HELP[language]
-    if context.services.roles.is_admin(incoming.user.id):
+    if await context.services.core.roles.is_admin(incoming.user.id):
         text += texts.ADMIN_HELP[language]
     text += "\n\n" + texts.EXAMPLES[language]
     await incoming.message.reply_html(text)
@@ -79,7 +78,7 @@ async def help_command(update: Update, context: Context) -> None:
 
 async def new_conversation(update: Update, context: Context) -> None:
     incoming = Incoming.of(update)
-    await context.services.store.new_conversation(incoming.chat.id, incoming.user.id)
+    await context.services.core.store.new_conversation(incoming.chat.id, incoming.user.id)
     await incoming.message.reply_text(texts.NEW_CONVERSATION[user_language(update)])
 
 
@@ -87,8 +86,8 @@ async def courses(update: Update, context: Context) -> None:
     incoming, found = Incoming.of(update), context.services
     filters_text = " ".join(context.args or [])
     language = "zh" if has_chinese(filters_text) else user_language(update)
-    role = await found.roles.role(incoming.user.id, incoming.private)
-    answer = await found.engine.courses(filters_text, role, language)
+    role = await found.core.roles.role(incoming.user.id, incoming.private)
+    answer = await found.core.engine.courses(filters_text, role, language)
     for text in render_answer(answer):
         await incoming.message.reply_html(text)
 
@@ -102,7 +101,7 @@ async def register(update: Update, context: Context) -> None:
     if context.args is None or len(context.args) != 1:
         await incoming.message.reply_text(texts.REGISTER["usage"][language])
         return
-    outcome, branch = await context.services.roles.register(incoming.user.id, context.args[0])
+    outcome, branch = await context.services.core.roles.register(incoming.user.id, context.args[0])
     reply = texts.REGISTER[outcome][language]
     await incoming.message.reply_text(reply.format(branch=branch))
 
@@ -156,14 +155,14 @@ async def _respond(incoming: Incoming, context: Context, question: str) -> None:
     found = context.services
     message, user, chat = incoming.message, incoming.user, incoming.chat
     language = reply_language(user, question)
-    role = await found.roles.role(user.id, incoming.private)
-    per_minute = found.settings.user_questions_per_minute
+    role = await found.core.roles.role(user.id, incoming.private)
+    per_minute = found.core.settings.user_questions_per_minute
     asker = Asker(
         user_id=user.id, chat_id=chat.id, role=role, pace_id=user.id, per_minute=per_minute
     )
-    if len(question) <= found.settings.max_question_chars:
+    if len(question) <= found.core.settings.max_question_chars:
         await chat.send_action(ChatAction.TYPING)
-    outcome = await asking.ask(found.store, found.engine, found.settings, asker, question)
+    outcome = await found.core.ask(asker, question)
     if isinstance(outcome, TooLong):
         reply = texts.TOO_LONG[language].format(length=outcome.length, limit=outcome.limit)
         await message.reply_text(reply)
@@ -174,7 +173,7 @@ async def _respond(incoming: Incoming, context: Context, question: str) -> None:
     answer, question_id = outcome.answer, outcome.question_id
     parts = render_answer(answer)
     # In a private chat, with the staff loop on, every answer can be passed to a person.
-    person = incoming.private and found.settings.staff_chat_id is not None
+    person = incoming.private and found.core.staff_loop_on
     for number, part in enumerate(parts, start=1):
         keyboard = (
             _answer_keyboard(question_id, answer.language, person) if number == len(parts) else None
@@ -213,7 +212,7 @@ async def vote(update: Update, context: Context) -> None:
         return
     question_id, value = int(match.group(1)), int(match.group(2))
     voter = press.query.from_user.id
-    recorded = await context.services.store.record_feedback(question_id, voter, value)
+    recorded = await context.services.core.store.record_feedback(question_id, voter, value)
     log.info("user %s voted %+d on question %s", voter, value, question_id)
     await press.query.answer(texts.THANKS[language] if recorded else texts.EXPIRED[language])
 
@@ -228,12 +227,12 @@ async def show_sources(update: Update, context: Context) -> None:
     language = user_language(update)
     match = _SOURCES.fullmatch(press.data)
     found = context.services
-    logged = await found.store.logged(int(match.group(1))) if match else None
+    logged = await found.core.store.logged(int(match.group(1))) if match else None
     if logged is None:
         await press.query.answer(texts.EXPIRED[language] if match else None)
         return
     # Only what the one pressing the button may read, whoever asked.
-    role = await found.roles.role(press.query.from_user.id, press.private)
+    role = await found.core.roles.role(press.query.from_user.id, press.private)
     allowed = audiences_for(role)
     cited = [item for item in logged.sources if item.get("audience") in allowed]
     await press.query.answer()

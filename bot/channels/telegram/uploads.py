@@ -28,11 +28,15 @@ async def document_sent(update: Update, context: Context) -> None:
     """A file in a private chat: an admin's is a document to add; anyone else's is not text."""
     incoming, found = Incoming.of(update), context.services
     document = incoming.message.document
-    if document is None or not incoming.private or not found.roles.is_admin(incoming.user.id):
+    if (
+        document is None
+        or not incoming.private
+        or not await found.core.roles.is_admin(incoming.user.id)
+    ):
         await handlers.not_text(update, context)
         return
     language = user_language(update)
-    limit = int(found.settings.web_upload_max_mb * 1_000_000)
+    limit = int(found.core.settings.web_upload_max_mb * 1_000_000)
     try:
         name = upload_name(document.file_name or "")
         if document.file_size and document.file_size > limit:
@@ -41,7 +45,7 @@ async def document_sent(update: Update, context: Context) -> None:
     except UploadError as exc:
         await incoming.message.reply_text(texts.UPLOAD["refused"][language].format(reason=exc))
         return
-    number = await found.store.uploads.pend(incoming.user.id, document.file_id, name)
+    number = await found.core.store.uploads.pend(incoming.user.id, document.file_id, name)
     log.info("admin %s sent a document to add (%s)", incoming.user.id, name)
     await incoming.message.reply_html(
         texts.UPLOAD["audience"][language].format(name=html.escape(name)),
@@ -61,7 +65,7 @@ async def upload_pressed(update: Update, context: Context) -> None:
         return
     press, choice, number = pressed
     found, language, admin = context.services, user_language(update), press.query.from_user.id
-    uploads = found.store.uploads
+    uploads = found.core.store.uploads
     pending = await uploads.get(number, admin)
     if pending is None:
         await press.query.answer(texts.EXPIRED[language])
@@ -75,14 +79,14 @@ async def upload_pressed(update: Update, context: Context) -> None:
         )
     elif choice in ("zh", "en"):
         await uploads.choose(number, admin, language=choice)
-        await found.store.curated.await_text(admin, "title", number)
+        await found.core.store.curated.await_text(admin, "title", number)
         stem = Path(pending.name).stem
         keyboard = InlineKeyboardMarkup(
             [[InlineKeyboardButton(f"“{stem[:40]}”", callback_data=f"up:name:{number}")]]
         )
         await press.edit(texts.UPLOAD["title"][language].format(name=html.escape(stem)), keyboard)
     else:
-        await found.store.curated.take_awaited(admin)  # the button answered the question
+        await found.core.store.curated.take_awaited(admin)  # the button answered the question
         await add_pending(context, press.chat_id, admin, number, Path(pending.name).stem, language)
 
 
@@ -91,7 +95,7 @@ async def add_pending(
 ) -> None:
     """Fetch the pending upload's file from Telegram, add it and re-index."""
     found = context.services
-    pending = await found.store.uploads.take(number, admin)
+    pending = await found.core.store.uploads.take(number, admin)
     if pending is None or pending.audience is None or pending.language is None:
         await context.bot.send_message(chat_id, texts.EXPIRED[language])
         return
@@ -107,13 +111,13 @@ async def add_pending(
         sent = await context.bot.get_file(pending.file_id)
         data = bytes(await sent.download_as_bytearray())
         path = await asyncio.to_thread(
-            add_document, found.settings, pending.name, data, fields, True
+            add_document, found.core.settings, pending.name, data, fields, True
         )
     except (UploadError, TelegramError) as exc:
         reply = texts.UPLOAD["refused"][language].format(reason=exc)
         await context.bot.send_message(chat_id, reply)
         return
-    await found.store.web.record(admin, "upload", f"{path} ({len(data)} bytes, in Telegram)")
+    await found.core.store.web.record(admin, "upload", f"{path} ({len(data)} bytes, in Telegram)")
     added = await context.bot.send_message(
         chat_id,
         texts.UPLOAD["added"][language].format(path=html.escape(path)),

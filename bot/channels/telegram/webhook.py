@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from telegram.ext import Application
 
     from alliance.settings import Settings
+    from bot.channels.telegram.context import Services
     from bot.engine.answering import Engine
 
 log = logging.getLogger(__name__)
@@ -55,10 +56,18 @@ class _Health(tornado.web.RequestHandler):
         self._app = app
         self._engine = engine
 
-    def get(self) -> None:
-        ready = self._app.running and self._engine.index_version is not None
+    async def get(self) -> None:
+        found: Services | None = self._app.bot_data.get("services")
+        health = await found.core.health() if found is not None else None
+        ready = self._app.running and health is not None and health.ready
         self.set_status(200 if ready else 503)
-        self.write({"ready": ready, "index_version": self._engine.index_version})
+        self.write(
+            {
+                "ready": ready,
+                "index_version": self._engine.index_version,
+                "database": health is not None and health.database,
+            }
+        )
 
 
 def run_webhook(app: Application, settings: Settings, engine: Engine) -> None:

@@ -20,9 +20,7 @@ from bot.channels.web import chat, console
 from bot.channels.web.context import WebServices, cited_html
 from bot.channels.web.security import AnswerIds, Guard
 from bot.engine.answering import Engine
-from bot.services.reindex import Reindexer
-from bot.store.database import Store
-from bot.store.roles import Roles
+from bot.services.core import open_core
 
 log = logging.getLogger(__name__)
 
@@ -34,27 +32,21 @@ def build_app(settings: Settings, engine: Engine) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = await Store.open(settings.database_url, settings.question_log_days)
-        engine.use_curated(store.curated)
         key = settings.web_secret_key
         if key is None:
             log.warning("WEB_SECRET_KEY is not set: answer ids last as long as this process")
-        app.state.services = WebServices(
-            settings=settings,
-            engine=engine,
-            store=store,
-            roles=Roles(settings, store),
-            reindexer=Reindexer(settings, engine),
-            answer_ids=AnswerIds(
-                key.get_secret_value().encode() if key else secrets.token_bytes(32)
-            ),
-        )
-        try:
-            yield
-        finally:
-            for task in app.state.services.tasks:
-                task.cancel()
-            await store.close()
+        async with open_core(settings, engine) as core:
+            app.state.services = WebServices(
+                core=core,
+                answer_ids=AnswerIds(
+                    key.get_secret_value().encode() if key else secrets.token_bytes(32)
+                ),
+            )
+            try:
+                yield
+            finally:
+                for task in app.state.services.tasks:
+                    task.cancel()
 
     app = FastAPI(
         title="Alliance Assistant",

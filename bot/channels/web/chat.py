@@ -23,7 +23,7 @@ from bot.channels.web.context import (
 )
 from bot.channels.web.texts import PAGE
 from bot.engine.results import Role, audiences_for
-from bot.services import asking, staff_loop
+from bot.services import staff_loop
 from bot.services.asking import Asked, Asker, SlowDown, TooLong
 
 log = logging.getLogger(__name__)
@@ -104,7 +104,7 @@ class Problem(BaseModel):
 async def _role(request: Request) -> tuple[Role, str | None]:
     """Staff while signed in with a branch's code that is still in the settings."""
     session = await session_of(request, STAFF_COOKIE, "staff")
-    codes = services_of(request).settings.staff_invite_codes
+    codes = services_of(request).core.settings.staff_invite_codes
     if session is None or session.branch not in codes:
         return "learner", None
     return "staff", session.branch
@@ -121,11 +121,9 @@ async def _ask(
         chat_id=conversation,
         role=role,
         pace_id=staff_loop.web_client_id(client_address(request)),
-        per_minute=found.settings.web_questions_per_minute,
+        per_minute=found.core.settings.web_questions_per_minute,
     )
-    return conversation_id, await asking.ask(
-        found.store, found.engine, found.settings, asker, question
-    )
+    return conversation_id, await found.core.ask(asker, question)
 
 
 def _refusal(outcome: TooLong | SlowDown, language: str) -> JSONResponse:
@@ -171,10 +169,10 @@ async def api_ask(body: AskRequest, request: Request, found: Services) -> Any:
 async def api_feedback(body: FeedbackRequest, found: Services) -> dict[str, bool]:
     """👍 (1) or 👎 (-1) on an answer; voting again changes the vote."""
     question_id = found.answer_ids.verify(body.answer_id)
-    logged = await found.store.logged(question_id) if question_id is not None else None
+    logged = await found.core.store.logged(question_id) if question_id is not None else None
     if logged is None:
         raise HTTPException(404, "no such answer (or it is no longer kept)")
-    await found.store.record_feedback(logged.id, logged.user_id, body.vote)
+    await found.core.store.record_feedback(logged.id, logged.user_id, body.vote)
     log.info("web conversation voted %+d on question %s", body.vote, logged.id)
     return {"recorded": True}
 
@@ -190,11 +188,11 @@ async def api_person(body: PersonRequest, request: Request, found: Services) -> 
     /api/replies."""
     language = page_language(request)
     question_id = found.answer_ids.verify(body.answer_id)
-    logged = await found.store.logged(question_id) if question_id is not None else None
+    logged = await found.core.store.logged(question_id) if question_id is not None else None
     if logged is None:
         raise HTTPException(404, "no such answer (or it is no longer kept)")
     name = " ".join(body.name.split()) or ESCALATED_NAME
-    opened = await staff_loop.open_ticket(found.store, found.settings, logged, logged.chat_id, name)
+    opened = await found.core.open_ticket(logged, logged.chat_id, name)
     if opened is None:
         raise HTTPException(503, PAGE[language]["person_off"])
     if isinstance(opened, SlowDown):
@@ -212,7 +210,7 @@ async def api_replies(
 ) -> Any:
     """Staff answers to this conversation's tickets, newer than reply `after`."""
     learner = staff_loop.web_chat_id(conversation_id)
-    rows = await found.store.tickets.staff_replies(learner, after)
+    rows = await found.core.store.tickets.staff_replies(learner, after)
     return [
         StaffReply(id=r.id, ticket=r.ticket_id, branch=r.branch, question=r.question, text=r.text)
         for r in rows
@@ -229,7 +227,7 @@ async def api_passages(
 
 async def _passages(request: Request, found: WebServices, answer_id: str) -> list[Passage]:
     question_id = found.answer_ids.verify(answer_id)
-    logged = await found.store.logged(question_id) if question_id is not None else None
+    logged = await found.core.store.logged(question_id) if question_id is not None else None
     if logged is None:
         raise HTTPException(404, "no such answer (or it is no longer kept)")
     role, _ = await _role(request)
@@ -247,9 +245,10 @@ async def _passages(request: Request, found: WebServices, answer_id: str) -> lis
 
 
 @router.get("/healthz", tags=["operations"])
-async def healthz(found: Services) -> dict[str, Any]:
-    """Up, and which index version answers."""
-    return {"ok": True, "index_version": found.engine.index_version}
+async def healthz(found: Services) -> JSONResponse:
+    """Ready (200) or not (503): an index is published and the database answers."""
+    health = await found.core.health()
+    return JSONResponse(health.to_json_dict(), status_code=200 if health.ready else 503)
 
 
 # The page
@@ -271,7 +270,7 @@ async def _chat_page(
 ) -> HTMLResponse:
     language = page_language(request)
     _, branch = await _role(request)
-    values.setdefault("staff_loop", found.settings.staff_chat_id is not None)
+    values.setdefault("staff_loop", found.core.staff_loop_on)
     return _page(
         request, template, language, branch=branch, embedded=template == "embed.html", **values
     )
@@ -329,7 +328,7 @@ async def staff_signin(
 ) -> Response:
     language = page_language(request)
     client = staff_loop.web_client_id(client_address(request))
-    outcome, branch = await found.roles.check_code(client, code.strip())
+    outcome, branch = await found.core.roles.check_code(client, code.strip())
     if branch is None:
         page = await _chat_page(request, "chat.html", found, signin_error=PAGE[language][outcome])
         page.status_code = 403
@@ -342,7 +341,7 @@ async def staff_signin(
 async def staff_signout(request: Request, found: Services) -> Response:
     token = request.cookies.get(STAFF_COOKIE)
     if token:
-        await found.store.web.close_session(token[:100])
+        await found.core.store.web.close_session(token[:100])
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(STAFF_COOKIE)
     return response

@@ -55,7 +55,7 @@ class SignInNeededError(Exception):
 
 async def admin_session(request: Request, found: Services) -> Row[Any]:
     session = await session_of(request, ADMIN_COOKIE, "admin")
-    if session is None or not found.roles.is_admin(session.user_id):
+    if session is None or not await found.core.roles.is_admin(session.user_id):
         raise SignInNeededError
     return session
 
@@ -89,12 +89,12 @@ async def login_page(request: Request, token: str) -> HTMLResponse:
 async def login(
     request: Request, found: Services, token: Annotated[str, Form(pattern=LOGIN_TOKEN)]
 ) -> Response:
-    admin_id = await found.store.web.redeem_login(token)
-    if admin_id is None or not found.roles.is_admin(admin_id):
+    admin_id = await found.core.store.web.redeem_login(token)
+    if admin_id is None or not await found.core.roles.is_admin(admin_id):
         page = _page(request, "admin_login.html", None, failed=True)
         page.status_code = 403
         return page
-    await found.store.web.record(admin_id, "sign-in", "admin console")
+    await found.core.store.web.record(admin_id, "sign-in", "admin console")
     log.info("admin %s signed in to the console", admin_id)
     return await signed_in(request, ADMIN_COOKIE, "admin", admin_id, path="/admin")
 
@@ -104,8 +104,8 @@ async def logout(
     request: Request, found: Services, session: Admin, csrf: Annotated[str, Form()]
 ) -> Response:
     check_csrf(session, csrf)
-    await found.store.web.close_session(request.cookies[ADMIN_COOKIE])
-    await found.store.web.record(session.user_id, "sign-out", "admin console")
+    await found.core.store.web.close_session(request.cookies[ADMIN_COOKIE])
+    await found.core.store.web.record(session.user_id, "sign-out", "admin console")
     response = RedirectResponse("/admin/signed-out", status_code=303)
     response.delete_cookie(ADMIN_COOKIE, path="/admin")
     return response
@@ -120,9 +120,11 @@ async def signed_out(request: Request) -> HTMLResponse:
 @router.get("", response_class=HTMLResponse)
 async def dashboard(request: Request, found: Services, session: Admin) -> HTMLResponse:
     today = datetime.now(UTC).date()
-    figures = await found.store.stats(days=DASHBOARD_DAYS, today=today)
+    figures = await found.core.store.stats(days=DASHBOARD_DAYS, today=today)
     plotted = stats_chart.series(figures, DASHBOARD_DAYS, today)
-    gaps = await curation.content_gaps(found.store, found.engine, found.settings.gaps_days)
+    gaps = await curation.content_gaps(
+        found.core.store, found.core.engine, found.core.settings.gaps_days
+    )
     questions = sum(plotted.answered) + sum(plotted.abstained)
     return _page(
         request,
@@ -137,8 +139,8 @@ async def dashboard(request: Request, found: Services, session: Admin) -> HTMLRe
         helpful=figures.helpful,
         unhelpful=figures.unhelpful,
         gaps=gaps[:TOP_GAPS],
-        gaps_days=found.settings.gaps_days,
-        version=found.engine.index_version,
+        gaps_days=found.core.settings.gaps_days,
+        version=found.core.engine.index_version,
     )
 
 
@@ -146,7 +148,7 @@ async def dashboard(request: Request, found: Services, session: Admin) -> HTMLRe
 async def chart(found: Services, session: Admin) -> Response:
     """The dashboard's chart: the same drawing /stats sends in Telegram."""
     today = datetime.now(UTC).date()
-    figures = await found.store.stats(days=DASHBOARD_DAYS, today=today)
+    figures = await found.core.store.stats(days=DASHBOARD_DAYS, today=today)
     png = await asyncio.to_thread(stats_chart.render, figures, DASHBOARD_DAYS, today)
     return Response(png, media_type="image/png", headers={"cache-control": "no-store"})
 
@@ -154,7 +156,7 @@ async def chart(found: Services, session: Admin) -> Response:
 # The review of 👎 votes
 @router.get("/review", response_class=HTMLResponse)
 async def review_page(request: Request, found: Services, session: Admin) -> HTMLResponse:
-    queue = await curation.review_queue(found.store, found.engine)
+    queue = await curation.review_queue(found.core.store, found.core.engine)
     items = [
         {
             "queued": queued,
@@ -179,16 +181,16 @@ async def review_action(
     if action == "correct":
         if not answer.strip():
             raise HTTPException(422, "write the right answer first")
-        corrected = await curation.correct(found.store, feedback_id, answer.strip(), admin)
+        corrected = await curation.correct(found.core.store, feedback_id, answer.strip(), admin)
         if corrected is None:
             raise HTTPException(409, "this vote was settled already")
         detail = f"vote {feedback_id} → curated answer {corrected[0]}"
     else:
         outcome = "right" if action == "right" else "skipped"
-        if not await found.store.curated.review(feedback_id, outcome, admin):
+        if not await found.core.store.curated.review(feedback_id, outcome, admin):
             raise HTTPException(409, "this vote was settled already")
         detail = f"vote {feedback_id}: {outcome}"
-    await found.store.web.record(admin, f"review {action}", detail)
+    await found.core.store.web.record(admin, f"review {action}", detail)
     log.info("admin %s reviewed in the console: %s", admin, detail)
     return RedirectResponse("/admin/review", status_code=303)
 
@@ -201,7 +203,7 @@ async def curated_page(
     session: Admin,
     offset: Annotated[int, Query(ge=0, le=ROW_IDS)] = 0,
 ) -> HTMLResponse:
-    rows, total = await found.store.curated.page(offset, PAGE_SIZE)
+    rows, total = await found.core.store.curated.page(offset, PAGE_SIZE)
     return _page(
         request,
         "admin_curated.html",
@@ -228,19 +230,19 @@ async def curated_action(
     if action == "edit":
         if not answer.strip():
             raise HTTPException(422, "the answer must not be empty")
-        changed = await found.store.curated.edit(answer_id, answer.strip(), admin)
+        changed = await found.core.store.curated.edit(answer_id, answer.strip(), admin)
     else:
-        changed = await found.store.curated.retire(answer_id, admin)
+        changed = await found.core.store.curated.retire(answer_id, admin)
     if not changed:
         raise HTTPException(404, "no such curated answer (or it was retired)")
-    await found.store.web.record(admin, f"curated {action}", f"curated answer {answer_id}")
+    await found.core.store.web.record(admin, f"curated {action}", f"curated answer {answer_id}")
     return RedirectResponse("/admin/curated", status_code=303)
 
 
 # Tickets
 @router.get("/tickets", response_class=HTMLResponse)
 async def tickets_page(request: Request, found: Services, session: Admin) -> HTMLResponse:
-    rows = await found.store.tickets.open_tickets()
+    rows = await found.core.store.tickets.open_tickets()
     web = {row.id for row in rows if staff_loop.is_web(row.learner_chat_id)}
     return _page(request, "admin_tickets.html", session, rows=rows, web=web)
 
@@ -257,7 +259,7 @@ async def answer_ticket(
     """An admin answers a web learner's ticket here (where Telegram cannot be reached, the staff
     chat cannot either); the learner's page shows it, and it may be kept as a curated answer."""
     check_csrf(session, csrf)
-    ticket = await found.store.tickets.get(ticket_id)
+    ticket = await found.core.store.tickets.get(ticket_id)
     if ticket is None:
         raise HTTPException(404, "no such ticket")
     if not staff_loop.is_web(ticket.learner_chat_id):
@@ -265,12 +267,12 @@ async def answer_ticket(
     if not answer.strip():
         raise HTTPException(422, "write the answer first")
     admin = session.user_id
-    reply_id, _ = await found.store.tickets.add_reply(ticket_id, admin, True, answer.strip())
+    reply_id, _ = await found.core.store.tickets.add_reply(ticket_id, admin, True, answer.strip())
     detail = f"ticket {ticket_id}"
     if keep:
-        curated_id = await curation.save_reply(found.store, reply_id, keep, admin)
+        curated_id = await curation.save_reply(found.core.store, reply_id, keep, admin)
         detail += f", kept as curated answer {curated_id} ({keep})"
-    await found.store.web.record(admin, "ticket answer", detail)
+    await found.core.store.web.record(admin, "ticket answer", detail)
     log.info("admin %s answered web ticket %s in the console", admin, ticket_id)
     return RedirectResponse("/admin/tickets", status_code=303)
 
@@ -286,14 +288,14 @@ async def documents_page(
 async def _documents_page(
     request: Request, found: WebServices, session: Row[Any], **values: Any
 ) -> HTMLResponse:
-    listed, version = await asyncio.to_thread(documents.documents, found.settings)
+    listed, version = await asyncio.to_thread(documents.documents, found.core.settings)
     return _page(
         request,
         "admin_documents.html",
         session,
         listed=listed,
         version=version,
-        max_mb=found.settings.web_upload_max_mb,
+        max_mb=found.core.settings.web_upload_max_mb,
         suffixes=", ".join(documents.UPLOAD_SUFFIXES),
         **values,
     )
@@ -327,13 +329,13 @@ async def upload(
     }
     try:
         path = await asyncio.to_thread(
-            documents.add_document, found.settings, file.filename or "", data, fields, replace
+            documents.add_document, found.core.settings, file.filename or "", data, fields, replace
         )
     except UploadError as exc:
         page = await _documents_page(request, found, session, error=str(exc))
         page.status_code = 422
         return page
-    await found.store.web.record(admin, "upload", f"{path} ({len(data)} bytes, {audience})")
+    await found.core.store.web.record(admin, "upload", f"{path} ({len(data)} bytes, {audience})")
     start_reindex(found, admin)
     return RedirectResponse(f"/admin/documents?added={path}", status_code=303)
 
@@ -363,7 +365,7 @@ async def reindex_status(found: Services, session: Admin) -> JSONResponse:
 def start_reindex(found: WebServices, admin: int) -> None:
     """Re-index in the background; the documents page shows its progress."""
     state = found.reindex
-    if state.running or found.reindexer.running:
+    if state.running or found.core.reindexer.running:
         return
     state.running, state.stage, state.done, state.total = True, "starting", 0, 0
     state.result, state.failed = "", False
@@ -373,7 +375,7 @@ def start_reindex(found: WebServices, admin: int) -> None:
 
     async def run() -> None:
         try:
-            summary = await found.reindexer.run(progress)
+            summary = await found.core.reindexer.run(progress)
         except ReindexBusyError:
             state.result, state.failed = "a re-index is already running", True
         except ReindexError as exc:
@@ -388,7 +390,7 @@ def start_reindex(found: WebServices, admin: int) -> None:
                 f"{summary.chunks} chunks"
                 + (f"; {len(summary.errors)} files skipped" if summary.errors else "")
             )
-            await found.store.web.record(admin, "reindex", state.result)
+            await found.core.store.web.record(admin, "reindex", state.result)
         finally:
             state.running = False
 
@@ -400,5 +402,5 @@ def start_reindex(found: WebServices, admin: int) -> None:
 # What admins did
 @router.get("/actions", response_class=HTMLResponse)
 async def actions_page(request: Request, found: Services, session: Admin) -> HTMLResponse:
-    rows = await found.store.web.actions()
+    rows = await found.core.store.web.actions()
     return _page(request, "admin_actions.html", session, rows=rows)

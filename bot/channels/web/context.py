@@ -15,10 +15,7 @@ from sqlalchemy import Row
 
 from alliance.settings import Settings
 from bot.channels.web.security import AnswerIds
-from bot.engine.answering import Engine
-from bot.services.reindex import Reindexer
-from bot.store.database import Store
-from bot.store.roles import Roles
+from bot.services.core import Core
 
 
 @dataclass
@@ -38,11 +35,7 @@ class ReindexState:
 class WebServices:
     """What the routes use, kept in `app.state.services`."""
 
-    settings: Settings
-    engine: Engine
-    store: Store
-    roles: Roles
-    reindexer: Reindexer
+    core: Core
     answer_ids: AnswerIds
     reindex: ReindexState = field(default_factory=ReindexState)
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
@@ -118,8 +111,8 @@ async def signed_in(
     """Open a session and send the browser on to `path` with its cookie: HttpOnly,
     SameSite=Strict, Secure over HTTPS, for WEB_SESSION_HOURS, sent only below `path`."""
     found = services_of(request)
-    lasts = timedelta(hours=found.settings.web_session_hours)
-    token = await found.store.web.open_session(kind, user_id, lasts, branch)
+    lasts = timedelta(hours=found.core.settings.web_session_hours)
+    token = await found.core.store.web.open_session(kind, user_id, lasts, branch)
     response = RedirectResponse(path, status_code=303)
     response.set_cookie(
         cookie,
@@ -127,7 +120,7 @@ async def signed_in(
         max_age=int(lasts.total_seconds()),
         path=path,
         httponly=True,
-        secure=_secure_cookies(request, found.settings),
+        secure=_secure_cookies(request, found.core.settings),
         samesite="strict",
     )
     return response
@@ -138,7 +131,7 @@ async def session_of(request: Request, cookie: str, kind: str) -> Row[Any] | Non
     token = request.cookies.get(cookie)
     if not token or len(token) > 100:
         return None
-    session = await services_of(request).store.web.session(token)
+    session = await services_of(request).core.store.web.session(token)
     return session if session is not None and session.kind == kind else None
 
 

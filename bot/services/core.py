@@ -1,0 +1,141 @@
+"""The application core: what every command opens once (the engine, the store, roles and
+re-index), the only holder of the settings the channels act on, and the decisions every
+channel takes the same way."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Row
+
+from alliance.settings import Settings
+from bot.engine.answering import Engine
+from bot.engine.results import Answer, Role
+from bot.services import staff_loop
+from bot.services.asking import Asked, Asker, SlowDown, TooLong, cited_passages
+from bot.services.reindex import Reindexer
+from bot.services.staff_loop import Opened
+from bot.store.database import Store
+from bot.store.roles import Roles
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Health:
+    """Whether this process can answer: an index is published and the database answers."""
+
+    index_version: str | None
+    database: bool
+
+    @property
+    def ready(self) -> bool:
+        return self.index_version is not None and self.database
+
+    def to_json_dict(self) -> dict[str, object]:
+        return {"ok": self.ready, "index_version": self.index_version, "database": self.database}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Core:
+    settings: Settings
+    engine: Engine
+    store: Store
+    roles: Roles
+    reindexer: Reindexer
+
+    @classmethod
+    def around(cls, settings: Settings, engine: Engine, store: Store) -> Core:
+        """The core around an open store: the engine serves the store's curated answers."""
+        engine.use_curated(store.curated)
+        return cls(
+            settings=settings,
+            engine=engine,
+            store=store,
+            roles=Roles(settings, store),
+            reindexer=Reindexer(settings, engine),
+        )
+
+    @property
+    def staff_loop_on(self) -> bool:
+        """Whether learners can ask a person: a staff chat is set up to receive the tickets."""
+        return self.settings.staff_chat_id is not None
+
+    def too_long(self, question: str) -> TooLong | None:
+        """Questions over MAX_QUESTION_CHARS are refused whole, never cut."""
+        limit = self.settings.max_question_chars
+        return TooLong(len(question), limit) if len(question) > limit else None
+
+    async def ask(self, asker: Asker, question: str) -> Asked | TooLong | SlowDown:
+        """Answer `question` in the asker's conversation and log it; refused when over the
+        length limit or the asker's pace."""
+        settings, store = self.settings, self.store
+        refused = self.too_long(question)
+        if refused is not None:
+            return refused
+        wait = await store.take_question(asker.pace_id, asker.per_minute)
+        if wait:
+            return SlowDown(max(1, round(wait)))
+        max_age = timedelta(seconds=settings.history_max_age_s)
+        history = await store.history(asker.chat_id, asker.user_id, settings.history_turns, max_age)
+        answer = await self.engine.answer(question, asker.role, history)
+        question_id = await store.log_question(
+            user_id=asker.user_id,
+            chat_id=asker.chat_id,
+            question=question,
+            answer=answer.answer,
+            language=answer.language,
+            abstained=answer.abstained,
+            latency_ms=answer.latency_ms,
+            sources=cited_passages(answer),
+        )
+        log.info(
+            "answered user %s in chat %s in %.0f ms (role=%s, abstained=%s, sources=%d)",
+            asker.user_id,
+            asker.chat_id,
+            answer.latency_ms,
+            asker.role,
+            answer.abstained,
+            len(answer.cited),
+        )
+        if settings.log_message_text:
+            log.debug("user %s asked %r", asker.user_id, question)
+        return Asked(answer, question_id)
+
+    async def open_ticket(
+        self, logged: Row[Any], learner_chat_id: int, name: str
+    ) -> Opened | SlowDown | None:
+        """Pass a logged question to a person; None when the staff loop is off."""
+        if not self.staff_loop_on:
+            return None
+        return await staff_loop.open_ticket(
+            self.store, self.settings, logged, learner_chat_id, name
+        )
+
+    async def answer_once(
+        self, question: str, role: Role, history: Sequence[tuple[str, str]] = ()
+    ) -> Answer | TooLong:
+        """An answer outside any channel's conversation (the command line): not logged, not
+        paced; the same length limit."""
+        return self.too_long(question) or await self.engine.answer(question, role, history)
+
+    async def health(self) -> Health:
+        return Health(
+            index_version=self.engine.index_version, database=await self.store.reachable()
+        )
+
+
+@contextlib.asynccontextmanager
+async def open_core(settings: Settings, engine: Engine) -> AsyncIterator[Core]:
+    """The core on the running event loop: the store opens (waiting for a database server that
+    starts late), the engine serves its curated answers, and all closes on the way out."""
+    store = await Store.open(settings.database_url, settings.question_log_days)
+    try:
+        yield Core.around(settings, engine, store)
+    finally:
+        await store.close()
