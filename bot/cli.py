@@ -1,8 +1,10 @@
-"""Command line of the assistant: `python -m bot ask | chat | run | web | invite-code`.
+"""Command line of the assistant: `python -m bot ask | chat | run | web | admin | invite-code`.
 
 Exit status: 0 success; 1 an unexpected failure (its traceback is logged); 2 usage or
 configuration error (no index, bad settings, no token, a backend that is not installed).
 """
+
+from __future__ import annotations
 
 import argparse
 import asyncio
@@ -22,6 +24,9 @@ from bot.engine.factory import build_engine
 from bot.engine.results import Answer, Role
 from bot.services.asking import TooLong
 from bot.services.core import open_core
+from bot.services.people import People, PeopleError, account_name
+from bot.store.accounts import AccountRole
+from bot.store.database import Store
 from bot.store.invite_codes import hash_code, new_code
 
 log = logging.getLogger(__name__)
@@ -42,11 +47,32 @@ def _parser() -> argparse.ArgumentParser:
         "invite-code", help="make a staff invite code for a branch and print its settings entry"
     )
     invite.add_argument("branch", help="branch (workstation) name, e.g. chengdu-jinniu")
+    _admin_parser(commands)
     for command in (ask, chat_cmd):
         command.add_argument("--role", choices=["learner", "staff"], default="learner")
     for command in (ask, chat_cmd, run, web):
         command.add_argument("--index", type=Path, help="index folder (default: INDEX_DIR)")
     return parser
+
+
+def _admin_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    admin = commands.add_parser(
+        "admin", help="accounts of admins and branch staff, who sign in on the web"
+    )
+    actions = admin.add_subparsers(dest="action", required=True)
+    add = actions.add_parser("add", help="add an account and print its one-time sign-in link")
+    add.add_argument("name", help="sign-in name: 2-40 letters, digits, '.', '_' or '-'")
+    add.add_argument("--staff", metavar="BRANCH", help="branch staff of BRANCH (default: admin)")
+    link = actions.add_parser("link", help="a new one-time link to choose a password")
+    link.add_argument("name")
+    link.add_argument(
+        "--second-factor-off",
+        action="store_true",
+        help="also turn off one-time codes (a lost phone)",
+    )
+    actions.add_parser("list", help="every account, its role, branch and state")
+    for verb in ("disable", "enable"):
+        actions.add_parser(verb, help=f"{verb} an account").add_argument("name")
 
 
 def _port(text: str) -> int:
@@ -94,12 +120,54 @@ def _invite_code(branch: str) -> int:
     return 0
 
 
+async def _admin(settings: Settings, args: argparse.Namespace) -> int:
+    store = await Store.open(settings.database_url, settings.question_log_days)
+    try:
+        return await _admin_action(People(store.accounts, store.guesses), settings, args)
+    except PeopleError as exc:
+        print(f"bot: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        await store.close()
+
+
+async def _admin_action(people: People, settings: Settings, args: argparse.Namespace) -> int:
+    if args.action == "list":
+        for found in await people.accounts.all():
+            state = "disabled" if found.disabled_at else "active" if found.active else "no password"
+            extras = [
+                x for x, on in [("code", found.totp_secret), ("telegram", found.telegram_id)] if on
+            ]
+            print(f"{found.name}\t{found.role}\t{found.branch or '-'}\t{state}\t{' '.join(extras)}")
+        return 0
+    if args.action == "add":
+        role: AccountRole = "admin" if args.staff is None else "staff"
+        account, token = await people.add(args.name, role, args.staff)
+        print(f"added {account.name} ({role}{', ' + account.branch if account.branch else ''})")
+    else:
+        named = await people.accounts.named(account_name(args.name))
+        if named is None:
+            raise PeopleError(f"no account is named {args.name!r} (see: python -m bot admin list)")
+        if args.action in ("disable", "enable"):
+            await getattr(people.accounts, args.action)(named.id)
+            print(f"{named.name} {args.action}d")
+            return 0
+        if args.second_factor_off:
+            await people.accounts.set_totp(named.id, None)
+        token = await people.password_link(named.id)
+    url = f"{settings.web_public_url.rstrip('/')}/account/password/{token}"
+    print(f"one-time link to choose a password (works once, for 72 hours): {url}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "invite-code":
         return _invite_code(args.branch)
-    settings = settings_or_exit("bot", index_dir=args.index)
+    settings = settings_or_exit("bot", index_dir=getattr(args, "index", None))
     configure_logging(settings.log_level)
+    if args.command == "admin":
+        return asyncio.run(_admin(settings, args))
     if args.command == "run" and settings.telegram_bot_token is None:
         print("bot: TELEGRAM_BOT_TOKEN is not set; use `python -m bot chat`", file=sys.stderr)
         return 2

@@ -2,6 +2,7 @@
 
 import io
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -203,3 +204,48 @@ def test_invite_code_prints_a_code_and_its_hash_entry(settings):
     branch, code_hash = result.stdout.splitlines()[1].rsplit(": ", 1)[1].split("=", 1)
     assert branch == "chengdu-jinniu" and code not in code_hash
     assert branch_for(code, {branch: code_hash}) == "chengdu-jinniu"
+
+
+def test_admin_accounts_are_added_listed_and_reset_from_the_command_line(settings, tmp_path):
+    database = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'accounts.db'}"}
+    public = {"WEB_PUBLIC_URL": "https://assistant.example.edu.cn"}
+    added = run(["bot", "admin", "add", "Li.Na"], settings, **database, **public)
+    assert added.returncode == 0, added.stderr
+    link = re.search(r"https://assistant\.example\.edu\.cn/account/password/(\S+)", added.stdout)
+    assert link and "added li.na (admin)" in added.stdout
+    assert link.group(1) not in added.stderr  # the one-time link is not logged
+
+    staff = run(["bot", "admin", "add", "zhou", "--staff", "jinniu"], settings, **database)
+    assert staff.returncode == 0 and "added zhou (staff, jinniu)" in staff.stdout
+    assert run(["bot", "admin", "disable", "ZHOU"], settings, **database).returncode == 0
+    listed = run(["bot", "admin", "list"], settings, **database).stdout.splitlines()
+    assert listed == [
+        "li.na\tadmin\t-\tno password\t",
+        "zhou\tstaff\tjinniu\tdisabled\t",
+    ]
+    again = run(["bot", "admin", "link", "li.na", "--second-factor-off"], settings, **database)
+    assert again.returncode == 0 and "/account/password/" in again.stdout
+    assert link.group(1) not in again.stdout  # a new link; the first one lapsed
+
+
+BAD_ADMIN_COMMANDS = [
+    ["add", "li na"],
+    ["add", "x"],
+    ["add", "周敏"],
+    ["add", "zhou", "--staff", "a,b"],
+    ["add", "li.na"],  # taken
+    ["link", "nobody"],
+    ["disable", "nobody"],
+    ["enable", "\x01"],
+]
+
+
+def test_admin_commands_refuse_bad_input_with_a_reason(settings, tmp_path):
+    database = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'accounts.db'}"}
+    assert run(["bot", "admin", "add", "li.na"], settings, **database).returncode == 0
+    for args in BAD_ADMIN_COMMANDS:
+        refused = run(["bot", "admin", *args], settings, **database)
+        assert refused.returncode == 2 and refused.stderr.startswith("bot: "), args
+        assert "Traceback" not in refused.stderr
+    listed = run(["bot", "admin", "list"], settings, **database)
+    assert listed.stdout.splitlines() == ["li.na\tadmin\t-\tno password\t"]

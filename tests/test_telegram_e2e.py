@@ -23,6 +23,7 @@ from sqlalchemy import update
 from alliance.settings import Settings
 from bench.bot_api_emulator import BotAPIEmulator, html_problem
 from bench.bot_api_emulator import buttons as _buttons
+from bot.services.people import People
 from bot.store.database import Store
 from bot.store.invite_codes import hash_code
 from bot.store.tables import Feedback, LoggedQuestion, Ticket
@@ -245,6 +246,36 @@ def test_registration_with_an_invite_code_makes_a_learner_staff(telegram):
     assert "chengdu-jinniu" in _reply(emulator, f"/register {INVITE_CODE}", user)["text"]
     assert "200 yuan" in _reply(emulator, STAFF_QUESTION, user)["text"]
     assert INVITE_CODE not in log.read_text()
+
+
+async def _account_code(database, name: str, role: str, branch: str | None) -> str:
+    """An account made as `python -m bot admin add` does, and its /link code from the web."""
+    store = await Store.open(f"sqlite+aiosqlite:///{database}")
+    people = People(store.accounts, store.guesses)
+    account, _ = await people.add(name, role, branch)  # type: ignore[arg-type]
+    code = await people.telegram_code(account)
+    await store.close()
+    return code
+
+
+def test_linking_an_account_gives_its_role_in_telegram(telegram):
+    emulator, _, log, database = telegram
+    user = 64
+    code = asyncio.run(_account_code(database, "zhou.min", "staff", "chengdu-wuhou"))
+    assert "200 yuan" not in _answered(_reply(emulator, STAFF_QUESTION, user))
+    assert "Usage" in _reply(emulator, "/link", user)["text"]
+    in_group = _reply(emulator, f"/link {code}", user, chat_id=-301, chat_type="group")
+    assert "private chat" in in_group["text"]
+    assert "not valid" in _reply(emulator, "/link forged-code-<b>\u0000", user)["text"]
+    linked = _reply(emulator, f"/link {code}", user)["text"]
+    assert "zhou.min" in linked and "chengdu-wuhou" in linked
+    assert "not valid" in _reply(emulator, f"/link {code}", user)["text"]  # spent
+    assert "200 yuan" in _reply(emulator, STAFF_QUESTION, user)["text"]  # staff answers now
+    assert code not in log.read_text()
+    admin_code = asyncio.run(_account_code(database, "li.na", "admin", None))
+    assert "Only admins" in _reply(emulator, "/stats", 65)["text"]
+    assert "li.na" in _reply(emulator, f"/link {admin_code}", 65)["text"]
+    assert "Only admins" not in _reply(emulator, "/stats", 65)["text"]
 
 
 def test_wrong_invite_codes_are_throttled(telegram):

@@ -18,6 +18,7 @@ from bot.engine.answering import Engine
 from bot.engine.results import Answer, Role
 from bot.services import staff_loop
 from bot.services.asking import Asked, Asker, SlowDown, TooLong, cited_passages
+from bot.services.people import People
 from bot.services.reindex import Reindexer
 from bot.services.staff_loop import Opened
 from bot.store.database import Store
@@ -47,6 +48,7 @@ class Core:
     engine: Engine
     store: Store
     roles: Roles
+    people: People
     reindexer: Reindexer
 
     @classmethod
@@ -58,6 +60,7 @@ class Core:
             engine=engine,
             store=store,
             roles=Roles(settings, store),
+            people=People(store.accounts, store.guesses),
             reindexer=Reindexer(settings, engine),
         )
 

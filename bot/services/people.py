@@ -193,9 +193,11 @@ class People:
         """Turn the second factor on, once a code from the new secret shows the app has it."""
         if not re.fullmatch(r"[A-Z2-7]{32}", secret):
             raise PeopleError("the secret is not valid: start again")
-        if _totp_step(secret, code) is None:
+        step = _totp_step(secret, code)
+        if step is None:
             raise PeopleError("the code does not match: check the app's clock and try again")
         await self._accounts.set_totp(account.id, secret)
+        await self._accounts.spend_totp_step(account.id, step)  # it cannot sign in after
         log.info("account %s turned on a second factor", account.id)
 
     async def disable_totp(self, account: Account, code: str) -> None:

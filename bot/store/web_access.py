@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.store.tables import AdminAction, WebLogin, WebSession, utc_now
 
-KINDS = ("admin", "staff")
+KINDS = ("account", "admin", "staff")
 
 
 def _hash(token: str) -> str:
@@ -88,9 +88,16 @@ class WebAccess:
             await connection.execute(statement)
 
     # What admins did
-    async def record(self, admin_id: int, action: str, detail: str) -> None:
+    async def record(
+        self, admin_id: int, action: str, detail: str, account_id: int | None = None
+    ) -> None:
+        """Log an action by an admin's Telegram id (0: none) and, signed in with one, account."""
         statement = insert(AdminAction).values(
-            at=utc_now(), admin_id=admin_id, action=action[:32], detail=detail
+            at=utc_now(),
+            admin_id=admin_id,
+            account_id=account_id,
+            action=action[:32],
+            detail=detail,
         )
         async with self._engine.begin() as connection:
             await connection.execute(statement)

@@ -93,6 +93,7 @@ def build_app(settings: Settings, engine: Engine) -> BotApplication:
             CommandHandler("courses", handlers.courses),
             CommandHandler("new", handlers.new_conversation),
             CommandHandler("register", handlers.register),
+            CommandHandler("link", handlers.link),
             CommandHandler("reindex", admin.reindex),
             CommandHandler("stats", admin.stats),
             CommandHandler("weblogin", admin.weblogin),

@@ -106,6 +106,27 @@ async def register(update: Update, context: Context) -> None:
     await incoming.message.reply_text(reply.format(branch=branch))
 
 
+async def link(update: Update, context: Context) -> None:
+    """`/link CODE`: the code from a person's account page links their Telegram id to it."""
+    incoming = Incoming.of(update)
+    language = user_language(update)
+    if not incoming.private:
+        await incoming.message.reply_text(texts.LINK["private_only"][language])
+        return
+    if context.args is None or len(context.args) != 1 or len(context.args[0]) > 100:
+        await incoming.message.reply_text(texts.LINK["usage"][language])
+        return
+    people = context.services.core.people
+    account = await people.link_telegram(context.args[0], incoming.user.id)
+    if account is None:
+        await incoming.message.reply_text(texts.LINK["wrong"][language])
+        return
+    role = account.role if account.branch is None else f"{account.role}, {account.branch}"
+    await incoming.message.reply_text(
+        texts.LINK["linked"][language].format(name=account.name, role=role)
+    )
+
+
 # Questions
 async def private_text(update: Update, context: Context) -> None:
     incoming = Incoming.of(update)

@@ -241,3 +241,24 @@ STATS = {
         "索引版本：{version}",
     },
 }
+
+LINK = {
+    "private_only": {
+        "en": "Please send /link CODE to me in a private chat. A code posted in a group is no "
+        "longer secret: get a new one on your account page.",
+        "zh": "请在与我的私聊中发送 /link 代码。发在群里的代码已不再保密，请在账号页面重新获取。",
+    },
+    "usage": {
+        "en": "Usage: /link CODE (the code is on your account page on the web, under Telegram)",
+        "zh": "用法：/link 代码（代码在网页账号页面的 Telegram 一栏）",
+    },
+    "linked": {
+        "en": "Linked: this Telegram account is now {name}'s ({role}).",
+        "zh": "已关联：此 Telegram 账号现为 {name}（{role}）。",
+    },
+    "wrong": {
+        "en": "That code was used, has expired or is not valid: get a new one on your account "
+        "page.",
+        "zh": "代码已使用、已过期或无效，请在账号页面重新获取。",
+    },
+}

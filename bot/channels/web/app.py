@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from alliance.settings import Settings
-from bot.channels.web import chat, console
+from bot.channels.web import accounts, chat, console, console_people
 from bot.channels.web.context import WebServices, cited_html
 from bot.channels.web.security import AnswerIds, Guard
 from bot.engine.answering import Engine
@@ -64,6 +64,8 @@ def build_app(settings: Settings, engine: Engine) -> FastAPI:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(chat.router)
     app.include_router(console.router)
+    app.include_router(console_people.router)
+    app.include_router(accounts.router)
     app.add_exception_handler(console.SignInNeededError, _sign_in_needed)
     upload_limit = int(settings.web_upload_max_mb * 1_000_000) + 256 * 1024  # the form's fields
     app.add_middleware(
@@ -77,7 +79,7 @@ def build_app(settings: Settings, engine: Engine) -> FastAPI:
 
 async def _sign_in_needed(request: Request, exc: Exception) -> Response:
     if request.url.path.startswith("/admin/reindex/") or request.method != "GET":
-        return JSONResponse({"detail": "sign in first: send /weblogin to the bot"}, 401)
+        return JSONResponse({"detail": "sign in first: /signin (or /weblogin to the bot)"}, 401)
     templates = request.app.state.templates
     page: Response = templates.TemplateResponse(request, "admin_login.html", {"session": None})
     page.status_code = 401

@@ -20,6 +20,7 @@ from bot.channels.web.context import (
     services_of,
     session_of,
     signed_in,
+    visitor_of,
 )
 from bot.channels.web.texts import PAGE
 from bot.engine.results import Role, audiences_for
@@ -102,7 +103,11 @@ class Problem(BaseModel):
 
 
 async def _role(request: Request) -> tuple[Role, str | None]:
-    """Staff while signed in with a branch's code that is still in the settings."""
+    """Staff while signed in with an account (their branch; admins the alliance's) or with a
+    branch's code that is still in the settings."""
+    visitor = await visitor_of(request)
+    if visitor is not None and visitor.account is not None:
+        return "staff", visitor.account.branch or PAGE[page_language(request)]["alliance_staff"]
     session = await session_of(request, STAFF_COOKIE, "staff")
     codes = services_of(request).core.settings.staff_invite_codes
     if session is None or session.branch not in codes:
@@ -270,9 +275,16 @@ async def _chat_page(
 ) -> HTMLResponse:
     language = page_language(request)
     _, branch = await _role(request)
+    visitor = await visitor_of(request)
     values.setdefault("staff_loop", found.core.staff_loop_on)
     return _page(
-        request, template, language, branch=branch, embedded=template == "embed.html", **values
+        request,
+        template,
+        language,
+        branch=branch,
+        account=visitor.name if visitor is not None else None,
+        embedded=template == "embed.html",
+        **values,
     )
 
 

@@ -1,13 +1,12 @@
-"""The admin console (`/admin`): sign-in through a /weblogin one-time link, the dashboard, the
-review of 👎 votes, curated answers, open tickets, and the knowledge folder's documents with
-upload and re-index. Every form carries the session's CSRF token; every action is logged with
-who did it."""
+"""The admin console (`/admin`): for admins signed in with their account (`/signin`) or through
+a /weblogin one-time link from the Telegram bot. The dashboard, the review of 👎 votes, curated
+answers, open tickets, and the knowledge folder's documents with upload and re-index. Every form
+carries the session's CSRF token; every action is logged with who did it."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -23,14 +22,17 @@ from fastapi import (
     UploadFile,
 )
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from sqlalchemy import Row
 
 from bot.channels.web.context import (
+    ACCOUNT_COOKIE,
     ADMIN_COOKIE,
+    Visitor,
     WebServices,
+    check_csrf,
     services_of,
     session_of,
     signed_in,
+    visitor_of,
 )
 from bot.engine.results import Source
 from bot.services import curation, documents, staff_loop, stats_chart
@@ -53,22 +55,29 @@ class SignInNeededError(Exception):
     """No live admin session: the console sends the browser to its sign-in page."""
 
 
-async def admin_session(request: Request, found: Services) -> Row[Any]:
+async def admin_session(request: Request, found: Services) -> Visitor:
+    """An admin's account, or else a /weblogin session of a Telegram id that is still an
+    admin's."""
+    visitor = await visitor_of(request)
+    if visitor is not None and visitor.is_admin:
+        return visitor
     session = await session_of(request, ADMIN_COOKIE, "admin")
     if session is None or not await found.core.roles.is_admin(session.user_id):
         raise SignInNeededError
-    return session
+    return Visitor(session.csrf, session.user_id)
 
 
-Admin = Annotated[Row[Any], Depends(admin_session)]
+Admin = Annotated[Visitor, Depends(admin_session)]
 
 
-def check_csrf(session: Row[Any], token: str) -> None:
-    if not secrets.compare_digest(token.encode(), session.csrf.encode()):
-        raise HTTPException(403, "the form is out of date: reload the page and try again")
+async def record(found: WebServices, session: Visitor, action: str, detail: str) -> None:
+    """The action log's entry for what this admin did."""
+    await found.core.store.web.record(session.user_id, action, detail, account_id=session.id)
 
 
-def _page(request: Request, template: str, session: Row[Any] | None, **values: Any) -> HTMLResponse:
+def console_page(
+    request: Request, template: str, session: Visitor | None, **values: Any
+) -> HTMLResponse:
     response: HTMLResponse = request.app.state.templates.TemplateResponse(
         request,
         template,
@@ -82,7 +91,7 @@ def _page(request: Request, template: str, session: Row[Any] | None, **values: A
 @router.get("/login/{token}", response_class=HTMLResponse)
 async def login_page(request: Request, token: str) -> HTMLResponse:
     """The link /weblogin sent: a button that spends it (a link preview does not)."""
-    return _page(request, "admin_login.html", None, token=token)
+    return console_page(request, "admin_login.html", None, token=token)
 
 
 @router.post("/login")
@@ -91,7 +100,7 @@ async def login(
 ) -> Response:
     admin_id = await found.core.store.web.redeem_login(token)
     if admin_id is None or not await found.core.roles.is_admin(admin_id):
-        page = _page(request, "admin_login.html", None, failed=True)
+        page = console_page(request, "admin_login.html", None, failed=True)
         page.status_code = 403
         return page
     await found.core.store.web.record(admin_id, "sign-in", "admin console")
@@ -104,16 +113,17 @@ async def logout(
     request: Request, found: Services, session: Admin, csrf: Annotated[str, Form()]
 ) -> Response:
     check_csrf(session, csrf)
-    await found.core.store.web.close_session(request.cookies[ADMIN_COOKIE])
-    await found.core.store.web.record(session.user_id, "sign-out", "admin console")
+    cookie, path = (ADMIN_COOKIE, "/admin") if session.account is None else (ACCOUNT_COOKIE, "/")
+    await found.core.store.web.close_session(request.cookies[cookie])
+    await record(found, session, "sign-out", "admin console")
     response = RedirectResponse("/admin/signed-out", status_code=303)
-    response.delete_cookie(ADMIN_COOKIE, path="/admin")
+    response.delete_cookie(cookie, path=path)
     return response
 
 
 @router.get("/signed-out", response_class=HTMLResponse)
 async def signed_out(request: Request) -> HTMLResponse:
-    return _page(request, "admin_login.html", None, signed_out=True)
+    return console_page(request, "admin_login.html", None, signed_out=True)
 
 
 # The dashboard
@@ -126,7 +136,7 @@ async def dashboard(request: Request, found: Services, session: Admin) -> HTMLRe
         found.core.store, found.core.engine, found.core.settings.gaps_days
     )
     questions = sum(plotted.answered) + sum(plotted.abstained)
-    return _page(
+    return console_page(
         request,
         "admin_dashboard.html",
         session,
@@ -164,7 +174,7 @@ async def review_page(request: Request, found: Services, session: Admin) -> HTML
         }
         for queued in queue[:PAGE_SIZE]
     ]
-    return _page(request, "admin_review.html", session, items=items, waiting=len(queue))
+    return console_page(request, "admin_review.html", session, items=items, waiting=len(queue))
 
 
 @router.post("/review/{feedback_id}")
@@ -190,7 +200,7 @@ async def review_action(
         if not await found.core.store.curated.review(feedback_id, outcome, admin):
             raise HTTPException(409, "this vote was settled already")
         detail = f"vote {feedback_id}: {outcome}"
-    await found.core.store.web.record(admin, f"review {action}", detail)
+    await record(found, session, f"review {action}", detail)
     log.info("admin %s reviewed in the console: %s", admin, detail)
     return RedirectResponse("/admin/review", status_code=303)
 
@@ -204,7 +214,7 @@ async def curated_page(
     offset: Annotated[int, Query(ge=0, le=ROW_IDS)] = 0,
 ) -> HTMLResponse:
     rows, total = await found.core.store.curated.page(offset, PAGE_SIZE)
-    return _page(
+    return console_page(
         request,
         "admin_curated.html",
         session,
@@ -235,7 +245,7 @@ async def curated_action(
         changed = await found.core.store.curated.retire(answer_id, admin)
     if not changed:
         raise HTTPException(404, "no such curated answer (or it was retired)")
-    await found.core.store.web.record(admin, f"curated {action}", f"curated answer {answer_id}")
+    await record(found, session, f"curated {action}", f"curated answer {answer_id}")
     return RedirectResponse("/admin/curated", status_code=303)
 
 
@@ -244,7 +254,7 @@ async def curated_action(
 async def tickets_page(request: Request, found: Services, session: Admin) -> HTMLResponse:
     rows = await found.core.store.tickets.open_tickets()
     web = {row.id for row in rows if staff_loop.is_web(row.learner_chat_id)}
-    return _page(request, "admin_tickets.html", session, rows=rows, web=web)
+    return console_page(request, "admin_tickets.html", session, rows=rows, web=web)
 
 
 @router.post("/tickets/{ticket_id}")
@@ -272,7 +282,7 @@ async def answer_ticket(
     if keep:
         curated_id = await curation.save_reply(found.core.store, reply_id, keep, admin)
         detail += f", kept as curated answer {curated_id} ({keep})"
-    await found.core.store.web.record(admin, "ticket answer", detail)
+    await record(found, session, "ticket answer", detail)
     log.info("admin %s answered web ticket %s in the console", admin, ticket_id)
     return RedirectResponse("/admin/tickets", status_code=303)
 
@@ -286,10 +296,10 @@ async def documents_page(
 
 
 async def _documents_page(
-    request: Request, found: WebServices, session: Row[Any], **values: Any
+    request: Request, found: WebServices, session: Visitor, **values: Any
 ) -> HTMLResponse:
     listed, version = await asyncio.to_thread(documents.documents, found.core.settings)
-    return _page(
+    return console_page(
         request,
         "admin_documents.html",
         session,
@@ -317,7 +327,6 @@ async def upload(
     replace: Annotated[bool, Form()] = False,
 ) -> Response:
     check_csrf(session, csrf)
-    admin = session.user_id
     data = await file.read()
     fields = {
         "title": title,
@@ -325,7 +334,7 @@ async def upload(
         "audience": audience,
         "lang": lang,
         "status": status,
-        "source": source.strip() or f"uploaded in the admin console by {admin}",
+        "source": source.strip() or f"uploaded in the admin console by {session.name}",
     }
     try:
         path = await asyncio.to_thread(
@@ -335,15 +344,15 @@ async def upload(
         page = await _documents_page(request, found, session, error=str(exc))
         page.status_code = 422
         return page
-    await found.core.store.web.record(admin, "upload", f"{path} ({len(data)} bytes, {audience})")
-    start_reindex(found, admin)
+    await record(found, session, "upload", f"{path} ({len(data)} bytes, {audience})")
+    start_reindex(found, session)
     return RedirectResponse(f"/admin/documents?added={path}", status_code=303)
 
 
 @router.post("/reindex")
 async def reindex(found: Services, session: Admin, csrf: Annotated[str, Form()]) -> Response:
     check_csrf(session, csrf)
-    start_reindex(found, session.user_id)
+    start_reindex(found, session)
     return RedirectResponse("/admin/documents", status_code=303)
 
 
@@ -362,7 +371,7 @@ async def reindex_status(found: Services, session: Admin) -> JSONResponse:
     )
 
 
-def start_reindex(found: WebServices, admin: int) -> None:
+def start_reindex(found: WebServices, session: Visitor) -> None:
     """Re-index in the background; the documents page shows its progress."""
     state = found.reindex
     if state.running or found.core.reindexer.running:
@@ -390,7 +399,7 @@ def start_reindex(found: WebServices, admin: int) -> None:
                 f"{summary.chunks} chunks"
                 + (f"; {len(summary.errors)} files skipped" if summary.errors else "")
             )
-            await found.core.store.web.record(admin, "reindex", state.result)
+            await record(found, session, "reindex", state.result)
         finally:
             state.running = False
 
@@ -403,4 +412,5 @@ def start_reindex(found: WebServices, admin: int) -> None:
 @router.get("/actions", response_class=HTMLResponse)
 async def actions_page(request: Request, found: Services, session: Admin) -> HTMLResponse:
     rows = await found.core.store.web.actions()
-    return _page(request, "admin_actions.html", session, rows=rows)
+    names = {account.id: account.name for account in await found.core.people.accounts.all()}
+    return console_page(request, "admin_actions.html", session, rows=rows, names=names)

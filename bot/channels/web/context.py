@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import re
+import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from fastapi import Request
+from fastapi import HTTPException, Request
 from fastapi.responses import RedirectResponse
 from markupsafe import Markup, escape
 from sqlalchemy import Row
@@ -16,6 +17,7 @@ from sqlalchemy import Row
 from alliance.settings import Settings
 from bot.channels.web.security import AnswerIds
 from bot.services.core import Core
+from bot.store.accounts import Account
 
 
 @dataclass
@@ -28,7 +30,6 @@ class ReindexState:
     total: int = 0
     result: str = ""
     failed: bool = False
-    started_by: int | None = None
 
 
 @dataclass
@@ -90,11 +91,54 @@ def accepted_language(header: str) -> str:
 
 
 # Sessions: a cookie holding a random token, looked up in the store
-STAFF_COOKIE = "aa_staff"
-ADMIN_COOKIE = "aa_admin"
+STAFF_COOKIE = "aa_staff"  # branch staff signed in with an invite code
+ADMIN_COOKIE = "aa_admin"  # an admin signed in through Telegram's /weblogin
+ACCOUNT_COOKIE = "aa_account"  # a person signed in with their account, on every page
+DEVICE_COOKIE = "aa_device"  # a browser that signed in to an account before (sign-in only)
 
 
-def _secure_cookies(request: Request, settings: Settings) -> bool:
+@dataclass(frozen=True)
+class Visitor:
+    """Who is signed in: a person with an account, or an admin through Telegram's /weblogin."""
+
+    csrf: str
+    # The Telegram id the store records people by where it does not know accounts yet (the
+    # reviewer of a vote, the author of a curated answer); 0 for an account that linked none.
+    user_id: int
+    account: Account | None = None
+
+    @property
+    def id(self) -> int | None:
+        """The account's id (None for a /weblogin admin)."""
+        return self.account.id if self.account is not None else None
+
+    @property
+    def name(self) -> str:
+        return self.account.name if self.account is not None else f"Telegram {self.user_id}"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.account is None or self.account.role == "admin"
+
+
+async def visitor_of(request: Request) -> Visitor | None:
+    """The person the request's account cookie names, while their account is enabled."""
+    session = await session_of(request, ACCOUNT_COOKIE, "account")
+    if session is None:
+        return None
+    account = await services_of(request).core.people.accounts.get(session.user_id)
+    if account is None or account.disabled_at is not None:
+        return None
+    return Visitor(session.csrf, account.telegram_id or 0, account)
+
+
+def check_csrf(visitor: Visitor, token: str) -> None:
+    """A form must carry its session's CSRF token."""
+    if not secrets.compare_digest(token.encode(), visitor.csrf.encode()):
+        raise HTTPException(403, "the form is out of date: reload the page and try again")
+
+
+def secure_cookies(request: Request, settings: Settings) -> bool:
     """Cookies are Secure when the page is served over HTTPS (directly or behind a proxy)."""
     return request.url.scheme == "https" or settings.web_public_url.startswith("https://")
 
@@ -107,20 +151,22 @@ async def signed_in(
     *,
     branch: str | None = None,
     path: str = "/",
+    to: str | None = None,
 ) -> RedirectResponse:
-    """Open a session and send the browser on to `path` with its cookie: HttpOnly,
-    SameSite=Strict, Secure over HTTPS, for WEB_SESSION_HOURS, sent only below `path`."""
+    """Open a session and send the browser on to `to` (default: `path`) with its cookie:
+    HttpOnly, SameSite=Strict, Secure over HTTPS, for WEB_SESSION_HOURS, sent only below
+    `path`."""
     found = services_of(request)
     lasts = timedelta(hours=found.core.settings.web_session_hours)
     token = await found.core.store.web.open_session(kind, user_id, lasts, branch)
-    response = RedirectResponse(path, status_code=303)
+    response = RedirectResponse(to or path, status_code=303)
     response.set_cookie(
         cookie,
         token,
         max_age=int(lasts.total_seconds()),
         path=path,
         httponly=True,
-        secure=_secure_cookies(request, found.core.settings),
+        secure=secure_cookies(request, found.core.settings),
         samesite="strict",
     )
     return response

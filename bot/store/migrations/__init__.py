@@ -3,6 +3,8 @@ revision, one that an older version of the assistant made gets those it lacks, r
 
 from __future__ import annotations
 
+import logging
+
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -13,6 +15,10 @@ from sqlalchemy.engine import Connection
 # The schema as it was deployed before migrations (2026-12-05): databases made then have its
 # tables but no alembic_version, and are marked as being at this revision.
 BASELINE = "0001"
+log = logging.getLogger(__name__)
+# Alembic tells of every step at INFO, on each start: the one line below says what changed.
+logging.getLogger("alembic").setLevel(logging.WARNING)
+
 # A table every database since the first release has.
 _ALWAYS_THERE = "question_log"
 # PostgreSQL: replicas that start together migrate one at a time (any fixed number will do).
@@ -38,7 +44,10 @@ def upgrade(connection: Connection) -> None:
     tables = set(inspect(connection).get_table_names())
     if _ALWAYS_THERE in tables and "alembic_version" not in tables:
         command.stamp(settings, BASELINE)
+    before = current(connection)
     command.upgrade(settings, "head")
+    if before != head():
+        log.info("database schema upgraded from %s to %s", before or "nothing", head())
 
 
 def current(connection: Connection) -> str | None:
