@@ -10,7 +10,6 @@ import argparse
 import asyncio
 import json
 import logging
-import re
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -27,7 +26,7 @@ from bot.services.core import open_core
 from bot.services.people import People, PeopleError, account_name
 from bot.store.accounts import AccountRole
 from bot.store.database import Store
-from bot.store.invite_codes import hash_code, new_code
+from bot.store.invite_codes import hash_code, new_code, valid_branch
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +110,7 @@ async def _chat(settings: Settings, engine: Engine, role: Role) -> None:
 
 def _invite_code(branch: str) -> int:
     branch = branch.strip()
-    if not re.fullmatch(r"[^,=\s]{1,100}", branch):
+    if not valid_branch(branch):
         print("bot: use 1-100 characters without spaces, commas or '='", file=sys.stderr)
         return 2
     code = new_code()

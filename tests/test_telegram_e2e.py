@@ -260,7 +260,7 @@ async def _account_code(database, name: str, role: str, branch: str | None) -> s
 
 def test_linking_an_account_gives_its_role_in_telegram(telegram):
     emulator, _, log, database = telegram
-    user = 64
+    user, admin = 4701, 4702  # ids no other test here uses: they become staff and admin
     code = asyncio.run(_account_code(database, "zhou.min", "staff", "chengdu-wuhou"))
     assert "200 yuan" not in _answered(_reply(emulator, STAFF_QUESTION, user))
     assert "Usage" in _reply(emulator, "/link", user)["text"]
@@ -273,9 +273,9 @@ def test_linking_an_account_gives_its_role_in_telegram(telegram):
     assert "200 yuan" in _reply(emulator, STAFF_QUESTION, user)["text"]  # staff answers now
     assert code not in log.read_text()
     admin_code = asyncio.run(_account_code(database, "li.na", "admin", None))
-    assert "Only admins" in _reply(emulator, "/stats", 65)["text"]
-    assert "li.na" in _reply(emulator, f"/link {admin_code}", 65)["text"]
-    assert "Only admins" not in _reply(emulator, "/stats", 65)["text"]
+    assert "Only admins" in _reply(emulator, "/stats", admin)["text"]
+    assert "li.na" in _reply(emulator, f"/link {admin_code}", admin)["text"]
+    assert "Only admins" not in _reply(emulator, "/stats", admin)["text"]
 
 
 def test_wrong_invite_codes_are_throttled(telegram):

@@ -23,6 +23,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from bot.store.accounts import Account, AccountRole, Accounts, NameTakenError
 from bot.store.guesses import Guesses
+from bot.store.invite_codes import valid_branch
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +101,7 @@ class People:
         branch = (branch or "").strip() or None
         if role == "staff" and branch is None:
             raise PeopleError("branch staff need a branch")
-        if branch is not None and not re.fullmatch(r"[^,=\s]{1,100}", branch):
+        if branch is not None and not valid_branch(branch):
             raise PeopleError("a branch is 1-100 characters without spaces, commas or '='")
         try:
             account = await self._accounts.add(name, role, branch, created_by)

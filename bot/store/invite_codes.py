@@ -3,9 +3,16 @@ time."""
 
 import hashlib
 import hmac
+import re
 import secrets
 
 _N, _R, _P = 2**14, 8, 1  # scrypt cost: about 20 ms per check, so guessing is slow as well
+
+
+def valid_branch(name: str) -> bool:
+    """A branch name fits STAFF_INVITE_CODES' `branch=hash` entries: 1-100 characters without
+    spaces, commas or '='."""
+    return re.fullmatch(r"[^,=\s]{1,100}", name) is not None
 
 
 def new_code() -> str:
