@@ -61,6 +61,14 @@ OLD_ROWS = {
         "closed_at": None,
         "learner_unreachable": False,
     },
+    "ticket_replies": {
+        "id": 1,
+        "ticket_id": 1,
+        "author_id": 99,
+        "from_staff": True,
+        "text": "到分校办理。",
+        "sent_at": WHEN,
+    },
     "curated_answers": {
         "id": 1,
         "origin": "ticket:1",
@@ -152,6 +160,9 @@ async def test_the_deployed_schema_upgrades_with_every_row_kept(database_url):
         kept = await _rows(database_url, table)
         if table == "admin_actions":  # a column was added, empty for old rows
             assert kept == [rows[0] | {"account_id": None}]
+        elif table == "ticket_replies":  # an old reply was delivered when it was written
+            added = {"author_account_id": None, "delivered_at": rows[0]["sent_at"]}
+            assert kept == [rows[0] | added]
         else:
             assert kept == rows, table
     guesses = await _rows(database_url, "wrong_guesses")

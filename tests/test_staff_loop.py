@@ -7,8 +7,12 @@ import threading
 
 import pytest
 from processes import polling_bot
+from web_app import web_client
 
 from bench.bot_api_emulator import BotAPIEmulator, buttons
+from bot.engine.factory import build_engine
+from bot.services.people import People
+from bot.store.database import Store
 
 TOKEN = "123456789:TEST-token-for-the-staff-loop_abcdef"
 STAFF_CHAT = -1001
@@ -104,6 +108,12 @@ def _staff_reply(emulator, text, announcement, user_id=STAFF_ID, chat=STAFF_CHAT
     return emulator.user_message(
         text, user_id=user_id, chat_id=chat, chat_type="supergroup", reply_to=announcement
     )
+
+
+def _found(pattern, text):
+    match = re.search(pattern, text)
+    assert match is not None, text[:2000]
+    return match.group(1)
 
 
 def _ticket(database, ticket):
@@ -532,3 +542,40 @@ def test_logs_carry_ids_not_texts(loop):
     assert "ticket" in text and "curated answer" in text
     for written in ("dormitory", "front desk", "children may sit in", "PJ-7741", "room 104"):
         assert written not in text
+
+
+async def test_a_telegram_learner_answered_in_the_web_workspace_gets_it_in_telegram(
+    loop, shipped_index
+):
+    """Staff who work on the web answer a Telegram learner: the bot's rounds deliver it as a
+    message the learner can follow up on by replying."""
+    emulator, database, _ = loop
+    ticket, _, _ = _escalate(emulator, 340)
+    settings = shipped_index.model_copy(
+        update={"database_url": f"sqlite+aiosqlite:///{database}", "telegram_bot_token": None}
+    )
+    store = await Store.open(settings.database_url)
+    _, token = await People(store.accounts, store.guesses).add("wu.fang", "staff", "Chengdu-Jinniu")
+    await store.close()
+    before = len(emulator.wait_for_messages(340, 0, 0))
+    async with web_client(settings, build_engine(settings, without_index=True)) as staff:
+        password = {"token": token, "password": "river-of-credits-42", "repeated": ""}
+        password["repeated"] = password["password"]
+        assert (await staff.post("/account/password", data=password)).status_code == 303
+        signin = {"name": "wu.fang", "password": password["password"], "code": ""}
+        assert (await staff.post("/signin", data=signin)).headers["location"] == "/workspace"
+        page = (await staff.get("/workspace")).text
+        assert f'id="ticket-{ticket}"' in page and "Telegram" in page
+        csrf = _found(r'name="csrf" value="([^"]+)"', page)
+        answered = await staff.post(
+            f"/workspace/tickets/{ticket}", data={"csrf": csrf, "answer": "Yes: ask at the desk."}
+        )
+        assert answered.status_code == 200
+    relayed = _appears(emulator, 340, before, "<b>Answer from your branch staff</b>")
+    assert f"ticket #{ticket}" in relayed["text"] and "Yes: ask at the desk." in relayed["text"]
+    assert _ticket(database, ticket)["state"] == "answered"
+
+    staff_before = len(emulator.wait_for_messages(STAFF_CHAT, 0, 0))
+    emulator.user_message("Which desk?", user_id=340, reply_to=relayed)
+    follow_up = _appears(emulator, STAFF_CHAT, staff_before, f"💬 <b>Ticket #{ticket}</b>")
+    assert "Which desk?" in follow_up["text"]

@@ -88,7 +88,7 @@ async def test_the_first_admin_signs_in_from_the_link_and_invites_staff(http, co
     http.cookies.clear()
     await _choose(http, link.rsplit("/", 1)[1])
     staff = await _sign_in(http, "zhou.min")
-    assert staff.headers["location"] == "/account"
+    assert staff.headers["location"] == "/workspace"
     account = await http.get("/account")
     assert "Staff of jinniu" in account.text
     console = await http.get("/admin")  # staff are not admins

@@ -577,7 +577,7 @@ def test_an_admin_answers_a_web_ticket_in_the_console_and_keeps_it(site):
         assert ask(next_learner, question)["answer"].startswith(answer)
 
 
-def test_a_telegram_learners_ticket_is_answered_in_telegram_not_the_console(site):
+def test_a_telegram_learners_ticket_answered_in_the_console_reaches_them_in_telegram(site):
     emulator = site[1]
     learner = 5150
     before = len(emulator.wait_for_messages(learner, 0, 0))
@@ -593,8 +593,12 @@ def test_a_telegram_learners_ticket_is_answered_in_telegram_not_the_console(site
     number = int(found(r"#(\d+)", emulator.wait_for_messages(learner, 0, 0)[-1]["text"]).group(1))
     with signed_in(site) as http:
         page = http.get("/admin/tickets").text
-        assert f"#{number}</b>" in page and f'action="/admin/tickets/{number}"' not in page
-        refused = http.post(
-            f"/admin/tickets/{number}", data={"csrf": csrf_of(page), "answer": "No."}
+        assert f"#{number}</b>" in page and f'action="/admin/tickets/{number}"' in page
+        sent = http.post(
+            f"/admin/tickets/{number}", data={"csrf": csrf_of(page), "answer": "No, sorry."}
         )
-        assert refused.status_code == 409 and "staff chat" in refused.text
+        assert sent.status_code == 303
+    # The bot's next round delivers it in Telegram, where the learner asked.
+    delivered = emulator.wait_for_messages(learner, before + 3)[-1]
+    assert delivered["text"].startswith("<b>Answer from your branch staff</b>")
+    assert f"ticket #{number}" in delivered["text"] and "No, sorry." in delivered["text"]

@@ -5,6 +5,7 @@ channel takes the same way."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -16,11 +17,13 @@ from sqlalchemy import Row
 from alliance.settings import Settings
 from bot.engine.answering import Engine
 from bot.engine.results import Answer, Role
-from bot.services import staff_loop
+from bot.services import curation, staff_loop
 from bot.services.asking import Asked, Asker, SlowDown, TooLong, cited_passages
 from bot.services.people import People
 from bot.services.reindex import Reindexer
-from bot.services.staff_loop import Opened
+from bot.services.rounds import Notifier, Rounds
+from bot.services.staff_loop import Answered, Opened
+from bot.store.accounts import Account
 from bot.store.database import Store
 from bot.store.roles import Roles
 
@@ -64,10 +67,19 @@ class Core:
             reindexer=Reindexer(settings, engine),
         )
 
-    @property
-    def staff_loop_on(self) -> bool:
-        """Whether learners can ask a person: a staff chat is set up to receive the tickets."""
-        return self.settings.staff_chat_id is not None
+    async def staff_loop_on(self) -> bool:
+        """Whether learners can ask a person: a Telegram staff chat receives the tickets, or
+        someone can sign in to the web workspace to answer them."""
+        if self.settings.staff_chat_id is not None:
+            return True
+        anyone, _ = await self.store.accounts.who_answers()
+        return anyone
+
+    async def branches(self) -> list[str]:
+        """The branches a learner may address: those with a Telegram staff chat or with staff
+        who sign in to the workspace."""
+        _, staffed = await self.store.accounts.who_answers()
+        return sorted(set(self.settings.branch_staff_chats) | staffed)
 
     def too_long(self, question: str) -> TooLong | None:
         """Questions over MAX_QUESTION_CHARS are refused whole, never cut."""
@@ -111,13 +123,62 @@ class Core:
         return Asked(answer, question_id)
 
     async def open_ticket(
-        self, logged: Row[Any], learner_chat_id: int, name: str
+        self, logged: Row[Any], learner_chat_id: int, name: str, branch: str | None = None
     ) -> Opened | SlowDown | None:
-        """Pass a logged question to a person; None when the staff loop is off."""
-        if not self.staff_loop_on:
+        """Pass a logged question to a person, of the branch asked for (else the one the
+        learner chose before; one nobody staffs counts as none); None when the staff loop is
+        off."""
+        if not await self.staff_loop_on():
             return None
+        if branch is not None:
+            await self.store.tickets.choose_branch(logged.user_id, branch)
+        else:
+            branch = await self.store.tickets.branch_of(logged.user_id)
+        known = branch if branch in await self.branches() else None
         return await staff_loop.open_ticket(
-            self.store, self.settings, logged, learner_chat_id, name
+            self.store, self.settings, logged, learner_chat_id, name, known
+        )
+
+    async def answer_ticket(
+        self, ticket_id: int, text: str, author_id: int, account: Account | None, keep: str = ""
+    ) -> Answered | None:
+        """A staff answer written on the web (the workspace, the console), delivered in the
+        learner's channel and kept as a curated answer for `keep` ("public" or "staff") if
+        given; None when there is no such ticket or it is another branch's. `account` None is
+        an admin known by their Telegram id."""
+        ticket = await self.store.tickets.get(ticket_id)
+        if ticket is None or (account is not None and not may_answer(account, ticket.branch)):
+            return None
+        answered = await staff_loop.answer_ticket(
+            self.store, ticket, text, author_id, account.id if account is not None else None
+        )
+        if not keep:
+            return answered
+        curated_id = await curation.save_reply(self.store, answered.reply_id, keep, author_id)
+        return dataclasses.replace(answered, curated_id=curated_id)
+
+    async def correct_vote(
+        self, feedback_id: int, account: Account, answer: str
+    ) -> tuple[int, Row[Any]] | None:
+        """A staff member's right answer to a 👎 of their branch's learner (any, for admins):
+        the curated answer's id and the vote; None when the vote is gone, settled or another
+        branch's."""
+        vote = await self.store.curated.vote(feedback_id)
+        if vote is None:
+            return None
+        branch = await self.store.tickets.branch_of(vote.user_id)
+        if account.role != "admin" and (branch is None or branch != account.branch):
+            return None
+        return await curation.correct(self.store, feedback_id, answer, account.telegram_id or 0)
+
+    def rounds(self, notifier: Notifier | None) -> Rounds:
+        """The staff loop's rounds for this process's channel (None: the core's own)."""
+        settings = self.settings
+        return Rounds(
+            self.store,
+            notifier,
+            settings.ticket_retry_s,
+            timedelta(hours=settings.ticket_remind_hours),
         )
 
     async def answer_once(
@@ -131,6 +192,11 @@ class Core:
         return Health(
             index_version=self.engine.index_version, database=await self.store.reachable()
         )
+
+
+def may_answer(account: Account, branch: str | None) -> bool:
+    """Admins answer every ticket, staff their branch's and those of no branch."""
+    return account.role == "admin" or branch is None or branch == account.branch
 
 
 @contextlib.asynccontextmanager

@@ -53,20 +53,21 @@ class Opened:
 
 
 async def open_ticket(
-    store: Store, settings: Settings, logged: Row[Any], learner_chat_id: int, name: str
-) -> Opened | SlowDown | None:
-    """Pass the logged question to a person: a ticket for the learner's branch's staff chat (or
-    the general one); None without a general staff chat."""
-    general = settings.staff_chat_id
-    if general is None:
-        return None
+    store: Store,
+    settings: Settings,
+    logged: Row[Any],
+    learner_chat_id: int,
+    name: str,
+    branch: str | None,
+) -> Opened | SlowDown:
+    """Pass the logged question to a person: a ticket for `branch` (one the core knows, or
+    None for the alliance's staff), posted to that branch's Telegram staff chat or the general
+    one when there is one, and always shown in the web workspace."""
     wait = await store.take_question(logged.user_id, settings.user_questions_per_minute)
     if wait:
         return SlowDown(max(1, round(wait)))
-    tickets = store.tickets
-    branch = await tickets.branch_of(logged.user_id)
     chats = settings.branch_staff_chats
-    ticket, created = await tickets.open(
+    ticket, created = await store.tickets.open(
         NewTicket(
             question_id=logged.id,
             learner_id=logged.user_id,
@@ -75,10 +76,41 @@ async def open_ticket(
             language=logged.language,
             question=logged.question,
             answer=logged.answer,
-            branch=branch if branch in chats else None,
-            staff_chat_id=chats.get(branch or "", general),
+            branch=branch,
+            staff_chat_id=chats.get(branch or "", settings.staff_chat_id),
         )
     )
     if created:
         log.info("user %s opened ticket %s", logged.user_id, ticket.id)
     return Opened(ticket, created)
+
+
+@dataclass(frozen=True)
+class Answered:
+    ticket_id: int
+    reply_id: int
+    first: bool  # the ticket was open: this answered it
+    curated_id: int | None = None  # kept as this curated answer
+
+    @property
+    def action_detail(self) -> str:
+        """What the action log says of it."""
+        kept = self.curated_id
+        return f"ticket {self.ticket_id}" + (f", kept as curated answer {kept}" if kept else "")
+
+
+async def answer_ticket(
+    store: Store, ticket: Row[Any], text: str, author_id: int, account_id: int | None
+) -> Answered:
+    """A staff answer written outside the learner's channel (the web workspace): a web page
+    fetches it, any other channel's rounds deliver it."""
+    reply_id, first = await store.tickets.add_reply(
+        ticket.id,
+        author_id,
+        True,
+        text,
+        account_id=account_id,
+        delivered=is_web(ticket.learner_chat_id),
+    )
+    log.info("user %s (account %s) answered ticket %s", author_id, account_id, ticket.id)
+    return Answered(ticket.id, reply_id, first)

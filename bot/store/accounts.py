@@ -109,6 +109,16 @@ class Accounts:
         async with self._engine.connect() as connection:
             return [Account.of(row) for row in await connection.execute(statement)]
 
+    async def who_answers(self) -> tuple[bool, set[str]]:
+        """Whether anyone can sign in to answer tickets (an enabled account with a password),
+        and the branches such staff belong to."""
+        statement = select(AccountRecord.branch).where(
+            AccountRecord.disabled_at.is_(None), AccountRecord.password_hash.is_not(None)
+        )
+        async with self._engine.connect() as connection:
+            branches = list((await connection.execute(statement)).scalars())
+        return bool(branches), {branch for branch in branches if branch}
+
     async def count(self) -> int:
         async with self._engine.connect() as connection:
             found = await connection.scalar(select(func.count()).select_from(AccountRecord))

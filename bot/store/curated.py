@@ -16,6 +16,7 @@ from bot.store.tables import (
     Base,
     CuratedAnswer,
     Feedback,
+    LearnerBranch,
     VoteReview,
     aware,
     dialect_insert,
@@ -130,9 +131,9 @@ class Curated:
             return (await connection.execute(statement)).rowcount == 1
 
     # Reviewing 👎 votes
-    async def unreviewed_votes(self) -> list[Row]:
+    async def unreviewed_votes(self, branch: str | None = None) -> list[Row]:
         """Every 👎 not yet settled (never reviewed, or skipped), with its review outcome (None
-        or "skipped"); oldest first."""
+        or "skipped"); oldest first. Given a branch, only those of learners who chose it."""
         statement = (
             select(Feedback, VoteReview.outcome)
             .outerjoin(VoteReview, VoteReview.feedback_id == Feedback.id)
@@ -142,6 +143,10 @@ class Curated:
             )
             .order_by(Feedback.voted_at, Feedback.id)
         )
+        if branch is not None:
+            statement = statement.join(
+                LearnerBranch, LearnerBranch.user_id == Feedback.user_id
+            ).where(LearnerBranch.branch == branch)
         async with self._engine.connect() as connection:
             return list((await connection.execute(statement)).all())
 

@@ -42,6 +42,7 @@ from bot.store import migrations
 from bot.store.accounts import Accounts
 from bot.store.curated import Curated
 from bot.store.guesses import Guesses
+from bot.store.leases import Leases
 from bot.store.tables import (
     Base,
     ConversationStart,
@@ -84,6 +85,7 @@ class Store:
         self.uploads = Uploads(engine)
         self.guesses = Guesses(engine)
         self.accounts = Accounts(engine)
+        self.leases = Leases(engine)
 
     @classmethod
     async def open(cls, url: str, retention_days: int = 90) -> Store:

@@ -138,7 +138,7 @@ class Ticket(Base):
     question: Mapped[str] = mapped_column(Text)
     answer: Mapped[str] = mapped_column(Text)
     branch: Mapped[str | None] = mapped_column(String(100))
-    staff_chat_id: Mapped[int]
+    staff_chat_id: Mapped[int | None]  # None: answered in the web workspace only
     announced_at: Mapped[datetime | None]  # None: not yet posted to the staff chat
     reminded_at: Mapped[datetime | None]
     answered_at: Mapped[datetime | None]
@@ -165,9 +165,23 @@ class TicketReply(Base):
     id: Mapped[int] = mapped_column(_ROW_ID, primary_key=True, autoincrement=True)
     ticket_id: Mapped[int] = mapped_column(index=True)
     author_id: Mapped[int]
+    author_account_id: Mapped[int | None]  # the account of staff who answered on the web
     from_staff: Mapped[bool]
     text: Mapped[str] = mapped_column(Text)
     sent_at: Mapped[datetime]
+    # None: a staff answer still to be delivered in the learner's channel by that channel's
+    # rounds (a web page fetches its own, so those are delivered when written)
+    delivered_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+class Lease(Base):
+    """A job that one process at a time runs (the staff loop's rounds): who holds it, until
+    when. A holder that dies lets it lapse; another takes it over."""
+
+    __tablename__ = "leases"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime]
 
 
 class LearnerBranch(Base):

@@ -40,7 +40,7 @@ class NewTicket:
     question: str
     answer: str
     branch: str | None
-    staff_chat_id: int
+    staff_chat_id: int | None  # None: the web workspace is where staff see it
 
 
 class Tickets:
@@ -106,19 +106,29 @@ class Tickets:
         return None if row is None else (row, row.kind)
 
     async def add_reply(
-        self, ticket_id: int, author_id: int, from_staff: bool, text: str
+        self,
+        ticket_id: int,
+        author_id: int,
+        from_staff: bool,
+        text: str,
+        *,
+        account_id: int | None = None,
+        delivered: bool = True,
     ) -> tuple[int, bool]:
         """Record a reply: its id, and True when it is a staff answer that answered an open
-        ticket."""
+        ticket. An undelivered one waits for its channel's rounds (`undelivered`)."""
+        now = utc_now()
         async with self._engine.begin() as connection:
             added = await connection.execute(
                 self._insert(TicketReply)
                 .values(
                     ticket_id=ticket_id,
                     author_id=author_id,
+                    author_account_id=account_id,
                     from_staff=from_staff,
                     text=text,
-                    sent_at=utc_now(),
+                    sent_at=now,
+                    delivered_at=now if delivered else None,
                 )
                 .returning(TicketReply.id)
             )
@@ -142,6 +152,36 @@ class Tickets:
         async with self._engine.connect() as connection:
             return (await connection.execute(statement)).first()
 
+    async def undelivered(self, limit: int = 50) -> list[Row]:
+        """Staff answers still to be delivered, oldest first, each with its ticket's learner
+        chat, language, branch and the state the answer found it in."""
+        statement = (
+            select(TicketReply.id, TicketReply.text, TicketReply.ticket_id)
+            .add_columns(Ticket.learner_chat_id, Ticket.language, Ticket.branch)
+            .join(Ticket, Ticket.id == TicketReply.ticket_id)
+            .where(TicketReply.from_staff.is_(True), TicketReply.delivered_at.is_(None))
+            .order_by(TicketReply.id)
+            .limit(limit)
+        )
+        async with self._engine.connect() as connection:
+            return list((await connection.execute(statement)).all())
+
+    async def claim_delivery(self, reply_id: int) -> bool:
+        """True for the one caller that may deliver the answer now."""
+        statement = (
+            update(TicketReply)
+            .where(TicketReply.id == reply_id, TicketReply.delivered_at.is_(None))
+            .values(delivered_at=utc_now())
+        )
+        async with self._engine.begin() as connection:
+            return (await connection.execute(statement)).rowcount == 1
+
+    async def release_delivery(self, reply_id: int) -> None:
+        """The delivery failed for now: the next round tries again."""
+        statement = update(TicketReply).where(TicketReply.id == reply_id).values(delivered_at=None)
+        async with self._engine.begin() as connection:
+            await connection.execute(statement)
+
     async def mark_unreachable(self, ticket_id: int) -> None:
         statement = update(Ticket).where(Ticket.id == ticket_id).values(learner_unreachable=True)
         async with self._engine.begin() as connection:
@@ -161,6 +201,33 @@ class Tickets:
         statement = select(Ticket).where(Ticket.state == OPEN).order_by(Ticket.opened_at)
         if staff_chat_id is not None:
             statement = statement.where(Ticket.staff_chat_id == staff_chat_id)
+        async with self._engine.connect() as connection:
+            return list((await connection.execute(statement)).all())
+
+    async def for_workspace(
+        self, branch: str | None, since: timedelta, limit: int = 100
+    ) -> list[Row]:
+        """What a branch's staff see (all branches' for None): open tickets, then the others
+        opened within `since`, oldest first in each. Tickets of no branch go to every branch."""
+        statement = select(Ticket).where(
+            (Ticket.state == OPEN) | (Ticket.opened_at >= utc_now() - since)
+        )
+        if branch is not None:
+            statement = statement.where((Ticket.branch == branch) | Ticket.branch.is_(None))
+        statement = statement.order_by(Ticket.state != OPEN, Ticket.opened_at, Ticket.id)
+        statement = statement.limit(limit)
+        async with self._engine.connect() as connection:
+            return list((await connection.execute(statement)).all())
+
+    async def replies_to(self, ticket_ids: list[int]) -> list[Row]:
+        """Every reply (staff answers and learners' follow-ups) to these tickets, in order."""
+        if not ticket_ids:
+            return []
+        statement = (
+            select(TicketReply)
+            .where(TicketReply.ticket_id.in_(ticket_ids))
+            .order_by(TicketReply.id)
+        )
         async with self._engine.connect() as connection:
             return list((await connection.execute(statement)).all())
 
@@ -197,9 +264,15 @@ class Tickets:
         """Open tickets not yet posted to their staff chat, and those due their one reminder."""
         due = utc_now() - remind_after
         async with self._engine.connect() as connection:
-            unposted = select(Ticket).where(Ticket.state == OPEN, Ticket.announced_at.is_(None))
+            posted_to_a_chat = Ticket.staff_chat_id.is_not(None)
+            unposted = select(Ticket).where(
+                Ticket.state == OPEN, Ticket.announced_at.is_(None), posted_to_a_chat
+            )
             reminders = select(Ticket).where(
-                Ticket.state == OPEN, Ticket.announced_at < due, Ticket.reminded_at.is_(None)
+                Ticket.state == OPEN,
+                Ticket.announced_at < due,
+                Ticket.reminded_at.is_(None),
+                posted_to_a_chat,
             )
             return (
                 list((await connection.execute(unposted.order_by(Ticket.opened_at))).all()),

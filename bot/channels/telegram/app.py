@@ -133,16 +133,14 @@ async def start_services(app: BotApplication, settings: Settings, engine: Engine
     core_scope = contextlib.AsyncExitStack()
     app.bot_data["core_scope"] = core_scope
     core = await core_scope.enter_async_context(open_core(settings, engine))
-    found = app.bot_data["services"] = Services(
+    app.bot_data["services"] = Services(
         core=core,
         bot_id=app.bot.id,  # known once the application is initialised (getMe)
         polling_since=None if settings.telegram_webhook_url else datetime.now(UTC),
     )
     await _register_commands(app, settings)
-    if core.staff_loop_on:
-        app.bot_data["ticket_rounds"] = asyncio.create_task(
-            escalation.keep_announcing(app, found), name="ticket rounds"
-        )
+    rounds = core.rounds(escalation.TelegramNotifier(app.bot, core))
+    app.bot_data["ticket_rounds"] = asyncio.create_task(rounds.keep_running(), name="rounds")
 
 
 async def stop_services(app: BotApplication) -> None:

@@ -3,12 +3,12 @@ bot posts it as a ticket to the branch's staff chat, a staff member answers by r
 and the answer comes back to the learner, who may follow up by replying to it.
 
 Tickets live in the store (`bot.store.tickets`), so replicas share them and nothing is lost
-when a staff chat cannot be reached: an unposted ticket is posted by the next round of
-`announce_waiting`, which also re-announces tickets left open too long, once."""
+when a staff chat cannot be reached: an unposted ticket is posted by the next of the core's
+rounds (`bot.services.rounds`), which also re-announce tickets left open too long, once, and
+deliver here the answers staff wrote in the web workspace."""
 
 from __future__ import annotations
 
-import asyncio
 import html
 import logging
 import re
@@ -23,7 +23,6 @@ from telegram.ext import ExtBot
 
 from bot.channels.telegram import curation, handlers, texts, ticket_texts
 from bot.channels.telegram.context import (
-    BotApplication,
     Context,
     Incoming,
     Press,
@@ -34,8 +33,9 @@ from bot.channels.telegram.curation import keep_keyboard
 from bot.channels.telegram.render import shortened
 from bot.services import staff_loop
 from bot.services.asking import SlowDown
+from bot.services.core import Core
+from bot.services.rounds import Delivery, post_ticket
 from bot.store.tables import aware
-from bot.store.tickets import EXPIRE_AFTER
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ async def person_pressed(update: Update, context: Context) -> None:
     if match is None or logged is None or logged.user_id != learner.id or not press.private:
         await press.query.answer(texts.EXPIRED[language])  # forged, stale or not theirs
         return
-    if not found.core.staff_loop_on:
+    if not await found.core.staff_loop_on():
         await press.query.answer(ticket_texts.STAFF_LOOP_OFF[language], show_alert=True)
         return
     await press.query.answer()
@@ -115,7 +115,8 @@ async def _escalate(press: Press, context: Context, logged: Row[Any], name: str)
         state = ticket_texts.STATES[language][ticket.state]
         await press.edit(ticket_texts.ALREADY[language].format(ticket=ticket.id, state=state))
         return
-    posted = await announce(context.bot, found, ticket)
+    notifier = TelegramNotifier(context.bot, found.core)
+    posted = ticket.staff_chat_id is None or await post_ticket(found.core.store, notifier, ticket)
     reply = ticket_texts.SENT if posted else ticket_texts.UNAVAILABLE
     await press.edit(reply[language].format(ticket=ticket.id))
 
@@ -141,6 +142,11 @@ async def _learner_follow_up(incoming: Incoming, context: Context) -> bool:
     await found.core.store.tickets.add_reply(ticket.id, incoming.user.id, False, text)
     body = ticket_texts.FOLLOW_UP.format(ticket=ticket.id, text=html.escape(text))
     language = ticket.language
+    if ticket.staff_chat_id is None:  # the workspace shows it under the ticket
+        log.info("user %s followed up on ticket %s", incoming.user.id, ticket.id)
+        sent_text = ticket_texts.FOLLOW_UP_SENT[language].format(ticket=ticket.id)
+        await incoming.message.reply_html(sent_text)
+        return True
     try:
         sent = await context.bot.send_message(ticket.staff_chat_id, body, parse_mode=ParseMode.HTML)
     except TelegramError as exc:
@@ -183,7 +189,7 @@ async def choose_branch(update: Update, context: Context) -> None:
     """/branch [part of a name]: the branches that have a staff chat, as buttons."""
     incoming = Incoming.of(update)
     language = user_language(update)
-    names = sorted(context.services.core.settings.branch_staff_chats)
+    names = await context.services.core.branches()
     if not names:
         await incoming.message.reply_text(ticket_texts.BRANCH_NONE[language])
         return
@@ -209,7 +215,7 @@ async def choose_branch(update: Update, context: Context) -> None:
 async def branch_pressed(update: Update, context: Context) -> None:
     press = Press.of(update)
     language = user_language(update)
-    names = sorted(context.services.core.settings.branch_staff_chats)
+    names = await context.services.core.branches()
     match = _BRANCH.fullmatch(press.data)
     if match is None or int(match.group(1)) >= len(names):
         await press.query.answer(texts.EXPIRED[language])
@@ -307,63 +313,68 @@ async def open_tickets(update: Update, context: Context) -> None:
     await incoming.message.reply_html(ticket_texts.OPEN_TICKETS + "\n".join(lines))
 
 
-# Posting to staff chats
-async def announce(
-    bot: ExtBot[None], found: Services, ticket: Row[Any], reminder: bool = False
-) -> bool:
-    """Post the ticket (or its reminder) to its staff chat; False when the chat cannot be
-    reached, the ticket then waits for the next round."""
-    tickets = found.core.store.tickets
-    if not await tickets.claim_announcement(ticket.id, reminder):
-        return True  # another replica (or round) has it
-    body = ticket_texts.ANNOUNCEMENT.format(
-        ticket=ticket.id,
-        branch=html.escape(ticket.branch or ticket_texts.NO_BRANCH),
-        language=ticket.language,
-        name=html.escape(ticket.learner_name),
-        question=html.escape(ticket.question),
-        answer=html.escape(shortened(ticket.answer, ANNOUNCED_ANSWER_CHARS)),
-    )
-    if reminder:
-        body = ticket_texts.REMINDER + body
-    try:
-        sent = await bot.send_message(ticket.staff_chat_id, body, parse_mode=ParseMode.HTML)
-    except TelegramError as exc:
-        log.warning(
-            "ticket %s: staff chat %s not reachable: %s", ticket.id, ticket.staff_chat_id, exc
+# The rounds' side: posting to staff chats, delivering answers written in the workspace
+class TelegramNotifier:
+    """What the core's rounds ask of Telegram."""
+
+    channel = "telegram"
+
+    def __init__(self, bot: ExtBot[None], core: Core) -> None:
+        self._bot = bot
+        self._core = core
+
+    def reaches(self, learner_chat_id: int) -> bool:
+        return not staff_loop.is_web(learner_chat_id)
+
+    async def announce(self, ticket: Row[Any], reminder: bool) -> bool:
+        """Post the ticket (or its reminder) to its staff chat; False when the chat cannot be
+        reached."""
+        body = ticket_texts.ANNOUNCEMENT.format(
+            ticket=ticket.id,
+            branch=html.escape(ticket.branch or ticket_texts.NO_BRANCH),
+            language=ticket.language,
+            name=html.escape(ticket.learner_name),
+            question=html.escape(ticket.question),
+            answer=html.escape(shortened(ticket.answer, ANNOUNCED_ANSWER_CHARS)),
         )
-        if not reminder:
-            await tickets.release_announcement(ticket.id)
-        return False
-    await tickets.add_message(ticket.id, ticket.staff_chat_id, sent.message_id, "announcement")
-    log.info("ticket %s posted to staff chat %s", ticket.id, ticket.staff_chat_id)
-    return True
-
-
-async def announce_waiting(app: BotApplication, found: Services) -> None:
-    """One round: post the tickets a staff chat could not take, remind of old open ones,
-    expire the abandoned."""
-    tickets = found.core.store.tickets
-    remind_after = timedelta(hours=found.core.settings.ticket_remind_hours)
-    unposted, due = await tickets.waiting(remind_after)
-    for ticket in unposted:
-        if not await announce(app.bot, found, ticket):
-            break  # the chat is still unreachable: try again next round
-    for ticket in due:
-        await announce(app.bot, found, ticket, reminder=True)
-    expired = await tickets.expire()
-    if expired:
-        log.info("%d tickets expired after %s open", expired, EXPIRE_AFTER)
-
-
-async def keep_announcing(app: BotApplication, found: Services) -> None:
-    """Run `announce_waiting` every TICKET_RETRY_S seconds while the bot runs."""
-    while True:
-        await asyncio.sleep(found.core.settings.ticket_retry_s)
+        if reminder:
+            body = ticket_texts.REMINDER + body
         try:
-            await announce_waiting(app, found)
-        except Exception:  # a database hiccup: log it and try again next round
-            log.exception("announcing waiting tickets failed")
+            sent = await self._bot.send_message(
+                ticket.staff_chat_id, body, parse_mode=ParseMode.HTML
+            )
+        except TelegramError as exc:
+            log.warning(
+                "ticket %s: staff chat %s not reachable: %s", ticket.id, ticket.staff_chat_id, exc
+            )
+            return False
+        await self._core.store.tickets.add_message(
+            ticket.id, ticket.staff_chat_id, sent.message_id, "announcement"
+        )
+        log.info("ticket %s posted to staff chat %s", ticket.id, ticket.staff_chat_id)
+        return True
+
+    async def deliver(self, reply: Row[Any]) -> Delivery:
+        """A staff answer from the workspace, as a message the learner can reply to."""
+        language = reply.language
+        branch = reply.branch or ticket_texts.ALLIANCE_STAFF[language]
+        body = ticket_texts.STAFF_ANSWER[language].format(
+            branch=html.escape(branch), ticket=reply.ticket_id, text=html.escape(reply.text)
+        )
+        try:
+            sent = await self._bot.send_message(
+                reply.learner_chat_id, body, parse_mode=ParseMode.HTML
+            )
+        except (Forbidden, BadRequest) as exc:
+            log.warning("ticket %s: learner unreachable: %s", reply.ticket_id, exc)
+            return Delivery.UNREACHABLE
+        except TelegramError as exc:
+            log.warning("ticket %s: answer not delivered yet: %s", reply.ticket_id, exc)
+            return Delivery.LATER
+        await self._core.store.tickets.add_message(
+            reply.ticket_id, reply.learner_chat_id, sent.message_id, "relay"
+        )
+        return Delivery.SENT
 
 
 def _age(elapsed: timedelta) -> str:

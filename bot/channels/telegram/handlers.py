@@ -194,7 +194,7 @@ async def _respond(incoming: Incoming, context: Context, question: str) -> None:
     answer, question_id = outcome.answer, outcome.question_id
     parts = render_answer(answer)
     # In a private chat, with the staff loop on, every answer can be passed to a person.
-    person = incoming.private and found.core.staff_loop_on
+    person = incoming.private and await found.core.staff_loop_on()
     for number, part in enumerate(parts, start=1):
         keyboard = (
             _answer_keyboard(question_id, answer.language, person) if number == len(parts) else None

@@ -116,7 +116,7 @@ async def signin(
         return _page(request, "signin.html", status, name=name[:40], refused=outcome.reason)
     account = outcome.account
     await found.core.store.web.record(0, "sign-in", "web", account_id=account.id)
-    home = "/admin" if account.role == "admin" else "/account"
+    home = "/admin" if account.role == "admin" else "/workspace"
     response = await signed_in(
         request, ACCOUNT_COOKIE, "account", account.id, branch=account.branch, to=home
     )

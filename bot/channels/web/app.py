@@ -3,6 +3,7 @@ the services, and the runner (`python -m bot web`)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import secrets
@@ -16,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from alliance.settings import Settings
-from bot.channels.web import accounts, chat, console, console_people
+from bot.channels.web import accounts, chat, console, console_people, workspace
 from bot.channels.web.context import WebServices, cited_html
 from bot.channels.web.security import AnswerIds, Guard
 from bot.engine.answering import Engine
@@ -42,6 +43,8 @@ def build_app(settings: Settings, engine: Engine) -> FastAPI:
                     key.get_secret_value().encode() if key else secrets.token_bytes(32)
                 ),
             )
+            rounds = asyncio.create_task(core.rounds(None).keep_running(), name="rounds")
+            app.state.services.tasks.add(rounds)
             try:
                 yield
             finally:
@@ -66,6 +69,7 @@ def build_app(settings: Settings, engine: Engine) -> FastAPI:
     app.include_router(console.router)
     app.include_router(console_people.router)
     app.include_router(accounts.router)
+    app.include_router(workspace.router)
     app.add_exception_handler(console.SignInNeededError, _sign_in_needed)
     upload_limit = int(settings.web_upload_max_mb * 1_000_000) + 256 * 1024  # the form's fields
     app.add_middleware(

@@ -75,6 +75,9 @@ class PersonRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     answer_id: str
     name: str = Field("", max_length=100, description="How staff may address the learner.")
+    branch: str | None = Field(
+        None, max_length=100, description="The branch whose staff should answer (/api/branches)."
+    )
 
 
 class PersonResponse(BaseModel):
@@ -197,7 +200,9 @@ async def api_person(body: PersonRequest, request: Request, found: Services) -> 
     if logged is None:
         raise HTTPException(404, "no such answer (or it is no longer kept)")
     name = " ".join(body.name.split()) or ESCALATED_NAME
-    opened = await found.core.open_ticket(logged, logged.chat_id, name)
+    if body.branch and body.branch not in await found.core.branches():
+        raise HTTPException(422, PAGE[language]["no_such_branch"])
+    opened = await found.core.open_ticket(logged, logged.chat_id, name, body.branch or None)
     if opened is None:
         raise HTTPException(503, PAGE[language]["person_off"])
     if isinstance(opened, SlowDown):
@@ -205,6 +210,12 @@ async def api_person(body: PersonRequest, request: Request, found: Services) -> 
     return PersonResponse(
         ticket=opened.ticket.id, state=opened.ticket.state, created=opened.created
     )
+
+
+@router.get("/api/branches", response_model=list[str], tags=["chat"])
+async def api_branches(found: Services) -> Any:
+    """The branches whose staff answer "Ask a person" (empty when nobody does)."""
+    return await found.core.branches() if await found.core.staff_loop_on() else []
 
 
 @router.get("/api/replies", response_model=list[StaffReply], tags=["chat"])
@@ -276,7 +287,9 @@ async def _chat_page(
     language = page_language(request)
     _, branch = await _role(request)
     visitor = await visitor_of(request)
-    values.setdefault("staff_loop", found.core.staff_loop_on)
+    staff_loop_on = await found.core.staff_loop_on()
+    values.setdefault("staff_loop", staff_loop_on)
+    values.setdefault("branches", await found.core.branches() if staff_loop_on else [])
     return _page(
         request,
         template,

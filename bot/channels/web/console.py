@@ -266,24 +266,17 @@ async def answer_ticket(
     answer: Annotated[str, Form(max_length=4000)],
     keep: Annotated[str, Form(pattern=r"^(|public|staff)$")] = "",
 ) -> Response:
-    """An admin answers a web learner's ticket here (where Telegram cannot be reached, the staff
-    chat cannot either); the learner's page shows it, and it may be kept as a curated answer."""
+    """An admin answers a ticket here, from any channel: the learner's page shows it or the
+    channel's rounds deliver it, and it may be kept as a curated answer."""
     check_csrf(session, csrf)
-    ticket = await found.core.store.tickets.get(ticket_id)
-    if ticket is None:
-        raise HTTPException(404, "no such ticket")
-    if not staff_loop.is_web(ticket.learner_chat_id):
-        raise HTTPException(409, "this learner asked in Telegram: answer in the staff chat")
     if not answer.strip():
         raise HTTPException(422, "write the answer first")
-    admin = session.user_id
-    reply_id, _ = await found.core.store.tickets.add_reply(ticket_id, admin, True, answer.strip())
-    detail = f"ticket {ticket_id}"
-    if keep:
-        curated_id = await curation.save_reply(found.core.store, reply_id, keep, admin)
-        detail += f", kept as curated answer {curated_id} ({keep})"
-    await record(found, session, "ticket answer", detail)
-    log.info("admin %s answered web ticket %s in the console", admin, ticket_id)
+    answered = await found.core.answer_ticket(
+        ticket_id, answer.strip(), session.user_id, session.account, keep
+    )
+    if answered is None:
+        raise HTTPException(404, "no such ticket")
+    await record(found, session, "ticket answer", answered.action_detail)
     return RedirectResponse("/admin/tickets", status_code=303)
 
 

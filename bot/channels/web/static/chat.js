@@ -11,10 +11,15 @@
   const box = document.getElementById("question");
   const send = document.getElementById("send");
   const fresh = document.getElementById("new");
+  const branch = document.getElementById("branch");
   const store = window.sessionStorage;
   let conversation = store.getItem("conversation") || null;
   let lastReply = Number(store.getItem("lastReply") || 0);
   let polling = null;
+  if (branch) {  // the branch chosen before, on this device
+    branch.value = window.localStorage.getItem("branch") || "";
+    branch.addEventListener("change", () => window.localStorage.setItem("branch", branch.value));
+  }
 
   function el(tag, cls, text) {
     const node = document.createElement(tag);
@@ -133,7 +138,8 @@
     person.addEventListener("click", async () => {
       person.disabled = true;
       try {
-        const ticket = await post("/api/person", { answer_id: data.answer_id, name: "" });
+        const chosen = branch && branch.value ? branch.value : null;
+        const ticket = await post("/api/person", { answer_id: data.answer_id, name: "", branch: chosen });
         const text = ticket.created ? t.personSent : t.personAlready;
         status.textContent = text.replace("{ticket}", ticket.ticket);
         startPolling();
