@@ -100,3 +100,14 @@ async def store(database_url):
     opened = await Store.open(database_url)
     yield opened
     await opened.close()
+
+
+@pytest.fixture
+async def command_line(web_settings):
+    """What `python -m bot admin …` does: People on the module's `web_settings` database."""
+    from bot.services.people import People
+    from bot.store.database import Store
+
+    store = await Store.open(web_settings.database_url)
+    yield People(store.accounts, store.guesses)
+    await store.close()

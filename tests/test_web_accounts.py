@@ -11,8 +11,7 @@ import pytest
 from web_app import web_client
 
 from bot.engine.factory import build_engine
-from bot.services.people import ACCOUNT_GUESSES, People
-from bot.store.database import Store
+from bot.services.people import ACCOUNT_GUESSES
 
 PASSWORD = "river-of-credits-42"
 
@@ -22,14 +21,6 @@ def web_settings(settings, tmp_path):
     return settings.model_copy(
         update={"database_url": f"sqlite+aiosqlite:///{tmp_path / 'assistant.db'}"}
     )
-
-
-@pytest.fixture
-async def command_line(web_settings):
-    """What `python -m bot admin …` does: People on the same database."""
-    store = await Store.open(web_settings.database_url)
-    yield People(store.accounts, store.guesses)
-    await store.close()
 
 
 @pytest.fixture

@@ -11,8 +11,6 @@ from web_app import web_clients
 
 from bot.engine.answering import Engine
 from bot.engine.retrieval import PublishedIndex, Retriever
-from bot.services.people import People
-from bot.store.database import Store
 
 PASSWORD = "river-of-credits-42"
 JINNIU, YUBEI = "Chengdu-Jinniu", "Chongqing-Yubei"
@@ -33,13 +31,6 @@ def web_settings(shipped_index, tmp_path):
             "web_questions_per_minute": 100,
         }
     )
-
-
-@pytest.fixture
-async def command_line(web_settings):
-    store = await Store.open(web_settings.database_url)
-    yield People(store.accounts, store.guesses)
-    await store.close()
 
 
 @pytest.fixture

@@ -11,15 +11,16 @@ from collections import defaultdict
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Path, Request
+from fastapi import APIRouter, Form, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from bot.channels.web.accounts import Account as Staff
+from bot.channels.web.console import ROW_IDS, Services, record
 from bot.channels.web.context import (
     Visitor,
     WebServices,
     check_csrf,
     page_language,
-    services_of,
     visitor_of,
 )
 from bot.channels.web.texts import WORKSPACE
@@ -30,19 +31,7 @@ from bot.store.accounts import Account
 log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/workspace", include_in_schema=False)
-Services = Annotated[WebServices, Depends(services_of)]
 RECENT = timedelta(days=7)  # answered and closed tickets stay in view this long
-ROW_IDS = 2**62
-
-
-async def _staff(request: Request) -> Visitor:
-    visitor = await visitor_of(request)
-    if visitor is None or visitor.account is None:
-        raise HTTPException(401, "sign in first: /signin")
-    return visitor
-
-
-Staff = Annotated[Visitor, Depends(_staff)]
 
 
 def _branch(account: Account) -> str | None:
@@ -121,7 +110,7 @@ async def answer_ticket(
         if ticket is None or not may_answer(account, ticket.branch):
             raise HTTPException(404, "no such ticket")
         await core.store.tickets.close(ticket_id)
-        await _record(found, visitor, "ticket close", f"ticket {ticket_id}")
+        await record(found, visitor, "ticket close", f"ticket {ticket_id}")
         return await _page(request, found, visitor, notice=t["closed"].format(ticket=ticket_id))
     if not answer.strip():
         raise HTTPException(422, "the answer is empty")
@@ -131,7 +120,7 @@ async def answer_ticket(
     notice = t["sent"].format(ticket=ticket_id)
     if answered.curated_id is not None:
         notice = f"{notice} {t['kept'].format(curated=answered.curated_id)}"
-    await _record(found, visitor, "ticket answer", answered.action_detail)
+    await record(found, visitor, "ticket answer", answered.action_detail)
     return await _page(request, found, visitor, notice=notice)
 
 
@@ -150,10 +139,6 @@ async def correct_vote(
     if corrected is None:
         raise HTTPException(404, "no such 👎 waiting (or another branch's)")
     curated_id, _ = corrected
-    await _record(found, visitor, "vote correct", f"vote {feedback_id}, curated {curated_id}")
+    await record(found, visitor, "vote correct", f"vote {feedback_id}, curated {curated_id}")
     notice = WORKSPACE[page_language(request)]["corrected"].format(curated=curated_id)
     return await _page(request, found, visitor, notice=notice)
-
-
-async def _record(found: WebServices, visitor: Visitor, action: str, detail: str) -> None:
-    await found.core.store.web.record(visitor.user_id, action, detail, account_id=visitor.id)
