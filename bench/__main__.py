@@ -19,6 +19,7 @@ from langchain_core.embeddings import Embeddings
 from alliance.embeddings import make_embeddings
 from alliance.logging_setup import configure_logging
 from alliance.settings import Settings
+from bench.admin_pages import run_admin_pages
 from bench.bot_load import run_load
 from bench.contention import run_contention
 from bench.ingest_runs import make_corpus, measure_ingest
@@ -97,6 +98,8 @@ def run(rounds: int, sizes: list[int], work: Path) -> dict:
     questions = [item.question for item in gold if not item.history]
     _progress("latency beside a busy neighbour")
     report["contention"] = run_contention(settings, questions, rounds, work)
+    _progress("latency beside an admin's page")
+    report["admin_pages"] = run_admin_pages(settings, questions[:30], 500, max(1, rounds // 2))
     _progress("bot under load")
     report["load"] = run_load(settings, questions, 200, 10, work / "load.db")
     unique = [f"{q} (#{n})" for n in range(6) for q in questions]

@@ -90,6 +90,7 @@ def markdown(report: dict, stages: Sequence[str]) -> str:
                 ratio <= 3,
             )
         )
+    rows.extend(admin_pages_rows(report["admin_pages"]))
     for key, label in (("load", "eval questions repeated"), ("load_unique", "all different")):
         rows.extend(bot_load_rows(report[key], label, with_target=key == "load"))
     rows.extend(web_load_rows(report["web_load"]))
@@ -212,3 +213,27 @@ def web_load_rows(web: dict) -> list[tuple[str, str, str, bool | None]]:
             web["failed"] == 0,
         ),
     ]
+
+
+def admin_pages_rows(figures: dict) -> list[tuple[str, str, str, bool | None]]:
+    """A learner's p95 while an admin opens a page that groups logged questions."""
+    quiet = figures["quiet"]
+    rows = []
+    for key, label in (
+        ("beside_batched", "batched, as the engine does"),
+        ("beside_one_job", "in one job, as before"),
+    ):
+        busy = figures[key]
+        ratio = busy["p95_ms"]["median"] / quiet["p95_ms"]["median"]
+        rows.append(
+            (
+                f"answer p50 / p95 while an admin's page groups logged questions ({label}; "
+                "quiet, same run)",
+                f"{show(busy['p50_ms'], ' ms')} / {show(busy['p95_ms'], ' ms')} "
+                f"({show(quiet['p50_ms'], ' ms')} / {show(quiet['p95_ms'], ' ms')}); "
+                f"p95 {ratio:.1f}× quiet",
+                "p95 ≤ 3× quiet" if key == "beside_batched" else "",
+                ratio <= 3 if key == "beside_batched" else None,
+            )
+        )
+    return rows
