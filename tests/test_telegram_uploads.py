@@ -66,9 +66,10 @@ def _current(emulator, message):
 
 
 def _send(emulator, content, name, user_id=ADMIN_ID):
+    """The bot's reply to a file (not the progress of an earlier re-index, still coming)."""
     before = _count(emulator, user_id)
     emulator.user_document(content, name, user_id=user_id)
-    return _next(emulator, user_id, before)
+    return _next(emulator, user_id, before, lambda m: not m["text"].startswith(("⏳", "✅")))
 
 
 def _ask(emulator, question, user_id):
@@ -113,6 +114,38 @@ def test_a_typed_title_names_the_document(bot):
     _next(emulator, ADMIN_ID, before, lambda m: m["text"].startswith("✅ Added"))
     meta = yaml.safe_load((settings.knowledge_dir / "uploads" / "library.md.meta.yaml").read_text())
     assert meta["title"] == "金牛分校图书馆开放时间" and meta["audience"] == "public"
+
+
+def _add_as_is(emulator, asked, stem):
+    """Everyone, English, the file's own name as the title; the ✅ Added message."""
+    emulator.press(buttons(asked)["Everyone"], asked, user_id=ADMIN_ID)
+    assert emulator.wait_for(lambda: "its language" in _current(emulator, asked)["text"])
+    emulator.press(buttons(_current(emulator, asked))["English"], asked, user_id=ADMIN_ID)
+    assert emulator.wait_for(lambda: "Its title" in _current(emulator, asked)["text"])
+    before = _press(emulator, _current(emulator, asked), f"“{stem}”")
+    return _next(emulator, ADMIN_ID, before, lambda m: m["text"].startswith("✅ Added"))
+
+
+def test_a_file_named_like_an_earlier_upload_replaces_it_only_when_the_admin_says_so(bot):
+    emulator, settings = bot
+    path = settings.knowledge_dir / "uploads" / "opening-hours.md"
+    first = b"# Opening hours\n\nThe Wuhou branch office opens at 8:30 on weekdays.\n"
+    _add_as_is(emulator, _send(emulator, first, "opening-hours.md"), "opening-hours")
+    assert path.read_bytes() == first
+
+    second = b"# Opening hours\n\nThe Wuhou branch office opens at 9:00 on weekdays.\n"
+    warned = _send(emulator, second, "opening-hours.md")
+    assert "is in the knowledge base already" in warned["text"]
+    assert set(buttons(warned)) == {"Replace it", "Cancel"}
+    emulator.press(buttons(warned)["Cancel"], warned, user_id=ADMIN_ID)
+    assert emulator.wait_for(lambda: "not added" in _current(emulator, warned)["text"])
+    assert path.read_bytes() == first  # kept as it was
+
+    warned = _send(emulator, second, "opening-hours.md")
+    emulator.press(buttons(warned)["Replace it"], warned, user_id=ADMIN_ID)
+    assert emulator.wait_for(lambda: "who may read it" in _current(emulator, warned)["text"])
+    _add_as_is(emulator, _current(emulator, warned), "opening-hours")
+    assert path.read_bytes() == second
 
 
 def test_files_from_others_unsupported_files_and_stale_buttons_change_nothing(bot):

@@ -129,6 +129,12 @@ def _is_docx(data: bytes) -> bool:
         return False
 
 
+def upload_exists(settings: Settings, name: str) -> bool:
+    """Whether an upload of this name is in the knowledge folder already (adding it again
+    replaces it: the console and Telegram ask first)."""
+    return (settings.knowledge_dir / UPLOADS / upload_name(name)).exists()
+
+
 def add_document(
     settings: Settings, name: str, data: bytes, fields: Mapping[str, object], replace: bool = False
 ) -> str:

@@ -169,10 +169,33 @@ WEBLOGIN = {
     "请勿转发：最先打开链接的人将以您的身份登录。",
 }
 UPLOAD_BUTTONS = {
-    "en": {"public": "Everyone", "staff": "Staff only", "zh": "中文", "en": "English"},
-    "zh": {"public": "所有人", "staff": "仅限工作人员", "zh": "中文", "en": "English"},
+    "en": {
+        "public": "Everyone",
+        "staff": "Staff only",
+        "zh": "中文",
+        "en": "English",
+        "replace": "Replace it",
+        "cancel": "Cancel",
+    },
+    "zh": {
+        "public": "所有人",
+        "staff": "仅限工作人员",
+        "zh": "中文",
+        "en": "English",
+        "replace": "替换",
+        "cancel": "取消",
+    },
 }
 UPLOAD: dict[str, dict[str, str]] = {
+    "exists": {
+        "en": "📄 An upload named <b>{name}</b> is in the knowledge base already. Replace it "
+        "with this one?",
+        "zh": "📄 知识库中已有名为 <b>{name}</b> 的上传文件。要用这个文件替换它吗？",
+    },
+    "cancelled": {
+        "en": "📄 {name}: not added; the earlier upload stays as it was.",
+        "zh": "📄 {name}：未添加，原有的上传文件保持不变。",
+    },
     "audience": {
         "en": "📄 <b>{name}</b>: who may read it?",
         "zh": "📄 <b>{name}</b>：谁可以阅读？",

@@ -1,6 +1,7 @@
 """Admins add documents in the chat: a file sent to the bot in a private chat is asked its
 audience, its language and its title (buttons; a typed title works too), then written with its
-metadata into knowledge/uploads/ and indexed with the progress message /reindex shows."""
+metadata into knowledge/uploads/ and indexed with the progress message /reindex shows. A file
+named like an earlier upload replaces it only when the admin says so."""
 
 from __future__ import annotations
 
@@ -17,11 +18,11 @@ from telegram.error import TelegramError
 from bot.channels.telegram import handlers, texts
 from bot.channels.telegram.admin import admin_press, reindex_with_progress
 from bot.channels.telegram.context import Context, Incoming, user_language
-from bot.services.documents import UploadError, add_document, upload_name
+from bot.services.documents import UploadError, add_document, upload_exists, upload_name
 
 log = logging.getLogger(__name__)
 
-_UPLOAD = re.compile(r"up:(public|staff|zh|en|name):(\d{1,18})")
+_UPLOAD = re.compile(r"up:(replace|cancel|public|staff|zh|en|name):(\d{1,18})")
 
 
 async def document_sent(update: Update, context: Context) -> None:
@@ -47,9 +48,12 @@ async def document_sent(update: Update, context: Context) -> None:
         return
     number = await found.core.store.uploads.pend(incoming.user.id, document.file_id, name)
     log.info("admin %s sent a document to add (%s)", incoming.user.id, name)
+    step, choices = "audience", ("public", "staff")
+    if upload_exists(found.core.settings, name):
+        step, choices = "exists", ("replace", "cancel")
     await incoming.message.reply_html(
-        texts.UPLOAD["audience"][language].format(name=html.escape(name)),
-        reply_markup=_buttons(number, language, ("public", "staff")),
+        texts.UPLOAD[step][language].format(name=html.escape(name)),
+        reply_markup=_buttons(number, language, choices),
     )
 
 
@@ -71,7 +75,15 @@ async def upload_pressed(update: Update, context: Context) -> None:
         await press.query.answer(texts.EXPIRED[language])
         return
     await press.query.answer()
-    if choice in ("public", "staff"):
+    if choice == "cancel":
+        await uploads.take(number, admin)
+        await press.edit(texts.UPLOAD["cancelled"][language].format(name=html.escape(pending.name)))
+    elif choice == "replace":
+        await press.edit(
+            texts.UPLOAD["audience"][language].format(name=html.escape(pending.name)),
+            _buttons(number, language, ("public", "staff")),
+        )
+    elif choice in ("public", "staff"):
         await uploads.choose(number, admin, audience=choice)
         await press.edit(
             texts.UPLOAD["language"][language].format(name=html.escape(pending.name)),
