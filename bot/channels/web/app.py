@@ -84,8 +84,7 @@ def build_app(settings: Settings, engine: Engine) -> FastAPI:
 async def _sign_in_needed(request: Request, exc: Exception) -> Response:
     if request.url.path.startswith("/admin/reindex/") or request.method != "GET":
         return JSONResponse({"detail": "sign in first: /signin (or /weblogin to the bot)"}, 401)
-    templates = request.app.state.templates
-    page: Response = templates.TemplateResponse(request, "admin_login.html", {"session": None})
+    page = console.console_page(request, "admin_login.html", None)
     page.status_code = 401
     return page
 

@@ -26,14 +26,17 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from bot.channels.web.context import (
     ACCOUNT_COOKIE,
     ADMIN_COOKIE,
+    LANG_COOKIE,
     Visitor,
     WebServices,
     check_csrf,
+    page_language,
     services_of,
     session_of,
     signed_in,
     visitor_of,
 )
+from bot.channels.web.texts import CONSOLE
 from bot.engine.results import Source
 from bot.services import curation, documents, staff_loop, stats_chart
 from bot.services.documents import UploadError
@@ -78,12 +81,22 @@ async def record(found: WebServices, session: Visitor, action: str, detail: str)
 def console_page(
     request: Request, template: str, session: Visitor | None, **values: Any
 ) -> HTMLResponse:
+    """A console page in the browser's language (`?lang=` switches and is remembered)."""
+    language = page_language(request)
     response: HTMLResponse = request.app.state.templates.TemplateResponse(
         request,
         template,
-        {"session": session, "csrf": session.csrf if session else "", "here": request.url.path}
+        {
+            "t": CONSOLE[language],
+            "lang": language,
+            "session": session,
+            "csrf": session.csrf if session else "",
+            "here": request.url.path,
+        }
         | values,
     )
+    if request.query_params.get("lang") == language:
+        response.set_cookie(LANG_COOKIE, language, max_age=365 * 86400, samesite="lax")
     return response
 
 
@@ -191,10 +204,12 @@ async def review_action(
     if action == "correct":
         if not answer.strip():
             raise HTTPException(422, "write the right answer first")
-        corrected = await curation.correct(found.core.store, feedback_id, answer.strip(), admin)
+        corrected = await found.core.correct_vote(
+            feedback_id, answer.strip(), admin, session.account
+        )
         if corrected is None:
             raise HTTPException(409, "this vote was settled already")
-        detail = f"vote {feedback_id} → curated answer {corrected[0]}"
+        detail = f"vote {feedback_id} → curated answer {corrected.curated_id}, sent to the voter"
     else:
         outcome = "right" if action == "right" else "skipped"
         if not await found.core.store.curated.review(feedback_id, outcome, admin):

@@ -1,0 +1,140 @@
+"""The admin console in the browser's language, like the chat and the workspace: Chinese for a
+browser that prefers it, English otherwise; `?lang=` switches and is remembered. The texts of
+both languages have the same keys and placeholders, and every text a console template names
+exists. In-process: the web app through httpx's ASGI transport, no index."""
+
+import re
+import string
+from pathlib import Path
+
+import pytest
+from web_app import web_client
+
+from bot.channels.web.texts import CONSOLE, LANGUAGES
+from bot.engine.factory import build_engine
+from bot.store.curated import AUDIENCES
+
+PASSWORD = "river-of-credits-42"
+TEMPLATES = Path(__file__).resolve().parent.parent / "bot/channels/web/templates"
+ZH = {"accept-language": "zh-CN,zh;q=0.9,en;q=0.8"}
+EN = {"accept-language": "en-US,en;q=0.9"}
+NAV = {
+    "en": [
+        *["Dashboard", "Review 👎", "Curated answers", "Open tickets", "Workspace"],
+        *["Documents", "People", "Actions"],
+    ],
+    "zh": ["概览", "审核 👎", "标准答案", "待处理工单", "工作台", "文件", "人员", "操作记录"],
+}
+# Each page and a text only it shows, in either language.
+PAGES = {
+    "/admin": {"en": "Questions per day", "zh": "每日问题数"},
+    "/admin/review": {"en": "Nothing to review.", "zh": "没有需要审核的评价。"},
+    "/admin/curated": {"en": "Curated answers (0)", "zh": "标准答案（0）"},
+    "/admin/tickets": {"en": "Open tickets (0)", "zh": "待处理工单（0）"},
+    "/admin/documents": {"en": "Upload a document", "zh": "上传文件"},
+    "/admin/people": {"en": "Invite someone", "zh": "邀请人员"},
+    "/admin/actions": {"en": "What admins did", "zh": "管理员操作记录"},
+}
+
+
+@pytest.fixture
+def web_settings(settings, tmp_path):
+    return settings.model_copy(
+        update={"database_url": f"sqlite+aiosqlite:///{tmp_path / 'assistant.db'}"}
+    )
+
+
+@pytest.fixture
+async def http(web_settings):
+    async with web_client(web_settings, build_engine(web_settings, without_index=True)) as client:
+        yield client
+
+
+@pytest.fixture
+async def admin(http, command_line):
+    """The client, signed in as an admin with an account."""
+    _, token = await command_line.add("li.na", "admin")
+    fields = {"token": token, "password": PASSWORD, "repeated": PASSWORD}
+    assert (await http.post("/account/password", data=fields)).status_code == 303
+    signed = await http.post("/signin", data={"name": "li.na", "password": PASSWORD, "code": ""})
+    assert signed.headers["location"] == "/admin"
+    return http
+
+
+def _in(language: str, page: str, path: str) -> None:
+    other = "en" if language == "zh" else "zh"
+    html_lang = "zh-CN" if language == "zh" else "en"
+    assert f'<html lang="{html_lang}">' in page, (path, page[:500])
+    assert PAGES[path][language] in page and PAGES[path][other] not in page, path
+    for label in NAV[language]:
+        assert f">{label}</a>" in page, (path, label)
+    assert CONSOLE[language]["sign_out"] in page and CONSOLE[other]["sign_out"] not in page
+
+
+async def test_an_admins_console_pages_come_in_the_browsers_language(admin):
+    for path in PAGES:
+        chinese = await admin.get(path, headers=ZH)
+        assert chinese.status_code == 200, path
+        _in("zh", chinese.text, path)
+        for headers in (EN, {}):  # English, and English by default
+            english = await admin.get(path, headers=headers)
+            assert english.status_code == 200, path
+            _in("en", english.text, path)
+    # Ids, field names and addresses stay as they were, whatever the language.
+    documents = (await admin.get("/admin/documents", headers=ZH)).text
+    for kept in ['id="reindex-button"', 'name="topic"', '<option value="charter">章程</option>']:
+        assert kept in documents
+
+
+async def test_the_console_switch_is_remembered_and_notices_follow_the_language(admin):
+    switched = await admin.get("/admin/people?lang=zh", headers=EN)
+    assert '<html lang="zh-CN">' in switched.text and 'href="?lang=en">English</a>' in switched.text
+    assert "lang=zh" in switched.headers["set-cookie"]
+    assert '<html lang="zh-CN">' in (await admin.get("/admin/actions", headers=EN)).text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', switched.text)
+    assert csrf is not None
+    fields = {"csrf": csrf.group(1), "name": "zhou.min", "role": "staff", "branch": "jinniu"}
+    invited = await admin.post("/admin/people", data=fields)
+    assert "请把这个一次性链接交给 <b>zhou.min</b>" in invited.text
+    assert re.search(r'<code id="link">[^<]+/account/password/[^<]+</code>', invited.text)
+    assert "<td>zhou.min</td><td>分校工作人员</td>" in invited.text
+    actions = await admin.get("/admin/actions?lang=en")
+    assert '<html lang="en">' in actions.text and "account add" in actions.text
+
+
+async def test_the_sign_in_page_of_the_console_follows_the_browsers_language(http):
+    chinese = await http.get("/admin", headers=ZH)  # no session: the sign-in page, 401
+    assert chinese.status_code == 401 and '<html lang="zh-CN">' in chinese.text
+    assert "管理控制台供联盟管理员使用。" in chinese.text and 'id="account-signin"' in chinese.text
+    english = await http.get("/admin/review")
+    assert english.status_code == 401 and '<html lang="en">' in english.text
+    assert "The console is for the alliance&#39;s admins." in english.text
+    failed = await http.post("/admin/login", data={"token": "A" * 43}, headers=ZH)
+    assert failed.status_code == 403 and "此登录链接已使用" in failed.text
+    link = await http.get(f"/admin/login/{'B' * 43}", headers=ZH)
+    assert 'id="signin">登录</button>' in link.text
+
+
+def _fields(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+
+
+def test_the_console_texts_have_the_same_keys_and_placeholders_in_both_languages():
+    assert set(CONSOLE) == set(LANGUAGES)
+    assert CONSOLE["en"].keys() == CONSOLE["zh"].keys()
+    for key, english in CONSOLE["en"].items():
+        assert _fields(english) == _fields(CONSOLE["zh"][key]), key
+        assert CONSOLE["zh"][key].strip() or key == "folder_before", key
+
+
+def test_every_text_the_console_templates_name_exists():
+    named: set[str] = set()
+    for template in TEMPLATES.glob("admin_*.html"):
+        named |= set(re.findall(r"\bt\.(\w+)", template.read_text())) - {"get"}
+    assert named and named <= CONSOLE["en"].keys(), named - CONSOLE["en"].keys()
+    # The texts the templates look up by a value: document topics, gap reasons, audiences, roles.
+    looked_up = [f"topic_{topic}" for topic in ["charter", "credit", "courses", "staff", "faq"]]
+    looked_up += [f"reason_{reason}" for reason in ["abstained", "escalated", "voted"]]
+    looked_up += [f"audience_{audience}" for audience in AUDIENCES]
+    looked_up += ["role_admin", "role_staff"]
+    assert set(looked_up) <= CONSOLE["en"].keys()
