@@ -160,8 +160,12 @@ async def test_the_deployed_schema_upgrades_with_every_row_kept(database_url):
         kept = await _rows(database_url, table)
         if table == "admin_actions":  # a column was added, empty for old rows
             assert kept == [rows[0] | {"account_id": None}]
-        elif table == "ticket_replies":  # an old reply was delivered when it was written
-            added = {"author_account_id": None, "delivered_at": rows[0]["sent_at"]}
+        elif table == "ticket_replies":  # an old reply: an answer, delivered when written
+            added = {
+                "author_account_id": None,
+                "delivered_at": rows[0]["sent_at"],
+                "kind": "answer",
+            }
             assert kept == [rows[0] | added]
         else:
             assert kept == rows, table

@@ -47,6 +47,17 @@ async def test_a_linked_account_gives_its_role_to_the_telegram_id(roles, store):
     assert not await roles.is_admin(30) and await roles.role(30, private_chat=True) == "learner"
 
 
+async def test_on_the_web_an_account_or_a_current_code_makes_staff(roles, store):
+    admin = await store.accounts.add("wang.li", "admin", None, None)
+    staff = await store.accounts.add("zhou", "staff", "jinniu", admin.id)
+    assert roles.on_the_web(staff, None) == ("staff", "jinniu")
+    assert roles.on_the_web(admin, "wanzhou") == ("staff", None)  # the alliance's
+    assert roles.on_the_web(None, "wanzhou") == ("staff", "wanzhou")
+    # a code signed in with, since taken out of the settings, is worth nothing
+    assert roles.on_the_web(None, "pixian") == ("learner", None)
+    assert roles.on_the_web(None, None) == ("learner", None)
+
+
 async def test_a_right_code_registers_staff_of_its_branch(roles):
     assert await roles.register(3, f"  {CODE} ") == ("registered", "jinniu")
     assert await roles.role(3, private_chat=True) == "staff"

@@ -2,10 +2,13 @@
 one announcement, state changes once, and two replicas on one database agreeing."""
 
 import asyncio
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import update
 
+from bot.store import records
 from bot.store.database import Store
 from bot.store.tables import Ticket
 from bot.store.tickets import EXPIRE_AFTER, NewTicket
@@ -31,6 +34,30 @@ async def test_a_question_has_one_ticket_however_often_it_is_escalated(store):
     assert len({row.id for row, _ in results}) == 1
     row = results[0][0]
     assert row.state == "open" and row.announced_at is None and row.learner_name == "Learner <b>"
+
+
+async def test_tickets_and_replies_come_up_as_frozen_records_with_utc_times(store):
+    ticket, _ = await store.tickets.open(_new(8))
+    assert isinstance(ticket, records.Ticket) and ticket.opened_at.tzinfo is not None
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        ticket.state = "closed"  # type: ignore[misc]
+    reply_id, first = await store.tickets.add_reply(ticket.id, 99, True, "Yes.", delivered=False)
+    assert first
+    [waiting] = await store.tickets.undelivered()
+    assert waiting == records.StaffAnswer(
+        id=reply_id,
+        ticket_id=ticket.id,
+        kind="answer",
+        text="Yes.",
+        sent_at=waiting.sent_at,
+        question="Is there a dormitory?",
+        language="en",
+        branch=None,
+        learner_chat_id=5,
+    )
+    assert await store.tickets.reply(reply_id) == waiting
+    [reply] = await store.tickets.replies_to([ticket.id])
+    assert isinstance(reply, records.Reply) and reply.delivered_at is None
 
 
 async def test_an_announcement_is_claimed_once_and_released_when_posting_fails(store):

@@ -161,6 +161,12 @@ async def test_staff_put_right_their_branchs_thumbs_down(browsers, command_line)
     )
     assert corrected.status_code == 200 and "Saved as curated answer #" in corrected.text
     assert 'id="vote-' not in corrected.text  # settled
+    # The learner who voted finds the right answer on their page, marked as a correction.
+    replies = await learner.get(
+        "/api/replies", params={"conversation_id": asked["conversation_id"]}
+    )
+    [correction] = [r for r in replies.json() if r["kind"] == "correction"]
+    assert correction["text"] == CHILD_ANSWER and correction["question"] == CHILD
     again = await _ask(browsers(), PARAPHRASE)
     assert CHILD_ANSWER in again["answer"]
 

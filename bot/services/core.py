@@ -10,9 +10,6 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
-
-from sqlalchemy import Row
 
 from alliance.settings import Settings
 from bot.engine.answering import Engine
@@ -22,9 +19,10 @@ from bot.services.asking import Asked, Asker, SlowDown, TooLong, cited_passages
 from bot.services.people import People
 from bot.services.reindex import Reindexer
 from bot.services.rounds import Notifier, Rounds
-from bot.services.staff_loop import Answered, Opened
+from bot.services.staff_loop import Answered, Corrected, Opened
 from bot.store.accounts import Account
 from bot.store.database import Store
+from bot.store.records import Logged
 from bot.store.roles import Roles
 
 log = logging.getLogger(__name__)
@@ -123,7 +121,7 @@ class Core:
         return Asked(answer, question_id)
 
     async def open_ticket(
-        self, logged: Row[Any], learner_chat_id: int, name: str, branch: str | None = None
+        self, logged: Logged, learner_chat_id: int, name: str, branch: str | None = None
     ) -> Opened | SlowDown | None:
         """Pass a logged question to a person, of the branch asked for (else the one the
         learner chose before; one nobody staffs counts as none); None when the staff loop is
@@ -158,18 +156,29 @@ class Core:
         return dataclasses.replace(answered, curated_id=curated_id)
 
     async def correct_vote(
-        self, feedback_id: int, account: Account, answer: str
-    ) -> tuple[int, Row[Any]] | None:
-        """A staff member's right answer to a 👎 of their branch's learner (any, for admins):
-        the curated answer's id and the vote; None when the vote is gone, settled or another
-        branch's."""
-        vote = await self.store.curated.vote(feedback_id)
+        self, feedback_id: int, answer: str, author_id: int, account: Account | None
+    ) -> Corrected | None:
+        """The right answer to a 👎'd question (staff: of their branch's learners; admins, and
+        `account` None, an admin known by their Telegram id: any): kept as a curated answer,
+        the vote settled, and the answer on its way to the voter in their channel. None when
+        the vote is gone, settled or another branch's."""
+        store = self.store
+        vote = await store.curated.vote(feedback_id)
         if vote is None:
             return None
-        branch = await self.store.tickets.branch_of(vote.user_id)
-        if account.role != "admin" and (branch is None or branch != account.branch):
+        if account is not None and account.role != "admin":
+            branch = await store.tickets.branch_of(vote.user_id)
+            if branch is None or branch != account.branch:
+                return None
+        corrected = await curation.correct(store, feedback_id, answer, author_id)
+        if corrected is None:
             return None
-        return await curation.correct(self.store, feedback_id, answer, account.telegram_id or 0)
+        curated_id, vote = corrected
+        account_id = account.id if account is not None else None
+        ticket_id, reply_id = await staff_loop.tell_voter(
+            store, vote, answer, author_id, account_id
+        )
+        return Corrected(curated_id, vote, ticket_id, reply_id)
 
     def rounds(self, notifier: Notifier | None) -> Rounds:
         """The staff loop's rounds for this process's channel (None: the core's own)."""

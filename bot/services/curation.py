@@ -10,13 +10,12 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Row
-
 from alliance.language import detect_language
 from bot.engine.answering import Engine
 from bot.engine.curated import group_similar
 from bot.store.curated import NewCurated
 from bot.store.database import Store
+from bot.store.records import Vote
 from bot.store.tables import Unanswered, utc_now
 
 
@@ -38,7 +37,7 @@ async def save_reply(store: Store, reply_id: int, audience: str, by: int) -> int
     )
 
 
-async def correct(store: Store, feedback_id: int, answer: str, by: int) -> tuple[int, Row] | None:
+async def correct(store: Store, feedback_id: int, answer: str, by: int) -> tuple[int, Vote] | None:
     """An admin's right answer to a 👎'd question: a curated answer for that question, and the
     vote settled; the curated id and the vote, None when the vote is gone or was settled."""
     vote = await store.curated.vote(feedback_id)
@@ -59,7 +58,7 @@ async def correct(store: Store, feedback_id: int, answer: str, by: int) -> tuple
 
 @dataclass(frozen=True)
 class QueuedVote:
-    vote: Row  # the Feedback row: question, answer, sources, user_id, voted_at
+    vote: Vote
     similar: int  # 👎 votes on questions asking the same thing, this one included
     skipped: bool
 

@@ -11,11 +11,10 @@ import enum
 import logging
 import secrets
 from datetime import timedelta
-from typing import Any, Protocol
-
-from sqlalchemy import Row
+from typing import Protocol
 
 from bot.store.database import Store
+from bot.store.records import StaffAnswer, Ticket
 from bot.store.tickets import EXPIRE_AFTER
 
 log = logging.getLogger(__name__)
@@ -40,16 +39,16 @@ class Notifier(Protocol):
     def reaches(self, learner_chat_id: int) -> bool:
         """Whether a learner with this chat id asked in this channel."""
 
-    async def announce(self, ticket: Row[Any], reminder: bool) -> bool:
+    async def announce(self, ticket: Ticket, reminder: bool) -> bool:
         """Post the ticket (or its reminder) to its staff chat; False when it cannot now.
         Called through `post_ticket`, which makes sure it is posted once."""
 
-    async def deliver(self, reply: Row[Any]) -> Delivery:
+    async def deliver(self, reply: StaffAnswer) -> Delivery:
         """Send a staff answer (a row of `Tickets.undelivered`) to its learner."""
 
 
 async def post_ticket(
-    store: Store, notifier: Notifier, ticket: Row[Any], reminder: bool = False
+    store: Store, notifier: Notifier, ticket: Ticket, reminder: bool = False
 ) -> bool:
     """Post the ticket (or its one reminder) to its staff chat, once across processes; False
     when the chat cannot be reached: an unposted ticket then waits for the next round."""
@@ -107,16 +106,25 @@ class Rounds:
             await post_ticket(self._store, notifier, ticket, reminder=True)
 
     async def _deliver(self, notifier: Notifier) -> None:
-        tickets = self._store.tickets
-        for reply in await tickets.undelivered():
-            if not notifier.reaches(reply.learner_chat_id):
-                continue
-            if not await tickets.claim_delivery(reply.id):
-                continue  # delivered meanwhile (a lease that lapsed mid-round)
-            outcome = await notifier.deliver(reply)
-            if outcome is Delivery.LATER:
-                await tickets.release_delivery(reply.id)
-                break
-            if outcome is Delivery.UNREACHABLE:
-                await tickets.mark_unreachable(reply.ticket_id)
-            log.info("ticket %s: answer %s %s", reply.ticket_id, reply.id, outcome.value)
+        for reply in await self._store.tickets.undelivered():
+            if await deliver(self._store, notifier, reply) is Delivery.LATER:
+                break  # the channel failed for now: the rest wait for the next round
+
+
+async def deliver(store: Store, notifier: Notifier, reply: StaffAnswer) -> Delivery | None:
+    """Send a staff answer (a row of `Tickets.undelivered`) to its learner if they asked in
+    the notifier's channel, once across processes; None when it is not this channel's to send
+    or was sent meanwhile (a lease that lapsed mid-round, the rounds beside a handler that
+    sends at once)."""
+    tickets = store.tickets
+    if not notifier.reaches(reply.learner_chat_id):
+        return None
+    if not await tickets.claim_delivery(reply.id):
+        return None
+    outcome = await notifier.deliver(reply)
+    if outcome is Delivery.LATER:
+        await tickets.release_delivery(reply.id)
+    if outcome is Delivery.UNREACHABLE:
+        await tickets.mark_unreachable(reply.ticket_id)
+    log.info("ticket %s: %s %s %s", reply.ticket_id, reply.kind, reply.id, outcome.value)
+    return outcome

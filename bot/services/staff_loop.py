@@ -7,13 +7,12 @@ import hashlib
 import logging
 import secrets
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import Row
-
+from alliance.language import detect_language
 from alliance.settings import Settings
 from bot.services.asking import SlowDown
 from bot.store.database import Store
+from bot.store.records import Logged, Ticket, Vote
 from bot.store.tickets import NewTicket
 
 log = logging.getLogger(__name__)
@@ -48,14 +47,14 @@ def is_web(chat_id: int) -> bool:
 
 @dataclass(frozen=True)
 class Opened:
-    ticket: Row[Any]
+    ticket: Ticket
     created: bool  # False: the question had a ticket already
 
 
 async def open_ticket(
     store: Store,
     settings: Settings,
-    logged: Row[Any],
+    logged: Logged,
     learner_chat_id: int,
     name: str,
     branch: str | None,
@@ -100,10 +99,11 @@ class Answered:
 
 
 async def answer_ticket(
-    store: Store, ticket: Row[Any], text: str, author_id: int, account_id: int | None
+    store: Store, ticket: Ticket, text: str, author_id: int, account_id: int | None
 ) -> Answered:
-    """A staff answer written outside the learner's channel (the web workspace): a web page
-    fetches it, any other channel's rounds deliver it."""
+    """A staff answer (from the web workspace, the console or a staff chat), recorded: a web
+    page fetches it; for any other channel it waits to be delivered (at once by a staff chat's
+    handler, else by that channel's rounds)."""
     reply_id, first = await store.tickets.add_reply(
         ticket.id,
         author_id,
@@ -114,3 +114,44 @@ async def answer_ticket(
     )
     log.info("user %s (account %s) answered ticket %s", author_id, account_id, ticket.id)
     return Answered(ticket.id, reply_id, first)
+
+
+@dataclass(frozen=True)
+class Corrected:
+    curated_id: int
+    vote: Vote
+    ticket_id: int  # the ticket that carries the correction to the voter
+    reply_id: int
+
+
+async def tell_voter(
+    store: Store, vote: Vote, text: str, author_id: int, account_id: int | None
+) -> tuple[int, int]:
+    """The right answer to a question its learner voted 👎 on, on its way to them: a reply of
+    kind "correction" on the question's ticket (opened for it, answered at once, if the learner
+    never asked a person), which their channel delivers like a staff answer. The ticket's id
+    and the reply's. A learner's private chat id is their user id, in every channel."""
+    ticket, _ = await store.tickets.open(
+        NewTicket(
+            question_id=vote.question_id,
+            learner_id=vote.user_id,
+            learner_chat_id=vote.user_id,
+            learner_name="",
+            language=detect_language(vote.question),
+            question=vote.question,
+            answer=vote.answer,
+            branch=await store.tickets.branch_of(vote.user_id),
+            staff_chat_id=None,
+        )
+    )
+    reply_id, _ = await store.tickets.add_reply(
+        ticket.id,
+        author_id,
+        True,
+        text,
+        account_id=account_id,
+        delivered=is_web(vote.user_id),
+        kind="correction",
+    )
+    log.info("vote %s: correction %s on its way in ticket %s", vote.id, reply_id, ticket.id)
+    return ticket.id, reply_id

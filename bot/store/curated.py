@@ -6,14 +6,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, Row, delete, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.engine.curated import CuratedEntry
+from bot.store.records import CuratedItem, Vote, record, records
 from bot.store.tables import (
     AwaitedText,
-    Base,
     CuratedAnswer,
     Feedback,
     LearnerBranch,
@@ -42,9 +43,6 @@ class NewCurated:
 class Curated:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
-
-    def _insert(self, table: type[Base]):  # the dialect's own Insert, with on_conflict_*
-        return dialect_insert(self._engine, table)
 
     # The engine's source
     async def revision(self) -> tuple[int, datetime | None]:
@@ -82,7 +80,7 @@ class Curated:
             "changed_at": moment,
             "retired_at": None,
         }
-        statement = self._insert(CuratedAnswer).values(**values)
+        statement = dialect_insert(self._engine, CuratedAnswer).values(**values)
         if new.origin is not None:
             changed = {k: values[k] for k in ("answer", "audience", "changed_by", "changed_at")}
             statement = statement.on_conflict_do_update(
@@ -92,12 +90,13 @@ class Curated:
             result = await connection.execute(statement.returning(CuratedAnswer.id))
             return int(result.scalar_one())
 
-    async def get(self, answer_id: int) -> Row | None:
+    async def get(self, answer_id: int) -> CuratedItem | None:
         statement = select(CuratedAnswer).where(CuratedAnswer.id == answer_id)
         async with self._engine.connect() as connection:
-            return (await connection.execute(statement)).first()
+            row = (await connection.execute(statement)).first()
+        return None if row is None else record(CuratedItem, row)
 
-    async def page(self, offset: int, limit: int) -> tuple[list[Row], int]:
+    async def page(self, offset: int, limit: int) -> tuple[list[CuratedItem], int]:
         """Answers in service, newest change first: one page of them and how many there are."""
         serving = CuratedAnswer.retired_at.is_(None)
         statement = (
@@ -108,9 +107,9 @@ class Curated:
             .limit(limit)
         )
         async with self._engine.connect() as connection:
-            rows = (await connection.execute(statement)).all()
+            rows = records(CuratedItem, await connection.execute(statement))
             total = await connection.scalar(select(func.count()).where(serving))
-        return list(rows), int(total or 0)
+        return rows, int(total or 0)
 
     async def edit(self, answer_id: int, answer: str, by: int) -> bool:
         """New wording for an answer in service; False when there is none (or it was retired)."""
@@ -131,7 +130,7 @@ class Curated:
             return (await connection.execute(statement)).rowcount == 1
 
     # Reviewing 👎 votes
-    async def unreviewed_votes(self, branch: str | None = None) -> list[Row]:
+    async def unreviewed_votes(self, branch: str | None = None) -> list[Vote]:
         """Every 👎 not yet settled (never reviewed, or skipped), with its review outcome (None
         or "skipped"); oldest first. Given a branch, only those of learners who chose it."""
         statement = (
@@ -148,12 +147,18 @@ class Curated:
                 LearnerBranch, LearnerBranch.user_id == Feedback.user_id
             ).where(LearnerBranch.branch == branch)
         async with self._engine.connect() as connection:
-            return list((await connection.execute(statement)).all())
+            return records(Vote, await connection.execute(statement))
 
-    async def vote(self, feedback_id: int) -> Row | None:
-        statement = select(Feedback).where(Feedback.id == feedback_id, Feedback.vote == -1)
+    async def vote(self, feedback_id: int) -> Vote | None:
+        """A 👎 with its review's outcome so far (None: never reviewed)."""
+        statement = (
+            select(Feedback, VoteReview.outcome)
+            .outerjoin(VoteReview, VoteReview.feedback_id == Feedback.id)
+            .where(Feedback.id == feedback_id, Feedback.vote == -1)
+        )
         async with self._engine.connect() as connection:
-            return (await connection.execute(statement)).first()
+            row = (await connection.execute(statement)).first()
+        return None if row is None else record(Vote, row)
 
     async def review(self, feedback_id: int, outcome: str, by: int) -> bool:
         """Record what the admin made of a 👎; False when it was already settled (another admin
@@ -169,7 +174,7 @@ class Curated:
             literal(now, DateTime(timezone=True)),
         ).where(Feedback.id == feedback_id, Feedback.vote == -1)
         statement = (
-            self._insert(VoteReview)
+            dialect_insert(self._engine, VoteReview)
             .from_select(["feedback_id", "outcome", "reviewed_by", "reviewed_at"], voted)
             .on_conflict_do_update(
                 index_elements=["feedback_id"],
@@ -184,7 +189,7 @@ class Curated:
     async def await_text(self, user_id: int, purpose: str, target: int) -> None:
         values = {"purpose": purpose, "target": target, "since": utc_now()}
         statement = (
-            self._insert(AwaitedText)
+            dialect_insert(self._engine, AwaitedText)
             .values(user_id=user_id, **values)
             .on_conflict_do_update(index_elements=["user_id"], set_=values)
         )
@@ -205,7 +210,7 @@ class Curated:
         return row.purpose, row.target
 
 
-def _entry(row: Row) -> CuratedEntry:
+def _entry(row: Row[Any]) -> CuratedEntry:
     return CuratedEntry(
         id=row.id,
         question=row.question,

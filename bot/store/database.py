@@ -18,7 +18,6 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     DateTime,
-    Row,
     Select,
     case,
     delete,
@@ -43,6 +42,7 @@ from bot.store.accounts import Accounts
 from bot.store.curated import Curated
 from bot.store.guesses import Guesses
 from bot.store.leases import Leases
+from bot.store.records import Logged, record
 from bot.store.tables import (
     Base,
     ConversationStart,
@@ -142,9 +142,6 @@ class Store:
             return False
         return True
 
-    def _insert(self, table: type[Base]):  # the dialect's own Insert, with on_conflict_*
-        return dialect_insert(self._engine, table)
-
     # Roles
     async def staff_branch(self, user_id: int) -> str | None:
         async with self._engine.connect() as connection:
@@ -153,7 +150,7 @@ class Store:
             )
 
     async def register_staff(self, user_id: int, branch: str) -> None:
-        statement = self._insert(StaffUser).values(
+        statement = dialect_insert(self._engine, StaffUser).values(
             user_id=user_id, branch=branch, registered_at=utc_now()
         )
         statement = statement.on_conflict_do_update(
@@ -172,7 +169,7 @@ class Store:
         table = HandledUpdate.__table__
         abandoned = table.c.done.is_(False) & (table.c.claimed_at < abandoned_before)
         statement = (
-            self._insert(HandledUpdate)
+            dialect_insert(self._engine, HandledUpdate)
             .values(bot_id=bot_id, update_id=update_id, claimed_at=now, done=False)
             .on_conflict_do_update(
                 index_elements=["bot_id", "update_id"],
@@ -202,7 +199,7 @@ class Store:
         interval = 60.0 / per_minute
         full_at = QuestionPace.__table__.c.full_at
         statement = (
-            self._insert(QuestionPace)
+            dialect_insert(self._engine, QuestionPace)
             .values(user_id=user_id, full_at=now + interval)
             .on_conflict_do_update(
                 index_elements=["user_id"],
@@ -252,7 +249,7 @@ class Store:
         """/new: the questions asked so far are no longer this user's memory in this chat."""
         now = utc_now()
         statement = (
-            self._insert(ConversationStart)
+            dialect_insert(self._engine, ConversationStart)
             .values(chat_id=chat_id, user_id=user_id, started_at=now)
             .on_conflict_do_update(index_elements=["chat_id", "user_id"], set_={"started_at": now})
         )
@@ -270,7 +267,7 @@ class Store:
         language: str,
         abstained: bool,
         latency_ms: float,
-        sources: list[dict],
+        sources: list[dict[str, Any]],
     ) -> int:
         statement = (
             insert(LoggedQuestion)
@@ -293,10 +290,11 @@ class Store:
             await self.prune()
         return question_id
 
-    async def logged(self, question_id: int) -> Row | None:
-        """The logged question's row (question, answer, language, sources…), if still kept."""
+    async def logged(self, question_id: int) -> Logged | None:
+        """The logged question (question, answer, language, sources…), if still kept."""
         async with self._engine.connect() as connection:
-            return (await connection.execute(_row(LoggedQuestion, question_id))).first()
+            row = (await connection.execute(_row(LoggedQuestion, question_id))).first()
+        return None if row is None else record(Logged, row)
 
     async def record_feedback(self, question_id: int, user_id: int, vote: int) -> bool:
         """Store (or change) a vote, with a copy of the logged question and answer; False when
@@ -313,7 +311,7 @@ class Store:
             LoggedQuestion.sources,
         ).where(LoggedQuestion.id == question_id)
         statement = (
-            self._insert(Feedback)
+            dialect_insert(self._engine, Feedback)
             .from_select(copied, logged)
             .on_conflict_do_update(
                 index_elements=["question_id", "user_id"], set_={"vote": vote, "voted_at": now}
@@ -423,7 +421,7 @@ class Store:
         return result.rowcount
 
 
-def _row(table: type[Base], key: int) -> Select:
+def _row(table: type[Base], key: int) -> Select[Any]:
     """The row of `table` with this primary key, all its columns."""
     [column] = table.__table__.primary_key.columns  # type: ignore[attr-defined]
     return select(table.__table__).where(column == key)

@@ -13,6 +13,7 @@ from bot.store.invite_codes import branch_for
 
 if TYPE_CHECKING:
     from alliance.settings import Settings
+    from bot.store.accounts import Account
     from bot.store.database import Store
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,18 @@ class Roles:
         if await self._store.accounts.with_telegram_id(user_id) is not None:
             return "staff"
         return "staff" if await self._store.staff_branch(user_id) else "learner"
+
+    def on_the_web(
+        self, account: Account | None, code_branch: str | None
+    ) -> tuple[Role, str | None]:
+        """The role of a web visitor and the branch they read for: staff while signed in with
+        an (enabled) account, of its branch (None: an admin, the alliance's), or with a
+        branch's invite code that is still in the settings; anyone else a learner."""
+        if account is not None:
+            return "staff", account.branch
+        if code_branch is not None and code_branch in self._codes:
+            return "staff", code_branch
+        return "learner", None
 
     async def register(self, user_id: int, code: str) -> tuple[Registration, str | None]:
         """Check an invite code and register the user as its branch's staff."""

@@ -71,7 +71,7 @@ class LoggedQuestion(Base):
     question: Mapped[str] = mapped_column(Text)
     answer: Mapped[str] = mapped_column(Text)
     # The cited passages: source fields plus the passage text, for the "Sources" button.
-    sources: Mapped[list] = mapped_column(JSON)
+    sources: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
 
 
 class Feedback(Base):
@@ -87,7 +87,7 @@ class Feedback(Base):
     voted_at: Mapped[datetime]
     question: Mapped[str] = mapped_column(Text)
     answer: Mapped[str] = mapped_column(Text)
-    sources: Mapped[list] = mapped_column(JSON)
+    sources: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
 
 
 class HandledUpdate(Base):
@@ -167,6 +167,9 @@ class TicketReply(Base):
     author_id: Mapped[int]
     author_account_id: Mapped[int | None]  # the account of staff who answered on the web
     from_staff: Mapped[bool]
+    # "answer" (the first staff answer), "addition" (a later one), or "correction": the right
+    # answer to a question its learner voted 👎 on
+    kind: Mapped[str] = mapped_column(String(16), server_default="answer")
     text: Mapped[str] = mapped_column(Text)
     sent_at: Mapped[datetime]
     # None: a staff answer still to be delivered in the learner's channel by that channel's

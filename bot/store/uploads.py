@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import Row, delete, insert, select, update
+from sqlalchemy import ColumnElement, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.store.records import Upload, record
 from bot.store.tables import PendingUpload, utc_now
 
 # An upload whose questions are not answered within this long is forgotten.
@@ -30,18 +31,19 @@ class Uploads:
             )
             return int(added.scalar_one())
 
-    def _mine(self, upload_id: int, admin_id: int):
+    def _mine(self, upload_id: int, admin_id: int) -> tuple[ColumnElement[bool], ...]:
         return (
             PendingUpload.id == upload_id,
             PendingUpload.admin_id == admin_id,
             PendingUpload.sent_at >= utc_now() - PENDING_FOR,
         )
 
-    async def get(self, upload_id: int, admin_id: int) -> Row | None:
+    async def get(self, upload_id: int, admin_id: int) -> Upload | None:
         """The admin's own pending upload, if it has not expired."""
         statement = select(PendingUpload).where(*self._mine(upload_id, admin_id))
         async with self._engine.connect() as connection:
-            return (await connection.execute(statement)).first()
+            row = (await connection.execute(statement)).first()
+        return None if row is None else record(Upload, row)
 
     async def choose(self, upload_id: int, admin_id: int, **values: str) -> bool:
         """Record an answer (audience or language); False when the upload is gone."""
@@ -49,7 +51,7 @@ class Uploads:
         async with self._engine.begin() as connection:
             return (await connection.execute(statement)).rowcount == 1
 
-    async def take(self, upload_id: int, admin_id: int) -> Row | None:
+    async def take(self, upload_id: int, admin_id: int) -> Upload | None:
         """Remove the pending upload and return it: one press or title adds it, once."""
         statement = (
             delete(PendingUpload)
@@ -57,4 +59,5 @@ class Uploads:
             .returning(*PendingUpload.__table__.c)
         )
         async with self._engine.begin() as connection:
-            return (await connection.execute(statement)).first()
+            row = (await connection.execute(statement)).first()
+        return None if row is None else record(Upload, row)

@@ -10,9 +10,10 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import Row, delete, insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.store.records import Action, Session, record, records
 from bot.store.tables import AdminAction, WebLogin, WebSession, utc_now
 
 KINDS = ("account", "admin", "staff")
@@ -74,13 +75,14 @@ class WebAccess:
             )
         return token
 
-    async def session(self, token: str) -> Row | None:
+    async def session(self, token: str) -> Session | None:
         """The live session of a cookie's token (kind, user_id, branch, csrf, expires_at)."""
         statement = select(WebSession).where(
             WebSession.token_hash == _hash(token), WebSession.expires_at > utc_now()
         )
         async with self._engine.connect() as connection:
-            return (await connection.execute(statement)).first()
+            row = (await connection.execute(statement)).first()
+        return None if row is None else record(Session, row)
 
     async def close_session(self, token: str) -> None:
         statement = delete(WebSession).where(WebSession.token_hash == _hash(token))
@@ -102,8 +104,8 @@ class WebAccess:
         async with self._engine.begin() as connection:
             await connection.execute(statement)
 
-    async def actions(self, limit: int = 100) -> list[Row]:
+    async def actions(self, limit: int = 100) -> list[Action]:
         """The latest admin actions, newest first."""
         statement = select(AdminAction).order_by(AdminAction.id.desc()).limit(limit)
         async with self._engine.connect() as connection:
-            return list((await connection.execute(statement)).all())
+            return records(Action, await connection.execute(statement))

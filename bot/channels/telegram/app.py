@@ -25,6 +25,7 @@ from alliance.settings import Settings
 from bot.channels.telegram import admin, curation, escalation, gaps, handlers, texts, uploads
 from bot.channels.telegram.context import BotApplication, Context, Services, user_language
 from bot.channels.telegram.delivery import DeliveringRateLimiter
+from bot.channels.telegram.notifier import TelegramNotifier
 from bot.channels.telegram.ordering import PerChatInOrder
 from bot.engine.answering import Engine
 from bot.services.core import open_core
@@ -139,7 +140,7 @@ async def start_services(app: BotApplication, settings: Settings, engine: Engine
         polling_since=None if settings.telegram_webhook_url else datetime.now(UTC),
     )
     await _register_commands(app, settings)
-    rounds = core.rounds(escalation.TelegramNotifier(app.bot, core))
+    rounds = core.rounds(TelegramNotifier(app.bot, core))
     app.bot_data["ticket_rounds"] = asyncio.create_task(rounds.keep_running(), name="rounds")
 
 

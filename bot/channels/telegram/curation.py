@@ -8,21 +8,19 @@ from __future__ import annotations
 import html
 import logging
 import re
-from typing import Any
 
-from sqlalchemy import Row
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden
 
-from alliance.language import detect_language
 from bot.channels.telegram import curation_texts as say
 from bot.channels.telegram import handlers, texts, uploads
 from bot.channels.telegram.admin import admin_press, refuse_non_admin
 from bot.channels.telegram.context import Context, Incoming, Press, client_language, user_language
+from bot.channels.telegram.notifier import TelegramNotifier
 from bot.channels.telegram.render import shortened
 from bot.engine.results import Source
 from bot.services import curation
+from bot.services.rounds import Delivery, deliver
 from bot.store.tables import aware
 
 log = logging.getLogger(__name__)
@@ -247,33 +245,37 @@ async def private_text(update: Update, context: Context) -> None:
         reply = say.CURATED["edited" if edited else "gone"][language].format(id=target)
         await incoming.message.reply_text(reply)
         return
-    corrected = await curation.correct(found.core.store, target, text, incoming.user.id)
+    core = found.core
+    corrected = await core.correct_vote(target, text, incoming.user.id, None)
     if corrected is None:
         await incoming.message.reply_text(say.REVIEW["settled"][language])
         return
-    curated_id, vote = corrected
-    log.info("admin %s corrected vote %s: curated answer %s", incoming.user.id, target, curated_id)
-    delivered = await _send_correction(context, vote, text)
-    delivery = say.REVIEW["delivered" if delivered else "undelivered"][language]
+    log.info(
+        "admin %s corrected vote %s: curated answer %s",
+        incoming.user.id,
+        target,
+        corrected.curated_id,
+    )
+    # A voter in Telegram gets it now (the rounds would, a little later); a web voter's page
+    # fetches it.
+    waiting = await core.store.tickets.undelivered(reply_id=corrected.reply_id)
+    sent = (
+        await deliver(core.store, TelegramNotifier(context.bot, core), waiting[0])
+        if waiting
+        else None
+    )
+    delivery = say.REVIEW["web" if sent is None else _DELIVERY[sent]][language]
     await incoming.message.reply_text(
-        say.REVIEW["corrected"][language].format(id=curated_id, delivery=delivery)
+        say.REVIEW["corrected"][language].format(id=corrected.curated_id, delivery=delivery)
     )
     await _send_next_vote(context, incoming.chat.id, language)
 
 
-async def _send_correction(context: Context, vote: Row[Any], answer: str) -> bool:
-    """The right answer to the learner who voted 👎, in their private chat, if they still have
-    it (a private chat's id is the user's)."""
-    language = detect_language(vote.question)
-    body = say.CORRECTION[language].format(
-        question=html.escape(shortened(vote.question, 200)), answer=html.escape(answer)
-    )
-    try:
-        await context.bot.send_message(vote.user_id, body, parse_mode=ParseMode.HTML)
-    except (Forbidden, BadRequest) as exc:
-        log.info("vote %s: the voter could not be sent the correction: %s", vote.id, exc)
-        return False
-    return True
+_DELIVERY = {
+    Delivery.SENT: "delivered",
+    Delivery.UNREACHABLE: "undelivered",
+    Delivery.LATER: "later",
+}
 
 
 async def admin_in_private(incoming: Incoming, context: Context) -> bool:

@@ -72,6 +72,14 @@ REVIEW = {
         "zh": "已保存为标准答案 #{id}。{delivery}",
     },
     "delivered": {"en": "The learner who voted got it.", "zh": "已发送给投票的用户。"},
+    "later": {
+        "en": "Telegram did not take it just now: the learner who voted gets it shortly.",
+        "zh": "Telegram 暂时没有接收，稍后会发送给投票的用户。",
+    },
+    "web": {
+        "en": "The learner who voted sees it on their web page.",
+        "zh": "投票的用户会在其网页上看到。",
+    },
     "undelivered": {
         "en": "The learner who voted could not be reached.",
         "zh": "无法联系到投票的用户。",

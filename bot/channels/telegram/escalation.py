@@ -13,13 +13,10 @@ import html
 import logging
 import re
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-from sqlalchemy import Row
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, TelegramError
-from telegram.ext import ExtBot
+from telegram.error import TelegramError
 
 from bot.channels.telegram import curation, handlers, texts, ticket_texts
 from bot.channels.telegram.context import (
@@ -30,16 +27,16 @@ from bot.channels.telegram.context import (
     user_language,
 )
 from bot.channels.telegram.curation import keep_keyboard
+from bot.channels.telegram.notifier import TelegramNotifier
 from bot.channels.telegram.render import shortened
 from bot.services import staff_loop
 from bot.services.asking import SlowDown
-from bot.services.core import Core
-from bot.services.rounds import Delivery, post_ticket
+from bot.services.rounds import Delivery, deliver, post_ticket
+from bot.store.records import Logged, Ticket
 from bot.store.tables import aware
 
 log = logging.getLogger(__name__)
 
-ANNOUNCED_ANSWER_CHARS = 1500  # the assistant's reply, as far as the staff chat shows it
 _PERSON = re.compile(r"person(|-ok|-no):(\d{1,18})")
 _BRANCH = re.compile(r"branch:(\d{1,4})")
 BRANCHES_LISTED = 12  # buttons /branch shows at once; more are found by searching
@@ -99,7 +96,7 @@ async def person_pressed(update: Update, context: Context) -> None:
     await _escalate(press, context, logged, learner.full_name)
 
 
-async def _escalate(press: Press, context: Context, logged: Row[Any], name: str) -> None:
+async def _escalate(press: Press, context: Context, logged: Logged, name: str) -> None:
     found = context.services
     language = logged.language
     opened = await found.core.open_ticket(logged, press.chat_id, name)
@@ -246,45 +243,32 @@ async def staff_chat_message(update: Update, context: Context) -> None:
     await _relay(incoming, context, hit[0])
 
 
-async def _relay(incoming: Incoming, context: Context, ticket: Row[Any]) -> None:
-    found = context.services
-    text = incoming.message.text or ""
-    language = ticket.language
-    if staff_loop.is_web(ticket.learner_chat_id):  # the learner's web page fetches it
-        reply_id, _ = await found.core.store.tickets.add_reply(
-            ticket.id, incoming.user.id, True, text
-        )
-        log.info("staff %s answered web ticket %s", incoming.user.id, ticket.id)
-        await incoming.message.reply_html(
-            ticket_texts.WEB_ANSWER_KEPT.format(ticket=ticket.id),
-            reply_markup=keep_keyboard(reply_id),
-        )
-        return
-    branch = ticket.branch or ticket_texts.ALLIANCE_STAFF[language]
-    template = ticket_texts.STAFF_ANSWER if ticket.state == "open" else ticket_texts.STAFF_ADDITION
-    body = template[language].format(
-        branch=html.escape(branch), ticket=ticket.id, text=html.escape(text)
+async def _relay(incoming: Incoming, context: Context, ticket: Ticket) -> None:
+    """A staff member's reply in a staff chat: recorded as the web's answers are, then sent to
+    a Telegram learner at once (a web learner's page fetches it)."""
+    core = context.services.core
+    staff = incoming.user.id
+    account = await core.store.accounts.with_telegram_id(staff)
+    answered = await staff_loop.answer_ticket(
+        core.store, ticket, incoming.message.text or "", staff, account.id if account else None
     )
-    try:
-        sent = await context.bot.send_message(
-            ticket.learner_chat_id, body, parse_mode=ParseMode.HTML
-        )
-    except (Forbidden, BadRequest) as exc:
-        log.warning("ticket %s: learner unreachable: %s", ticket.id, exc)
-        await found.core.store.tickets.add_reply(ticket.id, incoming.user.id, True, text)
-        await found.core.store.tickets.mark_unreachable(ticket.id)
-        await incoming.message.reply_html(ticket_texts.LEARNER_UNREACHABLE.format(ticket=ticket.id))
-        return
-    await found.core.store.tickets.add_message(
-        ticket.id, ticket.learner_chat_id, sent.message_id, "relay"
+    log.info("staff %s answered ticket %s in the staff chat", staff, ticket.id)
+    waiting = await core.store.tickets.undelivered(reply_id=answered.reply_id)
+    sent = (
+        await deliver(core.store, TelegramNotifier(context.bot, core), waiting[0])
+        if waiting
+        else None
     )
-    reply_id, first = await found.core.store.tickets.add_reply(
-        ticket.id, incoming.user.id, True, text
-    )
-    log.info("staff %s answered ticket %s", incoming.user.id, ticket.id)
-    confirmation = ticket_texts.ANSWER_SENT if first else ticket_texts.ADDITION_SENT
+    if sent is None:
+        confirmation = ticket_texts.WEB_ANSWER_KEPT
+    elif sent is Delivery.UNREACHABLE:
+        confirmation = ticket_texts.LEARNER_UNREACHABLE
+    elif sent is Delivery.LATER:
+        confirmation = ticket_texts.ANSWER_LATER
+    else:
+        confirmation = ticket_texts.ANSWER_SENT if answered.first else ticket_texts.ADDITION_SENT
     await incoming.message.reply_html(
-        confirmation.format(ticket=ticket.id), reply_markup=keep_keyboard(reply_id)
+        confirmation.format(ticket=ticket.id), reply_markup=keep_keyboard(answered.reply_id)
     )
 
 
@@ -314,69 +298,6 @@ async def open_tickets(update: Update, context: Context) -> None:
 
 
 # The rounds' side: posting to staff chats, delivering answers written in the workspace
-class TelegramNotifier:
-    """What the core's rounds ask of Telegram."""
-
-    channel = "telegram"
-
-    def __init__(self, bot: ExtBot[None], core: Core) -> None:
-        self._bot = bot
-        self._core = core
-
-    def reaches(self, learner_chat_id: int) -> bool:
-        return not staff_loop.is_web(learner_chat_id)
-
-    async def announce(self, ticket: Row[Any], reminder: bool) -> bool:
-        """Post the ticket (or its reminder) to its staff chat; False when the chat cannot be
-        reached."""
-        body = ticket_texts.ANNOUNCEMENT.format(
-            ticket=ticket.id,
-            branch=html.escape(ticket.branch or ticket_texts.NO_BRANCH),
-            language=ticket.language,
-            name=html.escape(ticket.learner_name),
-            question=html.escape(ticket.question),
-            answer=html.escape(shortened(ticket.answer, ANNOUNCED_ANSWER_CHARS)),
-        )
-        if reminder:
-            body = ticket_texts.REMINDER + body
-        try:
-            sent = await self._bot.send_message(
-                ticket.staff_chat_id, body, parse_mode=ParseMode.HTML
-            )
-        except TelegramError as exc:
-            log.warning(
-                "ticket %s: staff chat %s not reachable: %s", ticket.id, ticket.staff_chat_id, exc
-            )
-            return False
-        await self._core.store.tickets.add_message(
-            ticket.id, ticket.staff_chat_id, sent.message_id, "announcement"
-        )
-        log.info("ticket %s posted to staff chat %s", ticket.id, ticket.staff_chat_id)
-        return True
-
-    async def deliver(self, reply: Row[Any]) -> Delivery:
-        """A staff answer from the workspace, as a message the learner can reply to."""
-        language = reply.language
-        branch = reply.branch or ticket_texts.ALLIANCE_STAFF[language]
-        body = ticket_texts.STAFF_ANSWER[language].format(
-            branch=html.escape(branch), ticket=reply.ticket_id, text=html.escape(reply.text)
-        )
-        try:
-            sent = await self._bot.send_message(
-                reply.learner_chat_id, body, parse_mode=ParseMode.HTML
-            )
-        except (Forbidden, BadRequest) as exc:
-            log.warning("ticket %s: learner unreachable: %s", reply.ticket_id, exc)
-            return Delivery.UNREACHABLE
-        except TelegramError as exc:
-            log.warning("ticket %s: answer not delivered yet: %s", reply.ticket_id, exc)
-            return Delivery.LATER
-        await self._core.store.tickets.add_message(
-            reply.ticket_id, reply.learner_chat_id, sent.message_id, "relay"
-        )
-        return Delivery.SENT
-
-
 def _age(elapsed: timedelta) -> str:
     hours = elapsed.total_seconds() / 3600
     return f"{hours:.0f} h" if hours >= 1 else f"{elapsed.total_seconds() / 60:.0f} min"

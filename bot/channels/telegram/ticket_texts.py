@@ -61,6 +61,10 @@ WEB_ANSWER_KEPT = (
     "已记录，学员在网页上提问，将在网页上看到回复。"
 )
 ADDITION_SENT = "➕ Ticket #{ticket}: addition sent to the learner. 补充已发送。"
+ANSWER_LATER = (
+    "⏳ Ticket #{ticket}: answer recorded; Telegram did not take it just now, so the next round "
+    "sends it. 已记录，稍后将发送给学员。"
+)
 LEARNER_UNREACHABLE = (
     "⚠️ Ticket #{ticket}: the learner has blocked the bot, so the answer could not be "
     "delivered; it is recorded. 学员已屏蔽机器人，回复未能送达，已记录。"

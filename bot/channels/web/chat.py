@@ -99,6 +99,7 @@ class StaffReply(BaseModel):
     branch: str | None
     question: str
     text: str
+    kind: str  # "answer", or "correction": the right answer to a question voted 👎
 
 
 class Problem(BaseModel):
@@ -109,13 +110,13 @@ async def _role(request: Request) -> tuple[Role, str | None]:
     """Staff while signed in with an account (their branch; admins the alliance's) or with a
     branch's code that is still in the settings."""
     visitor = await visitor_of(request)
-    if visitor is not None and visitor.account is not None:
-        return "staff", visitor.account.branch or PAGE[page_language(request)]["alliance_staff"]
     session = await session_of(request, STAFF_COOKIE, "staff")
-    codes = services_of(request).core.settings.staff_invite_codes
-    if session is None or session.branch not in codes:
-        return "learner", None
-    return "staff", session.branch
+    roles = services_of(request).core.roles
+    account = visitor.account if visitor is not None else None
+    role, branch = roles.on_the_web(account, session.branch if session is not None else None)
+    if role == "staff" and branch is None:
+        return role, PAGE[page_language(request)]["alliance_staff"]
+    return role, branch
 
 
 async def _ask(
@@ -228,7 +229,14 @@ async def api_replies(
     learner = staff_loop.web_chat_id(conversation_id)
     rows = await found.core.store.tickets.staff_replies(learner, after)
     return [
-        StaffReply(id=r.id, ticket=r.ticket_id, branch=r.branch, question=r.question, text=r.text)
+        StaffReply(
+            id=r.id,
+            ticket=r.ticket_id,
+            branch=r.branch,
+            question=r.question,
+            text=r.text,
+            kind=r.kind,
+        )
         for r in rows
     ]
 

@@ -7,17 +7,16 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
 
 from fastapi import HTTPException, Request
 from fastapi.responses import RedirectResponse
 from markupsafe import Markup, escape
-from sqlalchemy import Row
 
 from alliance.settings import Settings
 from bot.channels.web.security import AnswerIds
 from bot.services.core import Core
 from bot.store.accounts import Account
+from bot.store.records import Session
 
 
 @dataclass
@@ -172,7 +171,7 @@ async def signed_in(
     return response
 
 
-async def session_of(request: Request, cookie: str, kind: str) -> Row[Any] | None:
+async def session_of(request: Request, cookie: str, kind: str) -> Session | None:
     """The live session the request's cookie names, of that kind."""
     token = request.cookies.get(cookie)
     if not token or len(token) > 100:

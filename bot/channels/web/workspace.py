@@ -135,10 +135,12 @@ async def correct_vote(
 ) -> Response:
     check_csrf(visitor, csrf)
     assert visitor.account is not None
-    corrected = await found.core.correct_vote(feedback_id, visitor.account, answer.strip())
+    corrected = await found.core.correct_vote(
+        feedback_id, answer.strip(), visitor.user_id, visitor.account
+    )
     if corrected is None:
         raise HTTPException(404, "no such 👎 waiting (or another branch's)")
-    curated_id, _ = corrected
+    curated_id = corrected.curated_id
     await record(found, visitor, "vote correct", f"vote {feedback_id}, curated {curated_id}")
     notice = WORKSPACE[page_language(request)]["corrected"].format(curated=curated_id)
     return await _page(request, found, visitor, notice=notice)

@@ -186,7 +186,10 @@
       lastReply = Math.max(lastReply, reply.id);
       store.setItem("lastReply", String(lastReply));
       const branch = reply.branch || t.allianceStaff;
-      const li = addTurn("answer staff", t.staffAnswer.replace("{branch}", branch).replace("{ticket}", reply.ticket));
+      const label = reply.kind === "correction"
+        ? t.staffCorrection.replace("{branch}", branch).replace("{question}", reply.question)
+        : t.staffAnswer.replace("{branch}", branch).replace("{ticket}", reply.ticket);
+      const li = addTurn("answer staff", label);
       paragraphs(li, reply.text, "r" + reply.id);
     }
   }
