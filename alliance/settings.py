@@ -111,7 +111,8 @@ class Settings(BaseSettings):
         30,
         ge=0,
         description="Requests per second the bot sends at most (Telegram's broadcast limit is "
-        "about 30 for free bots); 0 lifts the bot's own limit, e.g. against a local Bot API.",
+        "about 30 for free bots; a group gets 20 a minute); 0 lifts the bot's own limits, both, "
+        "e.g. against a local Bot API.",
     )
     telegram_webhook_url: str | None = Field(
         None,

@@ -105,7 +105,9 @@ def test_any_question_gets_an_answer_that_renders_valid_messages(engine, questio
     assert _valid(render_answer(answer))
 
 
-@pytest.mark.parametrize("size", [10_000, 100_000])
-def test_a_hundred_thousand_characters_are_answered_or_refused(engine, size):
+# The most any channel hands the engine is MAX_QUESTION_CHARS (at most 4,096): the core refuses
+# longer questions whole (a 100,000-character one: test_bot_cli). Past that, 10,000.
+@pytest.mark.parametrize("size", [4_096, 10_000])
+def test_the_longest_questions_are_answered_and_render_valid_messages(engine, size):
     answer = asyncio.run(engine.answer("学分 credit <b>&amp; " * (size // 20)))
-    assert _valid(render_answer(answer))
+    assert answer.answer.strip() and _valid(render_answer(answer))

@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 # A 429 from Telegram is waited out (its retry_after) and the call retried, this many times.
 MAX_RETRIES = 5
+GROUP_MESSAGES_PER_MINUTE = 20  # Telegram's flood limit for one group (a staff chat)
 # Updates handled at once: answers run in threads, so slow ones do not hold up the rest.
 CONCURRENT_UPDATES = 64
 
@@ -73,7 +74,13 @@ def build_app(settings: Settings, engine: Engine) -> BotApplication:
         .context_types(ContextTypes(context=Context))
         .rate_limiter(
             DeliveringRateLimiter(
-                overall_max_rate=settings.telegram_messages_per_second, max_retries=MAX_RETRIES
+                overall_max_rate=settings.telegram_messages_per_second,
+                # Telegram's 20 a minute per group, unless the bot's own limit is lifted (a
+                # local Bot API server has neither).
+                group_max_rate=GROUP_MESSAGES_PER_MINUTE
+                if settings.telegram_messages_per_second
+                else 0,
+                max_retries=MAX_RETRIES,
             )
         )
         .concurrent_updates(PerChatInOrder(CONCURRENT_UPDATES))
