@@ -103,6 +103,25 @@ async def store(database_url):
 
 
 @pytest.fixture
+def web_settings(settings, tmp_path):
+    """Settings with a database of their own, for the web app (a module may define its own)."""
+    return settings.model_copy(
+        update={"database_url": f"sqlite+aiosqlite:///{tmp_path / 'assistant.db'}"}
+    )
+
+
+@pytest.fixture
+async def http(web_settings):
+    """The web app in-process (httpx's ASGI transport), without an index."""
+    from web_app import web_client
+
+    from bot.engine.factory import build_engine
+
+    async with web_client(web_settings, build_engine(web_settings, without_index=True)) as client:
+        yield client
+
+
+@pytest.fixture
 async def command_line(web_settings):
     """What `python -m bot admin …` does: People on the module's `web_settings` database."""
     from bot.services.people import People

@@ -8,10 +8,8 @@ import string
 from pathlib import Path
 
 import pytest
-from web_app import web_client
 
 from bot.channels.web.texts import CONSOLE, LANGUAGES
-from bot.engine.factory import build_engine
 from bot.store.curated import AUDIENCES
 
 PASSWORD = "river-of-credits-42"
@@ -35,19 +33,6 @@ PAGES = {
     "/admin/people": {"en": "Invite someone", "zh": "邀请人员"},
     "/admin/actions": {"en": "What admins did", "zh": "管理员操作记录"},
 }
-
-
-@pytest.fixture
-def web_settings(settings, tmp_path):
-    return settings.model_copy(
-        update={"database_url": f"sqlite+aiosqlite:///{tmp_path / 'assistant.db'}"}
-    )
-
-
-@pytest.fixture
-async def http(web_settings):
-    async with web_client(web_settings, build_engine(web_settings, without_index=True)) as client:
-        yield client
 
 
 @pytest.fixture

@@ -16,19 +16,6 @@ from bot.services.people import ACCOUNT_GUESSES
 PASSWORD = "river-of-credits-42"
 
 
-@pytest.fixture
-def web_settings(settings, tmp_path):
-    return settings.model_copy(
-        update={"database_url": f"sqlite+aiosqlite:///{tmp_path / 'assistant.db'}"}
-    )
-
-
-@pytest.fixture
-async def http(web_settings):
-    async with web_client(web_settings, build_engine(web_settings, without_index=True)) as client:
-        yield client
-
-
 def _found(pattern: str, page: str) -> str:
     match = re.search(pattern, page)
     assert match is not None, page[:2000]

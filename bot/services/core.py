@@ -155,6 +155,15 @@ class Core:
         curated_id = await curation.save_reply(self.store, answered.reply_id, keep, author_id)
         return dataclasses.replace(answered, curated_id=curated_id)
 
+    async def close_ticket(self, ticket_id: int, account: Account) -> bool:
+        """Close a ticket without answering it; False when there is no such ticket or it is
+        another branch's (as for answers: `may_answer`)."""
+        ticket = await self.store.tickets.get(ticket_id)
+        if ticket is None or not may_answer(account, ticket.branch):
+            return False
+        await self.store.tickets.close(ticket_id)
+        return True
+
     async def correct_vote(
         self, feedback_id: int, answer: str, author_id: int, account: Account | None
     ) -> Corrected | None:

@@ -128,3 +128,10 @@ async def deliver(store: Store, notifier: Notifier, reply: StaffAnswer) -> Deliv
         await tickets.mark_unreachable(reply.ticket_id)
     log.info("ticket %s: %s %s %s", reply.ticket_id, reply.kind, reply.id, outcome.value)
     return outcome
+
+
+async def deliver_now(store: Store, notifier: Notifier, reply_id: int) -> Delivery | None:
+    """Send one staff answer just written (a handler's own, not the next round's); None when
+    it is not this channel's to send (a web learner's page fetches it) or was sent already."""
+    waiting = await store.tickets.undelivered(reply_id=reply_id)
+    return await deliver(store, notifier, waiting[0]) if waiting else None

@@ -20,7 +20,7 @@ from bot.channels.telegram.notifier import TelegramNotifier
 from bot.channels.telegram.render import shortened
 from bot.engine.results import Source
 from bot.services import curation
-from bot.services.rounds import Delivery, deliver
+from bot.services.rounds import Delivery, deliver_now
 from bot.store.tables import aware
 
 log = logging.getLogger(__name__)
@@ -258,12 +258,7 @@ async def private_text(update: Update, context: Context) -> None:
     )
     # A voter in Telegram gets it now (the rounds would, a little later); a web voter's page
     # fetches it.
-    waiting = await core.store.tickets.undelivered(reply_id=corrected.reply_id)
-    sent = (
-        await deliver(core.store, TelegramNotifier(context.bot, core), waiting[0])
-        if waiting
-        else None
-    )
+    sent = await deliver_now(core.store, TelegramNotifier(context.bot, core), corrected.reply_id)
     delivery = say.REVIEW["web" if sent is None else _DELIVERY[sent]][language]
     await incoming.message.reply_text(
         say.REVIEW["corrected"][language].format(id=corrected.curated_id, delivery=delivery)

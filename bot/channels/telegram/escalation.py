@@ -31,7 +31,7 @@ from bot.channels.telegram.notifier import TelegramNotifier
 from bot.channels.telegram.render import shortened
 from bot.services import staff_loop
 from bot.services.asking import SlowDown
-from bot.services.rounds import Delivery, deliver, post_ticket
+from bot.services.rounds import Delivery, deliver_now, post_ticket
 from bot.store.records import Logged, Ticket
 from bot.store.tables import aware
 
@@ -253,12 +253,8 @@ async def _relay(incoming: Incoming, context: Context, ticket: Ticket) -> None:
         core.store, ticket, incoming.message.text or "", staff, account.id if account else None
     )
     log.info("staff %s answered ticket %s in the staff chat", staff, ticket.id)
-    waiting = await core.store.tickets.undelivered(reply_id=answered.reply_id)
-    sent = (
-        await deliver(core.store, TelegramNotifier(context.bot, core), waiting[0])
-        if waiting
-        else None
-    )
+    notifier = TelegramNotifier(context.bot, core)
+    sent = await deliver_now(core.store, notifier, answered.reply_id)
     if sent is None:
         confirmation = ticket_texts.WEB_ANSWER_KEPT
     elif sent is Delivery.UNREACHABLE:

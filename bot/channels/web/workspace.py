@@ -25,7 +25,6 @@ from bot.channels.web.context import (
 )
 from bot.channels.web.texts import WORKSPACE
 from bot.services import staff_loop
-from bot.services.core import may_answer
 from bot.store.accounts import Account
 
 log = logging.getLogger(__name__)
@@ -106,10 +105,8 @@ async def answer_ticket(
     t = WORKSPACE[page_language(request)]
     core = found.core
     if action == "close":
-        ticket = await core.store.tickets.get(ticket_id)
-        if ticket is None or not may_answer(account, ticket.branch):
+        if not await core.close_ticket(ticket_id, account):
             raise HTTPException(404, "no such ticket")
-        await core.store.tickets.close(ticket_id)
         await record(found, visitor, "ticket close", f"ticket {ticket_id}")
         return await _page(request, found, visitor, notice=t["closed"].format(ticket=ticket_id))
     if not answer.strip():
