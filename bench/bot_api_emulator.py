@@ -63,6 +63,7 @@ class BotAPIEmulator:
         self._updates: list[dict] = []
         self.delivered: list[dict] = []  # every update handed out, for re-delivery
         self._update_ids = itertools.count(1)
+        self.last_update_id = 0  # the latest update queued
         self._message_ids = itertools.count(1000)
         self._changed = threading.Condition()
         self._server = _QuietServer(("127.0.0.1", 0), self._handler())
@@ -158,7 +159,8 @@ class BotAPIEmulator:
 
     def _queue(self, body: dict) -> None:
         with self._changed:
-            self._updates.append({"update_id": next(self._update_ids), **body})
+            self.last_update_id = next(self._update_ids)
+            self._updates.append({"update_id": self.last_update_id, **body})
             self._changed.notify_all()
 
     # Faults

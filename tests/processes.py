@@ -4,6 +4,7 @@ import contextlib
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from alliance.settings import Settings
 from bench.bot_api_emulator import BotAPIEmulator
 from bench.bot_load import free_port, stop
 
-__all__ = ["free_port", "polling_bot", "run", "start", "start_bot", "stop"]
+__all__ = ["free_port", "handled", "polling_bot", "run", "start", "start_bot", "stop"]
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -83,3 +84,16 @@ def polling_bot(
         yield process
     finally:
         stop(process)
+
+
+def handled(log: Path, update_id: int, timeout: float = 60) -> bool:
+    """Wait until the bot's log says it handled update `update_id`: everything the update
+    caused (replies, relays, error messages) has happened, and so have all earlier updates of
+    its chat. How a test proves that something did not happen, without sleeping."""
+    mark = f"update {update_id} handled\n"
+    deadline = time.monotonic() + timeout
+    while mark not in log.read_text(errors="replace"):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True

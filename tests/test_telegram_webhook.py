@@ -6,7 +6,7 @@ import signal
 import time
 
 import pytest
-from processes import free_port, stop
+from processes import free_port, handled, stop
 from webhook_replica import get, post, start_replica
 
 from bench.bot_api_emulator import BotAPIEmulator
@@ -57,11 +57,15 @@ def test_healthz_reports_readiness_and_the_index_version(webhook, shipped_index)
 
 
 def test_updates_without_the_right_secret_are_refused(webhook):
-    emulator, url, _, _, _ = webhook
+    emulator, url, _, _, log = webhook
     assert post(url, _update(1, 71, "When was the alliance established?"), None) == 403
     assert post(url, _update(2, 71, "When was the alliance established?"), "wrong") == 403
     assert post(url, _update(3, 71, "When was it founded?"), SECRET + "x") == 403
-    assert emulator.wait_for_messages(71, timeout=3) == []
+    # A right one after them, in the same chat, is handled after any of theirs would have been.
+    assert post(url, _update(4, 71, "When was it founded?"), SECRET) == 200
+    assert handled(log, 4)
+    assert len(emulator.wait_for_messages(71, timeout=0)) == 1
+    assert not any(f"update {n} handled" in log.read_text() for n in (1, 2, 3))
 
 
 def test_an_update_with_the_secret_is_answered(webhook):

@@ -1,14 +1,18 @@
 """Updates of different chats are handled at once; those of one chat in the order they came, so
-a follow-up never overtakes its question, nor a changed vote the first one."""
+a follow-up never overtakes its question, nor a changed vote the first one. Each handled update
+is logged by id: the mark that everything it caused (replies, relays, errors) is done."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable
 from typing import Any
 
 from telegram import Update
 from telegram.ext import SimpleUpdateProcessor
+
+log = logging.getLogger(__name__)
 
 
 class PerChatInOrder(SimpleUpdateProcessor):
@@ -20,6 +24,11 @@ class PerChatInOrder(SimpleUpdateProcessor):
         self._chats: dict[int, tuple[asyncio.Lock, int]] = {}
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        await self._in_order(update, coroutine)
+        if isinstance(update, Update):
+            log.info("update %s handled", update.update_id)
+
+    async def _in_order(self, update: object, coroutine: Awaitable[Any]) -> None:
         chat = update.effective_chat if isinstance(update, Update) else None
         if chat is None:
             await coroutine
