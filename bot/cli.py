@@ -146,7 +146,11 @@ async def _admin_action(people: People, settings: Settings, args: argparse.Names
     else:
         named = await people.accounts.named(account_name(args.name))
         if named is None:
-            raise PeopleError(f"no account is named {args.name!r} (see: python -m bot admin list)")
+            print(
+                f"bot: no account is named {args.name!r} (see: python -m bot admin list)",
+                file=sys.stderr,
+            )
+            return 2
         if args.action in ("disable", "enable"):
             await getattr(people.accounts, args.action)(named.id)
             print(f"{named.name} {args.action}d")

@@ -1,15 +1,27 @@
 """The admin console in the browser's language, like the chat and the workspace: Chinese for a
 browser that prefers it, English otherwise; `?lang=` switches and is remembered. The texts of
 both languages have the same keys and placeholders, and every text a console template names
-exists. In-process: the web app through httpx's ASGI transport, no index."""
+exists. Refused uploads and account actions, and the re-index's progress and result, come in
+the page's language too. In-process: the web app through httpx's ASGI transport, starting
+without an index."""
 
+import asyncio
+import html
 import re
 import string
 from pathlib import Path
 
 import pytest
 
-from bot.channels.web.texts import CONSOLE, LANGUAGES
+from bot.channels.web.texts import (
+    CONSOLE,
+    LANGUAGES,
+    PEOPLE_REFUSED,
+    UPLOAD_REFUSED,
+    refusal,
+)
+from bot.services.documents import UPLOAD_SUFFIXES, UploadError
+from bot.services.people import PeopleError
 from bot.store.curated import AUDIENCES
 
 PASSWORD = "river-of-credits-42"
@@ -98,6 +110,100 @@ async def test_the_sign_in_page_of_the_console_follows_the_browsers_language(htt
     assert failed.status_code == 403 and "此登录链接已使用" in failed.text
     link = await http.get(f"/admin/login/{'B' * 43}", headers=ZH)
     assert 'id="signin">登录</button>' in link.text
+
+
+def _csrf(page: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert found is not None
+    return found.group(1)
+
+
+async def _upload(admin, name: str, content: bytes, headers: dict[str, str]):
+    page = await admin.get("/admin/documents", headers=headers)
+    form = {"csrf": _csrf(page.text), "title": "Upload", "topic": "faq", "audience": "public"}
+    return await admin.post(
+        "/admin/documents",
+        data=form | {"lang": "en"},
+        files={"file": (name, content, "application/octet-stream")},
+        headers=headers,
+    )
+
+
+async def test_a_refused_upload_says_why_in_the_pages_language(admin, web_settings):
+    suffixes = ", ".join(UPLOAD_SUFFIXES)
+    chinese = await _upload(admin, "tool.exe", b"MZ\x90\x00", ZH)
+    assert chinese.status_code == 422
+    assert f"只能上传 {suffixes} 文件。" in chinese.text
+    assert "can be uploaded" not in chinese.text
+    english = await _upload(admin, "report.pdf", b"# not a pdf", EN)
+    assert english.status_code == 422
+    assert "the file is named .pdf but is not a PDF" in english.text
+    assert not (web_settings.knowledge_dir / "uploads").exists()
+
+
+async def test_a_refused_account_action_says_why_in_the_pages_language(admin, command_line):
+    people = await admin.get("/admin/people", headers=ZH)
+    fields = {"csrf": _csrf(people.text), "name": "zhou min", "role": "admin"}
+    refused = await admin.post("/admin/people", data=fields, headers=ZH)
+    assert refused.status_code == 422
+    assert "账号名为 2 至 40 个小写字母" in refused.text and "a name is" not in refused.text
+    # A person choosing a password, in Chinese and in English.
+    _, token = await command_line.add("zhou.min", "staff", "jinniu")
+    typed = {"token": token, "password": PASSWORD, "repeated": PASSWORD + "!"}
+    differ = await admin.post("/account/password", data=typed, headers=ZH)
+    assert differ.status_code == 422 and "两次输入的密码不一致。" in differ.text
+    short = {"token": token, "password": "short-1", "repeated": "short-1"}
+    english = await admin.post("/account/password", data=short, headers=EN)
+    assert english.status_code == 422 and "a password has 10 to 200 characters" in english.text
+
+
+async def _reindexed(admin) -> list[dict]:
+    """Start a re-index from the documents page; the statuses a Chinese page polled until it
+    ended."""
+    page = await admin.get("/admin/documents", headers=ZH)
+    started = await admin.post("/admin/reindex", data={"csrf": _csrf(page.text)})
+    assert started.status_code == 303
+    polled: list[dict] = []
+    for _ in range(600):
+        polled.append((await admin.get("/admin/reindex/status", headers=ZH)).json())
+        if not polled[-1]["running"]:
+            return polled
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"the re-index did not end: {polled[-1]}")
+
+
+async def test_the_reindex_status_comes_in_the_pages_language(admin):
+    polled = await _reindexed(admin)
+    stages = [CONSOLE["zh"][f"reindex_{s}"] for s in ["starting", "reading", "embedding"]]
+    stages.append(CONSOLE["zh"]["reindex_publishing"])
+    for status in polled[:-1]:
+        assert status["stage"] in stages, status
+    ended = polled[-1]
+    assert ended["failed"] is False and ended["stage"] == ""
+    assert ended["result"].startswith("索引已重建：版本 ")
+    assert "新增 3，更新 0，删除 0，未变 0" in ended["result"], ended
+    # The same run, asked for by an English page.
+    english = (await admin.get("/admin/reindex/status", headers=EN)).json()
+    assert english["result"].startswith("Re-indexed: version ")
+    assert "3 added, 0 updated, 0 removed, 0 unchanged" in english["result"], english
+    # The action log keeps the English figures.
+    actions = (await admin.get("/admin/actions", headers=ZH)).text
+    assert html.escape("3 added, 0 updated") in actions
+
+
+@pytest.mark.parametrize(
+    ("table", "error"), [(UPLOAD_REFUSED, UploadError), (PEOPLE_REFUSED, PeopleError)]
+)
+def test_every_refusal_has_english_and_chinese_with_the_same_placeholders(table, error):
+    assert set(table) == set(LANGUAGES)
+    assert table["en"] and table["en"].keys() == table["zh"].keys()
+    for code, english in table["en"].items():
+        assert _fields(english) == _fields(table["zh"][code]), code
+        params = {name: 1 for name in _fields(english)}
+        refused = error(code, **params)
+        # The service's message is the English table's, and the web phrases it in either.
+        assert refusal(refused, "en") == str(refused)
+        assert refusal(refused, "zh") == table["zh"][code].format(**params), code
 
 
 def _fields(text: str) -> set[str]:

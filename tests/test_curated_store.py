@@ -12,6 +12,7 @@ from bot.engine.curated import CuratedAnswers
 from bot.engine.question_space import comparable
 from bot.store.curated import NewCurated
 from bot.store.database import Store
+from bot.store.records import Person
 from bot.store.tables import AwaitedText
 
 WECHAT = NewCurated(
@@ -19,7 +20,7 @@ WECHAT = NewCurated(
     answer="Yes, at the branch's front desk.",
     language="en",
     audience="public",
-    approved_by=7,
+    approved_by=Person(7),
     origin="reply:1",
 )
 
@@ -38,15 +39,15 @@ async def test_every_change_moves_the_revision_and_a_retired_answer_is_not_serve
     answer_id = await store.curated.save(WECHAT)
     saved = await store.curated.revision()
     assert saved != empty
-    assert await store.curated.edit(answer_id, "Yes, and by Alipay too.", by=8) is True
+    assert await store.curated.edit(answer_id, "Yes, and by Alipay too.", by=Person(8)) is True
     edited = await store.curated.revision()
     assert edited != saved
     assert [e.answer for e in await store.curated.active()] == ["Yes, and by Alipay too."]
-    assert await store.curated.retire(answer_id, by=8) is True
+    assert await store.curated.retire(answer_id, by=Person(8)) is True
     assert await store.curated.revision() != edited
     assert await store.curated.active() == []
-    assert await store.curated.retire(answer_id, by=8) is False
-    assert await store.curated.edit(answer_id, "back?", by=8) is False
+    assert await store.curated.retire(answer_id, by=Person(8)) is False
+    assert await store.curated.edit(answer_id, "back?", by=Person(8)) is False
     rows, total = await store.curated.page(0, 10)
     assert rows == [] and total == 0
 
@@ -89,19 +90,21 @@ async def _vote(store: Store, user: int, question: str) -> int:
 async def test_a_vote_is_settled_once_and_a_skipped_one_comes_back(store):
     first = await _vote(store, 1, "How many credits can I transfer?")
     second = await _vote(store, 2, "Where is the exam room?")
-    results = await asyncio.gather(*(store.curated.review(first, "right", by=7) for _ in range(4)))
+    results = await asyncio.gather(
+        *(store.curated.review(first, "right", by=Person(7)) for _ in range(4))
+    )
     assert results.count(True) == 1
-    assert await store.curated.review(second, "skipped", by=7) is True
+    assert await store.curated.review(second, "skipped", by=Person(7)) is True
     queue = await store.curated.unreviewed_votes()
     assert [(row.id, row.outcome) for row in queue] == [(second, "skipped")]
-    assert await store.curated.review(second, "corrected", by=7) is True
+    assert await store.curated.review(second, "corrected", by=Person(7)) is True
     assert await store.curated.unreviewed_votes() == []
     with pytest.raises(ValueError):
-        await store.curated.review(second, "deleted", by=7)
+        await store.curated.review(second, "deleted", by=Person(7))
 
 
 async def test_only_a_thumbs_down_that_exists_can_be_reviewed(store):
-    assert await store.curated.review(123456, "right", by=7) is False
+    assert await store.curated.review(123456, "right", by=Person(7)) is False
     question_id = await store.log_question(
         user_id=3,
         chat_id=3,
@@ -114,7 +117,7 @@ async def test_only_a_thumbs_down_that_exists_can_be_reviewed(store):
     )
     await store.record_feedback(question_id, 3, 1)
     [liked] = await _feedback_ids(store, question_id)
-    assert await store.curated.review(liked, "right", by=7) is False  # a 👍 is not reviewed
+    assert await store.curated.review(liked, "right", by=Person(7)) is False  # a 👍 is not reviewed
     assert await store.curated.unreviewed_votes() == []
 
 
@@ -143,7 +146,7 @@ async def test_a_replica_serves_what_another_saved_at_its_next_question(
         query = real_embeddings.embed_query("Is paying the fee with WeChat possible?")
         match = served.match(query, "en", "learner")
         assert match is not None and match.entry.id == answer_id
-        await first.curated.retire(answer_id, by=7)
+        await first.curated.retire(answer_id, by=Person(7))
         await served.refresh()
         assert served.match(query, "en", "learner") is None
     finally:

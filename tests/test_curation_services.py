@@ -13,6 +13,7 @@ from bot.services.asking import Asked, Asker
 from bot.services.core import Core
 from bot.services.curation import content_gaps, gaps_csv, review_queue, save_reply
 from bot.store.curated import NewCurated
+from bot.store.records import Person
 from bot.store.tickets import NewTicket
 
 pytestmark = pytest.mark.model
@@ -41,7 +42,7 @@ async def _curate(store, question, answer, audience="public", language="en", ori
             answer=answer,
             language=language,
             audience=audience,
-            approved_by=7,
+            approved_by=Person(7),
             origin=origin,
         )
     )
@@ -64,9 +65,9 @@ async def test_a_curated_answer_comes_first_cited_as_staff_and_only_to_those_who
     unrelated = await engine.answer("How many credits can be transferred into a diploma?")
     assert "behind building A" not in unrelated.answer
 
-    await store.curated.edit(answer_id, "Only after 6 pm, behind building B.", by=7)
+    await store.curated.edit(answer_id, "Only after 6 pm, behind building B.", by=Person(7))
     assert "building B" in (await engine.answer(PARKING)).answer
-    await store.curated.retire(answer_id, by=7)
+    await store.curated.retire(answer_id, by=Person(7))
     assert "building B" not in (await engine.answer(PARKING)).answer
 
     await _curate(store, PARKING, "Staff park in lot C with the code 4411.", audience="staff")
@@ -88,15 +89,16 @@ async def test_a_reply_is_kept_once_whichever_button_is_pressed(store):
             staff_chat_id=-1,
         )
     )
-    reply_id, _ = await store.tickets.add_reply(ticket.id, 99, True, "Yes, behind building A.")
-    learner_reply, _ = await store.tickets.add_reply(ticket.id, 5, False, "thanks")
-    first = await save_reply(store, reply_id, "public", by=99)
-    again = await save_reply(store, reply_id, "staff", by=99)
+    staff = Person(99)
+    reply_id, _ = await store.tickets.add_reply(ticket.id, staff, True, "Yes, behind building A.")
+    learner_reply, _ = await store.tickets.add_reply(ticket.id, Person(5), False, "thanks")
+    first = await save_reply(store, reply_id, "public", by=staff)
+    again = await save_reply(store, reply_id, "staff", by=staff)
     assert first == again
     [entry] = await store.curated.active()
     assert entry.audience == "staff" and entry.question == PARKING
-    assert await save_reply(store, learner_reply, "public", by=99) is None  # not a staff reply
-    assert await save_reply(store, 10**9, "public", by=99) is None
+    assert await save_reply(store, learner_reply, "public", by=staff) is None  # not a staff reply
+    assert await save_reply(store, 10**9, "public", by=staff) is None
 
 
 async def _down_vote(store, user, question):
@@ -123,7 +125,7 @@ async def test_the_most_repeated_complaint_is_reviewed_first_and_skipped_ones_la
     queue = await review_queue(store, engine)
     assert [q.similar for q in queue][:3] == [3, 3, 3] and queue[3].similar == 1
     assert "canteen" in queue[3].vote.question
-    await store.curated.review(queue[0].vote.id, "skipped", by=7)
+    await store.curated.review(queue[0].vote.id, "skipped", by=Person(7))
     queue = await review_queue(store, engine)
     assert queue[-1].skipped and queue[-1].vote.question == PARKING
     assert "canteen" not in queue[0].vote.question

@@ -7,9 +7,11 @@ import asyncio
 from datetime import timedelta
 
 from bot.services.rounds import POSTS_PER_ROUND, Delivery, Rounds
+from bot.store.records import Person
 from bot.store.tickets import NewTicket
 
 WEB_LEARNER = -(1 << 60)  # a web conversation's id: its page fetches answers itself
+WEB_STAFF = Person(account_id=1)  # staff who answer in the web workspace
 
 
 class Recorder:
@@ -92,9 +94,9 @@ async def test_workspace_answers_are_delivered_once_and_kept_when_the_channel_fa
     telegram_ticket = await _ticket(store, 14)
     web_ticket = await _ticket(store, WEB_LEARNER - 5)
     reply, _ = await store.tickets.add_reply(
-        telegram_ticket.id, 0, True, "Yes, at any branch.", account_id=1, delivered=False
+        telegram_ticket.id, WEB_STAFF, True, "Yes, at any branch.", delivered=False
     )
-    await store.tickets.add_reply(web_ticket.id, 0, True, "On your page.", account_id=1)
+    await store.tickets.add_reply(web_ticket.id, WEB_STAFF, True, "On your page.")
     channel = Recorder(delivery=Delivery.LATER)
     rounds = _rounds(store, channel)
     assert await rounds.run_once()
@@ -111,7 +113,7 @@ async def test_workspace_answers_are_delivered_once_and_kept_when_the_channel_fa
 
 async def test_an_unreachable_learner_is_recorded(store):
     ticket = await _ticket(store, 15)
-    await store.tickets.add_reply(ticket.id, 0, True, "Yes.", account_id=1, delivered=False)
+    await store.tickets.add_reply(ticket.id, WEB_STAFF, True, "Yes.", delivered=False)
     assert await _rounds(store, Recorder(delivery=Delivery.UNREACHABLE)).run_once()
     assert (await store.tickets.get(ticket.id)).learner_unreachable
     assert await store.tickets.undelivered() == []  # given up, not retried forever

@@ -41,7 +41,9 @@ async def test_tickets_and_replies_come_up_as_frozen_records_with_utc_times(stor
     assert isinstance(ticket, records.Ticket) and ticket.opened_at.tzinfo is not None
     with pytest.raises(dataclasses.FrozenInstanceError):
         ticket.state = "closed"  # type: ignore[misc]
-    reply_id, first = await store.tickets.add_reply(ticket.id, 99, True, "Yes.", delivered=False)
+    reply_id, first = await store.tickets.add_reply(
+        ticket.id, records.Person(99, account_id=3), True, "Yes.", delivered=False
+    )
     assert first
     [waiting] = await store.tickets.undelivered()
     assert waiting == records.StaffAnswer(
@@ -58,6 +60,7 @@ async def test_tickets_and_replies_come_up_as_frozen_records_with_utc_times(stor
     assert await store.tickets.reply(reply_id) == waiting
     [reply] = await store.tickets.replies_to([ticket.id])
     assert isinstance(reply, records.Reply) and reply.delivered_at is None
+    assert reply.author == records.Person(99, account_id=3)
 
 
 async def test_an_announcement_is_claimed_once_and_released_when_posting_fails(store):
@@ -73,8 +76,11 @@ async def test_an_announcement_is_claimed_once_and_released_when_posting_fails(s
 
 async def test_answers_move_a_ticket_to_answered_once(store):
     ticket, _ = await store.tickets.open(_new(3))
-    assert (await store.tickets.add_reply(ticket.id, 5, False, "follow-up"))[1] is False
-    first = await asyncio.gather(*(store.tickets.add_reply(ticket.id, 99, True, "a") for _ in "ab"))
+    learner, staff = records.Person(5), records.Person(99)
+    assert (await store.tickets.add_reply(ticket.id, learner, False, "follow-up"))[1] is False
+    first = await asyncio.gather(
+        *(store.tickets.add_reply(ticket.id, staff, True, "a") for _ in "ab")
+    )
     assert sorted(answered for _, answered in first) == [False, True]
     row = await store.tickets.get(ticket.id)
     assert row.state == "answered" and row.answered_at is not None

@@ -7,6 +7,8 @@ from datetime import timedelta
 
 import pytest
 
+from bot.store.records import Person
+
 MINUTES = timedelta(minutes=5)
 
 
@@ -55,7 +57,10 @@ async def test_sessions_expire_and_end_at_sign_out(store):
 
 
 async def test_admin_actions_are_logged_newest_first(store):
-    await store.web.record(7, "upload", "uploads/a.md")
-    await store.web.record(8, "reindex", "version x")
+    await store.web.record(Person(7), "upload", "uploads/a.md")
+    await store.web.record(Person(8, 3), "reindex", "version x")
     actions = await store.web.actions()
-    assert [(a.admin_id, a.action) for a in actions] == [(8, "reindex"), (7, "upload")]
+    assert [(a.admin_id, a.account_id, a.action) for a in actions] == [
+        (8, 3, "reindex"),
+        (7, None, "upload"),
+    ]

@@ -128,6 +128,17 @@ async def test_a_web_only_deployment_runs_the_whole_loop(browsers, command_line)
     [reply] = replies.json()
     assert reply["text"] == CHILD_ANSWER and reply["branch"] == JINNIU
     assert "ticket answer" in (await admin.get("/admin/actions")).text
+    # The console's curated answers name who last changed each: the account that kept it, then
+    # the admin who edits it there.
+    curated = await admin.get("/admin/curated")
+    assert '<span class="changed-by">zhou.min</span>' in curated.text
+    curated_id = _found(r'id="curated-(\d+)"', curated.text)
+    edited = await admin.post(
+        f"/admin/curated/{curated_id}",
+        data={"csrf": _csrf(curated.text), "action": "edit", "answer": CHILD_ANSWER},
+    )
+    assert edited.status_code == 303
+    assert '<span class="changed-by">li.na</span>' in (await admin.get("/admin/curated")).text
 
     # The next learner's paraphrase gets the kept answer; the ticket shows as answered.
     again = await _ask(next_learner, PARAPHRASE)

@@ -22,7 +22,7 @@ from bot.services.rounds import Notifier, Rounds
 from bot.services.staff_loop import Answered, Corrected, Opened
 from bot.store.accounts import Account
 from bot.store.database import Store
-from bot.store.records import Logged
+from bot.store.records import Logged, Person
 from bot.store.roles import Roles
 
 log = logging.getLogger(__name__)
@@ -137,22 +137,36 @@ class Core:
             self.store, self.settings, logged, learner_chat_id, name, known
         )
 
+    async def person(self, telegram_id: int) -> Person:
+        """Who a Telegram user is in the store's records: their id, with the account that
+        linked it if there is one."""
+        if not telegram_id:
+            return Person()
+        account = await self.store.accounts.with_telegram_id(telegram_id)
+        return Person(telegram_id, account.id if account is not None else None)
+
+    async def _author(self, telegram_id: int, account: Account | None) -> Person:
+        """Who is acting: the signed-in account, else whoever's account linked the id."""
+        if account is None:
+            return await self.person(telegram_id)
+        return Person(telegram_id, account.id)
+
     async def answer_ticket(
-        self, ticket_id: int, text: str, author_id: int, account: Account | None, keep: str = ""
+        self, ticket_id: int, text: str, telegram_id: int, account: Account | None, keep: str = ""
     ) -> Answered | None:
         """A staff answer written on the web (the workspace, the console), delivered in the
         learner's channel and kept as a curated answer for `keep` ("public" or "staff") if
         given; None when there is no such ticket or it is another branch's. `account` None is
-        an admin known by their Telegram id."""
+        an admin known by their Telegram id; `telegram_id` is 0 for an account that linked
+        none."""
         ticket = await self.store.tickets.get(ticket_id)
         if ticket is None or (account is not None and not may_answer(account, ticket.branch)):
             return None
-        answered = await staff_loop.answer_ticket(
-            self.store, ticket, text, author_id, account.id if account is not None else None
-        )
+        author = await self._author(telegram_id, account)
+        answered = await staff_loop.answer_ticket(self.store, ticket, text, author)
         if not keep:
             return answered
-        curated_id = await curation.save_reply(self.store, answered.reply_id, keep, author_id)
+        curated_id = await curation.save_reply(self.store, answered.reply_id, keep, author)
         return dataclasses.replace(answered, curated_id=curated_id)
 
     async def close_ticket(self, ticket_id: int, account: Account) -> bool:
@@ -165,7 +179,7 @@ class Core:
         return True
 
     async def correct_vote(
-        self, feedback_id: int, answer: str, author_id: int, account: Account | None
+        self, feedback_id: int, answer: str, telegram_id: int, account: Account | None
     ) -> Corrected | None:
         """The right answer to a 👎'd question (staff: of their branch's learners; admins, and
         `account` None, an admin known by their Telegram id: any): kept as a curated answer,
@@ -179,14 +193,12 @@ class Core:
             branch = await store.tickets.branch_of(vote.user_id)
             if branch is None or branch != account.branch:
                 return None
-        corrected = await curation.correct(store, feedback_id, answer, author_id)
+        author = await self._author(telegram_id, account)
+        corrected = await curation.correct(store, feedback_id, answer, author)
         if corrected is None:
             return None
         curated_id, vote = corrected
-        account_id = account.id if account is not None else None
-        ticket_id, reply_id = await staff_loop.tell_voter(
-            store, vote, answer, author_id, account_id
-        )
+        ticket_id, reply_id = await staff_loop.tell_voter(store, vote, answer, author)
         return Corrected(curated_id, vote, ticket_id, reply_id)
 
     def rounds(self, notifier: Notifier | None) -> Rounds:

@@ -15,11 +15,11 @@ from bot.engine.answering import Engine
 from bot.engine.curated import group_similar
 from bot.store.curated import NewCurated
 from bot.store.database import Store
-from bot.store.records import Vote
+from bot.store.records import Person, Vote
 from bot.store.tables import Unanswered, utc_now
 
 
-async def save_reply(store: Store, reply_id: int, audience: str, by: int) -> int | None:
+async def save_reply(store: Store, reply_id: int, audience: str, by: Person) -> int | None:
     """Keep a staff reply to a ticket as the curated answer to the ticket's question; its id,
     None when there is no such reply. Saving it again (another audience) changes the same one."""
     reply = await store.tickets.reply(reply_id)
@@ -37,7 +37,9 @@ async def save_reply(store: Store, reply_id: int, audience: str, by: int) -> int
     )
 
 
-async def correct(store: Store, feedback_id: int, answer: str, by: int) -> tuple[int, Vote] | None:
+async def correct(
+    store: Store, feedback_id: int, answer: str, by: Person
+) -> tuple[int, Vote] | None:
     """An admin's right answer to a 👎'd question: a curated answer for that question, and the
     vote settled; the curated id and the vote, None when the vote is gone or was settled."""
     vote = await store.curated.vote(feedback_id)

@@ -31,8 +31,35 @@ UPLOAD_SUFFIXES = (".md", ".txt", ".html", ".htm", ".pdf", ".docx")
 _NAME = re.compile(r"[\w\- ]{1,100}(\.[A-Za-z]{2,4})", re.UNICODE)
 
 
+# Why an upload is refused, in English, by code: `str()` of an UploadError. A channel that
+# speaks another language phrases the code and its parameters itself (bot/channels/web/texts.py).
+UPLOAD_REFUSALS: dict[str, str] = {
+    "folder": "the file name must not contain a folder",
+    "name": "use a file name of letters, digits, spaces, '-' and '_' with one suffix, "
+    "up to 100 characters",
+    "suffix": "only {suffixes} files can be uploaded",
+    "empty": "the file is empty",
+    "too_large": "the file is {size:.1f} MB, over the {limit:.1f} MB limit",
+    "not_pdf": "the file is named .pdf but is not a PDF",
+    "not_docx": "the file is named .docx but is not a Word document",
+    "not_utf8": "the file is named {suffix} but is not UTF-8 text",
+    "binary": "the file is named {suffix} but holds binary data",
+    "not_html": "the file is named .html but holds no HTML",
+    "front_matter": "remove the file's front matter: the upload form sets its fields",
+    "fields": "{reason}",
+    "exists": "{path} exists already; choose replace to change it",
+    "not_indexable": "the file cannot be indexed: {reason}",
+}
+
+
 class UploadError(AllianceError):
-    """The upload is refused; the message says why, for the admin who sent it."""
+    """The upload is refused: `code` (a key of UPLOAD_REFUSALS) and its `params` say why, and
+    the message says it in English, for the admin who sent it."""
+
+    def __init__(self, code: str, **params: object) -> None:
+        super().__init__(UPLOAD_REFUSALS[code].format(**params))
+        self.code = code
+        self.params = params
 
 
 @dataclass(frozen=True)
@@ -82,43 +109,39 @@ def upload_name(name: str) -> str:
     is not a document."""
     name = name.strip()
     if "/" in name or "\\" in name or "\0" in name:
-        raise UploadError("the file name must not contain a folder")
+        raise UploadError("folder")
     match = _NAME.fullmatch(name)
     if name.startswith((".", "-")) or match is None:
-        raise UploadError(
-            "use a file name of letters, digits, spaces, '-' and '_' with one suffix, "
-            "up to 100 characters"
-        )
+        raise UploadError("name")
     if match.group(1).lower() not in UPLOAD_SUFFIXES:
-        raise UploadError(f"only {', '.join(UPLOAD_SUFFIXES)} files can be uploaded")
+        raise UploadError("suffix", suffixes=", ".join(UPLOAD_SUFFIXES))
     return name
 
 
 def check_content(name: str, data: bytes, max_bytes: int) -> None:
     """UploadError when the bytes are not the kind of document the name says."""
     if not data.strip():
-        raise UploadError("the file is empty")
+        raise UploadError("empty")
     if len(data) > max_bytes:
-        size, limit = len(data) / 1e6, max_bytes / 1e6
-        raise UploadError(f"the file is {size:.1f} MB, over the {limit:.1f} MB limit")
+        raise UploadError("too_large", size=len(data) / 1e6, limit=max_bytes / 1e6)
     suffix = Path(name).suffix.lower()
     if suffix == ".pdf":
         if not data.startswith(b"%PDF-"):
-            raise UploadError("the file is named .pdf but is not a PDF")
+            raise UploadError("not_pdf")
     elif suffix == ".docx":
         if not _is_docx(data):
-            raise UploadError("the file is named .docx but is not a Word document")
+            raise UploadError("not_docx")
     else:
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
-            raise UploadError(f"the file is named {suffix} but is not UTF-8 text") from None
+            raise UploadError("not_utf8", suffix=suffix) from None
         if "\0" in text:
-            raise UploadError(f"the file is named {suffix} but holds binary data")
+            raise UploadError("binary", suffix=suffix)
         if suffix in (".html", ".htm") and not re.search(r"<\s*[a-zA-Z!]", text):
-            raise UploadError("the file is named .html but holds no HTML")
+            raise UploadError("not_html")
         if suffix in (".md", ".txt") and split_front_matter(text)[0] is not None:
-            raise UploadError("remove the file's front matter: the upload form sets its fields")
+            raise UploadError("front_matter")
 
 
 def _is_docx(data: bytes) -> bool:
@@ -147,12 +170,12 @@ def add_document(
     try:
         meta = validate_meta(fields, "the document's fields")
     except LoadError as exc:
-        raise UploadError(str(exc)) from None
+        raise UploadError("fields", reason=str(exc)) from None
     folder = settings.knowledge_dir / UPLOADS
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / name
     if path.exists() and not replace:
-        raise UploadError(f"{UPLOADS}/{name} exists already; choose replace to change it")
+        raise UploadError("exists", path=f"{UPLOADS}/{name}")
     relpath = f"{UPLOADS}/{name}"
     # Hidden (ingest passes them by) with the real suffix (the loader goes by it) until loaded.
     staged = folder / f".staged-{name}"
@@ -168,7 +191,7 @@ def add_document(
     except LoadError as exc:
         staged.unlink(missing_ok=True)
         sidecar_path(staged).unlink(missing_ok=True)
-        raise UploadError(f"the file cannot be indexed: {exc}") from None
+        raise UploadError("not_indexable", reason=str(exc)) from None
     finally:
         staged_meta.unlink(missing_ok=True)
     sidecar_path(staged).replace(sidecar_path(path))

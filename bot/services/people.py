@@ -43,8 +43,33 @@ _hasher = PasswordHasher()  # argon2id with the library's recommended cost
 _UNKNOWN = _hasher.hash("no such account")
 
 
+# Why what someone asked for cannot be done, in English, by code: `str()` of a PeopleError. A
+# channel that speaks another language phrases the code and its parameters itself
+# (bot/channels/web/texts.py).
+PEOPLE_REFUSALS: dict[str, str] = {
+    "name": "a name is 2-40 lower-case letters, digits, '.', '_' or '-', starting with a letter "
+    "or digit",
+    "name_taken": "an account named {name!r} exists already",
+    "no_branch": "branch staff need a branch",
+    "branch": "a branch is 1-100 characters without spaces, commas or '='",
+    "password_length": "a password has {least} to {most} characters",
+    "password_weak": "choose a password that is not your name and not one repeated key",
+    "passwords_differ": "the two passwords differ",
+    "link": "this link was used, has expired or is not valid",
+    "secret": "the secret is not valid: start again",
+    "new_code": "the code does not match: check the app's clock and try again",
+    "code": "the code does not match",
+}
+
+
 class PeopleError(ValueError):
-    """What someone asked for cannot be done; the message says why, for them to read."""
+    """What someone asked for cannot be done: `code` (a key of PEOPLE_REFUSALS) and its
+    `params` say why, and the message says it in English, for them to read."""
+
+    def __init__(self, code: str, **params: object) -> None:
+        super().__init__(PEOPLE_REFUSALS[code].format(**params))
+        self.code = code
+        self.params = params
 
 
 @dataclass(frozen=True)
@@ -62,18 +87,15 @@ def account_name(text: str) -> str:
     """The sign-in name as stored: case-folded; 2-40 letters, digits, '.', '_' or '-'."""
     name = unicodedata.normalize("NFKC", text).strip().casefold()
     if not NAME.fullmatch(name):
-        raise PeopleError(
-            "a name is 2-40 lower-case letters, digits, '.', '_' or '-', starting with a letter "
-            "or digit"
-        )
+        raise PeopleError("name")
     return name
 
 
 def check_password(password: str, name: str) -> None:
     if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
-        raise PeopleError(f"a password has {MIN_PASSWORD} to {MAX_PASSWORD} characters")
+        raise PeopleError("password_length", least=MIN_PASSWORD, most=MAX_PASSWORD)
     if password.casefold() == name or len(set(password)) < 4:
-        raise PeopleError("choose a password that is not your name and not one repeated key")
+        raise PeopleError("password_weak")
 
 
 def _key(kind: str, value: str) -> str:
@@ -100,13 +122,13 @@ class People:
         name = account_name(name)
         branch = (branch or "").strip() or None
         if role == "staff" and branch is None:
-            raise PeopleError("branch staff need a branch")
+            raise PeopleError("no_branch")
         if branch is not None and not valid_branch(branch):
-            raise PeopleError("a branch is 1-100 characters without spaces, commas or '='")
+            raise PeopleError("branch")
         try:
             account = await self._accounts.add(name, role, branch, created_by)
         except NameTakenError as exc:
-            raise PeopleError(str(exc)) from exc
+            raise PeopleError("name_taken", name=name) from exc
         log.info("account %s added (%s, branch %s)", account.id, role, branch)
         return account, await self.password_link(account.id)
 
@@ -118,14 +140,14 @@ class People:
         """Spend a password link: the account, now with this password."""
         holder = await self._accounts.link_holder(token, "password")
         if holder is None or holder.disabled_at is not None:
-            raise PeopleError("this link was used, has expired or is not valid")
+            raise PeopleError("link")
         if password != repeated:
-            raise PeopleError("the two passwords differ")
+            raise PeopleError("passwords_differ")
         check_password(password, holder.name)
         hashed = await asyncio.to_thread(_hasher.hash, password)
         account = await self._accounts.redeem_link(token, "password")
         if account is None:  # spent by another click meanwhile
-            raise PeopleError("this link was used, has expired or is not valid")
+            raise PeopleError("link")
         await self._accounts.set_password(account.id, hashed)
         log.info("account %s chose a password", account.id)
         return account
@@ -193,10 +215,10 @@ class People:
     async def enable_totp(self, account: Account, secret: str, code: str) -> None:
         """Turn the second factor on, once a code from the new secret shows the app has it."""
         if not re.fullmatch(r"[A-Z2-7]{32}", secret):
-            raise PeopleError("the secret is not valid: start again")
+            raise PeopleError("secret")
         step = _totp_step(secret, code)
         if step is None:
-            raise PeopleError("the code does not match: check the app's clock and try again")
+            raise PeopleError("new_code")
         await self._accounts.set_totp(account.id, secret)
         await self._accounts.spend_totp_step(account.id, step)  # it cannot sign in after
         log.info("account %s turned on a second factor", account.id)
@@ -206,7 +228,7 @@ class People:
             return
         step = _totp_step(account.totp_secret, code)
         if step is None or not await self._accounts.spend_totp_step(account.id, step):
-            raise PeopleError("the code does not match")
+            raise PeopleError("code")
         await self._accounts.set_totp(account.id, None)
         log.info("account %s turned off its second factor", account.id)
 

@@ -12,7 +12,7 @@ from alliance.language import detect_language
 from alliance.settings import Settings
 from bot.services.asking import SlowDown
 from bot.store.database import Store
-from bot.store.records import Logged, Ticket, Vote
+from bot.store.records import Logged, Person, Ticket, Vote
 from bot.store.tickets import NewTicket
 
 log = logging.getLogger(__name__)
@@ -98,21 +98,16 @@ class Answered:
         return f"ticket {self.ticket_id}" + (f", kept as curated answer {kept}" if kept else "")
 
 
-async def answer_ticket(
-    store: Store, ticket: Ticket, text: str, author_id: int, account_id: int | None
-) -> Answered:
+async def answer_ticket(store: Store, ticket: Ticket, text: str, author: Person) -> Answered:
     """A staff answer (from the web workspace, the console or a staff chat), recorded: a web
     page fetches it; for any other channel it waits to be delivered (at once by a staff chat's
     handler, else by that channel's rounds)."""
     reply_id, first = await store.tickets.add_reply(
-        ticket.id,
-        author_id,
-        True,
-        text,
-        account_id=account_id,
-        delivered=is_web(ticket.learner_chat_id),
+        ticket.id, author, True, text, delivered=is_web(ticket.learner_chat_id)
     )
-    log.info("user %s (account %s) answered ticket %s", author_id, account_id, ticket.id)
+    log.info(
+        "user %s (account %s) answered ticket %s", author.telegram_id, author.account_id, ticket.id
+    )
     return Answered(ticket.id, reply_id, first)
 
 
@@ -124,9 +119,7 @@ class Corrected:
     reply_id: int
 
 
-async def tell_voter(
-    store: Store, vote: Vote, text: str, author_id: int, account_id: int | None
-) -> tuple[int, int]:
+async def tell_voter(store: Store, vote: Vote, text: str, author: Person) -> tuple[int, int]:
     """The right answer to a question its learner voted 👎 on, on its way to them: a reply of
     kind "correction" on the question's ticket (opened for it, answered at once, if the learner
     never asked a person), which their channel delivers like a staff answer. The ticket's id
@@ -145,13 +138,7 @@ async def tell_voter(
         )
     )
     reply_id, _ = await store.tickets.add_reply(
-        ticket.id,
-        author_id,
-        True,
-        text,
-        account_id=account_id,
-        delivered=is_web(vote.user_id),
-        kind="correction",
+        ticket.id, author, True, text, delivered=is_web(vote.user_id), kind="correction"
     )
     log.info("vote %s: correction %s on its way in ticket %s", vote.id, reply_id, ticket.id)
     return ticket.id, reply_id

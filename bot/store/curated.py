@@ -12,7 +12,7 @@ from sqlalchemy import BigInteger, DateTime, Row, delete, func, literal, select,
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.engine.curated import CuratedEntry
-from bot.store.records import CuratedItem, Vote, record, records
+from bot.store.records import CuratedItem, Person, Vote, record, records
 from bot.store.tables import (
     AwaitedText,
     CuratedAnswer,
@@ -36,7 +36,7 @@ class NewCurated:
     answer: str
     language: str
     audience: str
-    approved_by: int
+    approved_by: Person
     origin: str | None = None  # "reply:<id>", "vote:<id>": saving it again changes the same one
 
 
@@ -74,15 +74,18 @@ class Curated:
             "answer": new.answer,
             "language": new.language,
             "audience": new.audience,
-            "approved_by": new.approved_by,
+            "approved_by": new.approved_by.telegram_id,
+            "approved_by_account_id": new.approved_by.account_id,
             "approved_at": moment,
-            "changed_by": new.approved_by,
+            "changed_by": new.approved_by.telegram_id,
+            "changed_by_account_id": new.approved_by.account_id,
             "changed_at": moment,
             "retired_at": None,
         }
         statement = dialect_insert(self._engine, CuratedAnswer).values(**values)
         if new.origin is not None:
-            changed = {k: values[k] for k in ("answer", "audience", "changed_by", "changed_at")}
+            again = ("answer", "audience", "changed_by", "changed_by_account_id", "changed_at")
+            changed = {k: values[k] for k in again}
             statement = statement.on_conflict_do_update(
                 index_elements=["origin"], set_={**changed, "retired_at": None}
             )
@@ -111,20 +114,25 @@ class Curated:
             total = await connection.scalar(select(func.count()).where(serving))
         return rows, int(total or 0)
 
-    async def edit(self, answer_id: int, answer: str, by: int) -> bool:
+    async def edit(self, answer_id: int, answer: str, by: Person) -> bool:
         """New wording for an answer in service; False when there is none (or it was retired)."""
         if not answer.strip():
             raise ValueError("a curated answer cannot be empty")
         return await self._change(answer_id, by, answer=answer)
 
-    async def retire(self, answer_id: int, by: int) -> bool:
+    async def retire(self, answer_id: int, by: Person) -> bool:
         return await self._change(answer_id, by, retired_at=utc_now())
 
-    async def _change(self, answer_id: int, by: int, **values: object) -> bool:
+    async def _change(self, answer_id: int, by: Person, **values: object) -> bool:
         statement = (
             update(CuratedAnswer)
             .where(CuratedAnswer.id == answer_id, CuratedAnswer.retired_at.is_(None))
-            .values(changed_by=by, changed_at=utc_now(), **values)
+            .values(
+                changed_by=by.telegram_id,
+                changed_by_account_id=by.account_id,
+                changed_at=utc_now(),
+                **values,
+            )
         )
         async with self._engine.begin() as connection:
             return (await connection.execute(statement)).rowcount == 1
@@ -160,25 +168,32 @@ class Curated:
             row = (await connection.execute(statement)).first()
         return None if row is None else record(Vote, row)
 
-    async def review(self, feedback_id: int, outcome: str, by: int) -> bool:
+    async def review(self, feedback_id: int, outcome: str, by: Person) -> bool:
         """Record what the admin made of a 👎; False when it was already settled (another admin
         was quicker) or there is no such 👎; a skipped one may be reviewed again."""
         if outcome not in REVIEW_OUTCOMES:
             raise ValueError(f"outcome must be one of {REVIEW_OUTCOMES}, not {outcome!r}")
         table = VoteReview.__table__
         now = utc_now()
-        voted = select(
+        review = {
+            "outcome": outcome,
+            "reviewed_by": by.telegram_id,
+            "reviewed_by_account_id": by.account_id,
+            "reviewed_at": now,
+        }
+        voted = select(  # the same values, in the same order, for a first review
             Feedback.id,
             literal(outcome),
-            literal(by, BigInteger),
+            literal(by.telegram_id, BigInteger),
+            literal(by.account_id, BigInteger),
             literal(now, DateTime(timezone=True)),
         ).where(Feedback.id == feedback_id, Feedback.vote == -1)
         statement = (
             dialect_insert(self._engine, VoteReview)
-            .from_select(["feedback_id", "outcome", "reviewed_by", "reviewed_at"], voted)
+            .from_select(["feedback_id", *review], voted)
             .on_conflict_do_update(
                 index_elements=["feedback_id"],
-                set_={"outcome": outcome, "reviewed_by": by, "reviewed_at": now},
+                set_=review,
                 where=table.c.outcome == "skipped",
             )
         )

@@ -28,6 +28,16 @@ def records(kind: type[R], rows: Any) -> list[R]:
 
 
 @dataclasses.dataclass(frozen=True)
+class Person:
+    """Who acted (answered, kept, changed, reviewed): their Telegram id, 0 when none is known (on
+    the web, with an account that linked none), and their account, None when they have none (an
+    admin known only by their Telegram id, a learner, staff signed in with an invite code)."""
+
+    telegram_id: int = 0
+    account_id: int | None = None
+
+
+@dataclasses.dataclass(frozen=True)
 class Logged:
     """A question the assistant answered, with what it answered and cited."""
 
@@ -80,6 +90,10 @@ class Reply:
     sent_at: datetime
     delivered_at: datetime | None
 
+    @property
+    def author(self) -> Person:
+        return Person(self.author_id, self.author_account_id)
+
 
 @dataclasses.dataclass(frozen=True)
 class StaffAnswer:
@@ -122,10 +136,21 @@ class CuratedItem:
     language: str
     audience: str
     approved_by: int
+    approved_by_account_id: int | None
     approved_at: datetime
     changed_by: int
+    changed_by_account_id: int | None
     changed_at: datetime
     retired_at: datetime | None
+
+    @property
+    def approver(self) -> Person:
+        return Person(self.approved_by, self.approved_by_account_id)
+
+    @property
+    def changer(self) -> Person:
+        """Who last changed it (its approver until someone edits or retires it)."""
+        return Person(self.changed_by, self.changed_by_account_id)
 
 
 @dataclasses.dataclass(frozen=True)

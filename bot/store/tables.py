@@ -164,8 +164,8 @@ class TicketReply(Base):
     __tablename__ = "ticket_replies"
     id: Mapped[int] = mapped_column(_ROW_ID, primary_key=True, autoincrement=True)
     ticket_id: Mapped[int] = mapped_column(index=True)
-    author_id: Mapped[int]
-    author_account_id: Mapped[int | None]  # the account of staff who answered on the web
+    author_id: Mapped[int]  # a Telegram id (0: none)
+    author_account_id: Mapped[int | None]  # None: someone without an account
     from_staff: Mapped[bool]
     # "answer" (the first staff answer), "addition" (a later one), or "correction": the right
     # answer to a question its learner voted 👎 on
@@ -208,9 +208,12 @@ class CuratedAnswer(Base):
     answer: Mapped[str] = mapped_column(Text)
     language: Mapped[str] = mapped_column(String(8))
     audience: Mapped[str] = mapped_column(String(16))
+    # Who approved and last changed it: a Telegram id (0: none) and an account (None: none)
     approved_by: Mapped[int]
+    approved_by_account_id: Mapped[int | None]
     approved_at: Mapped[datetime]
     changed_by: Mapped[int]
+    changed_by_account_id: Mapped[int | None]
     changed_at: Mapped[datetime] = mapped_column(index=True)
     retired_at: Mapped[datetime | None]
 
@@ -222,7 +225,8 @@ class VoteReview(Base):
     __tablename__ = "vote_reviews"
     feedback_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     outcome: Mapped[str] = mapped_column(String(16))
-    reviewed_by: Mapped[int]
+    reviewed_by: Mapped[int]  # a Telegram id (0: none)
+    reviewed_by_account_id: Mapped[int | None]
     reviewed_at: Mapped[datetime]
 
 

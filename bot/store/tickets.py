@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.store.records import Reply, StaffAnswer, Ticket, record, records
+from bot.store.records import Person, Reply, StaffAnswer, Ticket, record, records
 from bot.store.tables import LearnerBranch, TicketMessage, dialect_insert, utc_now
 from bot.store.tables import Ticket as TicketTable
 from bot.store.tables import TicketReply as ReplyTable
@@ -104,11 +104,10 @@ class Tickets:
     async def add_reply(
         self,
         ticket_id: int,
-        author_id: int,
+        author: Person,
         from_staff: bool,
         text: str,
         *,
-        account_id: int | None = None,
         delivered: bool = True,
         kind: str = "answer",
     ) -> tuple[int, bool]:
@@ -131,8 +130,8 @@ class Tickets:
                 dialect_insert(self._engine, ReplyTable)
                 .values(
                     ticket_id=ticket_id,
-                    author_id=author_id,
-                    author_account_id=account_id,
+                    author_id=author.telegram_id,
+                    author_account_id=author.account_id,
                     from_staff=from_staff,
                     kind=kind,
                     text=text,

@@ -13,7 +13,7 @@ from datetime import timedelta
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.store.records import Action, Session, record, records
+from bot.store.records import Action, Person, Session, record, records
 from bot.store.tables import AdminAction, WebLogin, WebSession, utc_now
 
 KINDS = ("account", "admin", "staff")
@@ -90,14 +90,12 @@ class WebAccess:
             await connection.execute(statement)
 
     # What admins did
-    async def record(
-        self, admin_id: int, action: str, detail: str, account_id: int | None = None
-    ) -> None:
-        """Log an action by an admin's Telegram id (0: none) and, signed in with one, account."""
+    async def record(self, by: Person, action: str, detail: str) -> None:
+        """Log what someone did (an admin, or staff in their account)."""
         statement = insert(AdminAction).values(
             at=utc_now(),
-            admin_id=admin_id,
-            account_id=account_id,
+            admin_id=by.telegram_id,
+            account_id=by.account_id,
             action=action[:32],
             detail=detail,
         )

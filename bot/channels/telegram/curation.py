@@ -54,7 +54,8 @@ async def keep_pressed(update: Update, context: Context) -> None:
         await press.query.answer(say.STAFF_ONLY, show_alert=True)
         return
     reply_id, audience = int(match.group(1)), match.group(2)
-    curated_id = await curation.save_reply(found.core.store, reply_id, audience, presser)
+    keeper = await found.core.person(presser)
+    curated_id = await curation.save_reply(found.core.store, reply_id, audience, keeper)
     if curated_id is None:
         await press.query.answer(texts.EXPIRED[user_language(update)])
         return
@@ -147,7 +148,7 @@ async def curated_pressed(update: Update, context: Context) -> None:
         await found.core.store.curated.await_text(admin, "edit", row.id)
         text = say.CURATED["edit"][language].format(id=row.id)
     else:
-        retired = await found.core.store.curated.retire(row.id, admin)
+        retired = await found.core.store.curated.retire(row.id, await found.core.person(admin))
         log.info("admin %s retired curated answer %s", admin, row.id)
         text = say.CURATED["retired" if retired else "gone"][language].format(id=row.id)
     await context.bot.send_message(press.chat_id, text, parse_mode=ParseMode.HTML)
@@ -209,7 +210,8 @@ async def review_pressed(update: Update, context: Context) -> None:
         await context.bot.send_message(press.chat_id, prompt, parse_mode=ParseMode.HTML)
         return
     outcome = "right" if action == "right" else "skipped"
-    if not await found.core.store.curated.review(feedback_id, outcome, admin):
+    reviewer = await found.core.person(admin)
+    if not await found.core.store.curated.review(feedback_id, outcome, reviewer):
         await context.bot.send_message(press.chat_id, say.REVIEW["settled"][language])
     else:
         log.info("admin %s reviewed vote %s: %s", admin, feedback_id, outcome)
@@ -240,7 +242,8 @@ async def private_text(update: Update, context: Context) -> None:
         )
         return
     if purpose == "edit":
-        edited = await found.core.store.curated.edit(target, text, incoming.user.id)
+        editor = await found.core.person(incoming.user.id)
+        edited = await found.core.store.curated.edit(target, text, editor)
         log.info("admin %s edited curated answer %s", incoming.user.id, target)
         reply = say.CURATED["edited" if edited else "gone"][language].format(id=target)
         await incoming.message.reply_text(reply)

@@ -32,7 +32,7 @@ from bot.channels.telegram.render import shortened
 from bot.services import staff_loop
 from bot.services.asking import SlowDown
 from bot.services.rounds import Delivery, deliver_now, post_ticket
-from bot.store.records import Logged, Ticket
+from bot.store.records import Logged, Person, Ticket
 from bot.store.tables import aware
 
 log = logging.getLogger(__name__)
@@ -136,7 +136,8 @@ async def _learner_follow_up(incoming: Incoming, context: Context) -> bool:
         return False
     ticket = hit[0]
     text = incoming.message.text or ""
-    await found.core.store.tickets.add_reply(ticket.id, incoming.user.id, False, text)
+    learner = Person(telegram_id=incoming.user.id)
+    await found.core.store.tickets.add_reply(ticket.id, learner, False, text)
     body = ticket_texts.FOLLOW_UP.format(ticket=ticket.id, text=html.escape(text))
     language = ticket.language
     if ticket.staff_chat_id is None:  # the workspace shows it under the ticket
@@ -248,10 +249,8 @@ async def _relay(incoming: Incoming, context: Context, ticket: Ticket) -> None:
     a Telegram learner at once (a web learner's page fetches it)."""
     core = context.services.core
     staff = incoming.user.id
-    account = await core.store.accounts.with_telegram_id(staff)
-    answered = await staff_loop.answer_ticket(
-        core.store, ticket, incoming.message.text or "", staff, account.id if account else None
-    )
+    text, author = incoming.message.text or "", await core.person(staff)
+    answered = await staff_loop.answer_ticket(core.store, ticket, text, author)
     log.info("staff %s answered ticket %s in the staff chat", staff, ticket.id)
     notifier = TelegramNotifier(context.bot, core)
     sent = await deliver_now(core.store, notifier, answered.reply_id)

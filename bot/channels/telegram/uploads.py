@@ -41,8 +41,7 @@ async def document_sent(update: Update, context: Context) -> None:
     try:
         name = upload_name(document.file_name or "")
         if document.file_size and document.file_size > limit:
-            size, most = document.file_size / 1e6, limit / 1e6
-            raise UploadError(f"the file is {size:.1f} MB, over the {most:.1f} MB limit")
+            raise UploadError("too_large", size=document.file_size / 1e6, limit=limit / 1e6)
     except UploadError as exc:
         await incoming.message.reply_text(texts.UPLOAD["refused"][language].format(reason=exc))
         return
@@ -129,7 +128,8 @@ async def add_pending(
         reply = texts.UPLOAD["refused"][language].format(reason=exc)
         await context.bot.send_message(chat_id, reply)
         return
-    await found.core.store.web.record(admin, "upload", f"{path} ({len(data)} bytes, in Telegram)")
+    detail = f"{path} ({len(data)} bytes, in Telegram)"
+    await found.core.store.web.record(await found.core.person(admin), "upload", detail)
     added = await context.bot.send_message(
         chat_id,
         texts.UPLOAD["added"][language].format(path=html.escape(path)),

@@ -25,8 +25,9 @@ from bot.channels.web.context import (
     signed_in,
     visitor_of,
 )
-from bot.channels.web.texts import ACCOUNT
+from bot.channels.web.texts import ACCOUNT, refusal
 from bot.services.people import TRUSTED_BROWSER, PeopleError, SignedIn
+from bot.store.records import Person
 
 log = logging.getLogger(__name__)
 
@@ -84,8 +85,9 @@ async def choose_password(
         holder = await found.core.people.accounts.link_holder(token, "password")
         if holder is None:
             return _page(request, "account_password.html", 404, invalid=True)
+        error = refusal(exc, page_language(request))
         return _page(
-            request, "account_password.html", 422, name=holder.name, token=token, error=str(exc)
+            request, "account_password.html", 422, name=holder.name, token=token, error=error
         )
     return RedirectResponse(f"/signin?chosen={account.name}", status_code=303)
 
@@ -115,7 +117,7 @@ async def signin(
         status = {"locked": 429, "code": 401, "wrong": 401}[outcome.reason]
         return _page(request, "signin.html", status, name=name[:40], refused=outcome.reason)
     account = outcome.account
-    await found.core.store.web.record(0, "sign-in", "web", account_id=account.id)
+    await found.core.store.web.record(Person(account_id=account.id), "sign-in", "web")
     home = "/admin" if account.role == "admin" else "/workspace"
     response = await signed_in(
         request, ACCOUNT_COOKIE, "account", account.id, branch=account.branch, to=home
@@ -143,7 +145,7 @@ async def signout(
 ) -> Response:
     check_csrf(visitor, csrf)
     await found.core.store.web.close_session(request.cookies[ACCOUNT_COOKIE])
-    await found.core.store.web.record(visitor.user_id, "sign-out", "web", account_id=visitor.id)
+    await found.core.store.web.record(visitor.person, "sign-out", "web")
     response = RedirectResponse("/signin?out=1", status_code=303)
     response.delete_cookie(ACCOUNT_COOKIE, path="/")
     return response
@@ -202,14 +204,15 @@ async def set_second_factor(
         else:
             await people.disable_totp(account, code)
     except PeopleError as exc:
+        error = refusal(exc, page_language(request))
         if action == "on" and secret:
             uri = people.totp_uri(secret, visitor.name)
             return _account_page(
-                request, found, visitor, 422, new_secret=secret, uri=uri, error=str(exc)
+                request, found, visitor, 422, new_secret=secret, uri=uri, error=error
             )
-        return _account_page(request, found, visitor, 422, error=str(exc))
+        return _account_page(request, found, visitor, 422, error=error)
     detail = f"second factor {action}"
-    await found.core.store.web.record(visitor.user_id, "account", detail, account_id=visitor.id)
+    await found.core.store.web.record(visitor.person, "account", detail)
     return RedirectResponse("/account", status_code=303)
 
 

@@ -27,6 +27,7 @@ from bot.channels.web.context import (
     ACCOUNT_COOKIE,
     ADMIN_COOKIE,
     LANG_COOKIE,
+    ReindexState,
     Visitor,
     WebServices,
     check_csrf,
@@ -36,12 +37,14 @@ from bot.channels.web.context import (
     signed_in,
     visitor_of,
 )
-from bot.channels.web.texts import CONSOLE
+from bot.channels.web.texts import CONSOLE, refusal
 from bot.engine.results import Source
 from bot.services import curation, documents, staff_loop, stats_chart
 from bot.services.documents import UploadError
 from bot.services.reindex import ReindexBusyError, ReindexError
 from bot.store.curated import AUDIENCES
+from bot.store.records import Person
+from ingest.pipeline import Summary
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +78,7 @@ Admin = Annotated[Visitor, Depends(admin_session)]
 
 async def record(found: WebServices, session: Visitor, action: str, detail: str) -> None:
     """The action log's entry for what this admin did."""
-    await found.core.store.web.record(session.user_id, action, detail, account_id=session.id)
+    await found.core.store.web.record(session.person, action, detail)
 
 
 def console_page(
@@ -116,7 +119,7 @@ async def login(
         page = console_page(request, "admin_login.html", None, failed=True)
         page.status_code = 403
         return page
-    await found.core.store.web.record(admin_id, "sign-in", "admin console")
+    await found.core.store.web.record(Person(admin_id), "sign-in", "admin console")
     log.info("admin %s signed in to the console", admin_id)
     return await signed_in(request, ADMIN_COOKIE, "admin", admin_id, path="/admin")
 
@@ -212,7 +215,7 @@ async def review_action(
         detail = f"vote {feedback_id} → curated answer {corrected.curated_id}, sent to the voter"
     else:
         outcome = "right" if action == "right" else "skipped"
-        if not await found.core.store.curated.review(feedback_id, outcome, admin):
+        if not await found.core.store.curated.review(feedback_id, outcome, session.person):
             raise HTTPException(409, "this vote was settled already")
         detail = f"vote {feedback_id}: {outcome}"
     await record(found, session, f"review {action}", detail)
@@ -234,6 +237,7 @@ async def curated_page(
         "admin_curated.html",
         session,
         rows=rows,
+        names=await account_names(found),
         total=total,
         offset=offset,
         page_size=PAGE_SIZE,
@@ -251,13 +255,12 @@ async def curated_action(
     answer: Annotated[str, Form(max_length=4000)] = "",
 ) -> Response:
     check_csrf(session, csrf)
-    admin = session.user_id
     if action == "edit":
         if not answer.strip():
             raise HTTPException(422, "the answer must not be empty")
-        changed = await found.core.store.curated.edit(answer_id, answer.strip(), admin)
+        changed = await found.core.store.curated.edit(answer_id, answer.strip(), session.person)
     else:
-        changed = await found.core.store.curated.retire(answer_id, admin)
+        changed = await found.core.store.curated.retire(answer_id, session.person)
     if not changed:
         raise HTTPException(404, "no such curated answer (or it was retired)")
     await record(found, session, f"curated {action}", f"curated answer {answer_id}")
@@ -349,7 +352,8 @@ async def upload(
             documents.add_document, found.core.settings, file.filename or "", data, fields, replace
         )
     except UploadError as exc:
-        page = await _documents_page(request, found, session, error=str(exc))
+        error = refusal(exc, page_language(request))
+        page = await _documents_page(request, found, session, error=error)
         page.status_code = 422
         return page
     await record(found, session, "upload", f"{path} ({len(data)} bytes, {audience})")
@@ -365,18 +369,43 @@ async def reindex(found: Services, session: Admin, csrf: Annotated[str, Form()])
 
 
 @router.get("/reindex/status")
-async def reindex_status(found: Services, session: Admin) -> JSONResponse:
-    state = found.reindex
+async def reindex_status(request: Request, found: Services, session: Admin) -> JSONResponse:
+    """The latest re-index for the documents page's script: while it runs, its stage (in the
+    page's language) and figures; after, its result in a line."""
+    state, t = found.reindex, CONSOLE[page_language(request)]
     return JSONResponse(
         {
             "running": state.running,
-            "stage": state.stage,
+            "stage": t[f"reindex_{state.stage}"] if state.running else "",
             "done": state.done,
             "total": state.total,
-            "result": state.result,
-            "failed": state.failed,
+            "result": "" if state.running else _reindex_result(state, t),
+            "failed": state.busy or state.failure is not None,
         }
     )
+
+
+def _reindex_result(state: ReindexState, t: dict[str, str]) -> str:
+    if state.busy:
+        return t["reindex_busy"]
+    if state.failure is not None:
+        return t["reindex_failed"].format(reason=state.failure)
+    if state.summary is not None:
+        return t["reindexed"].format(summary=_reindex_summary(state.summary, t))
+    return ""
+
+
+def _reindex_summary(summary: Summary, t: dict[str, str]) -> str:
+    figures = t["reindex_summary"].format(
+        version=summary.index_version or "-",
+        added=summary.added,
+        updated=summary.updated,
+        removed=summary.removed,
+        unchanged=summary.unchanged,
+        chunks=summary.chunks,
+    )
+    skipped = t["reindex_skipped"].format(count=len(summary.errors)) if summary.errors else ""
+    return figures + skipped
 
 
 def start_reindex(found: WebServices, session: Visitor) -> None:
@@ -385,7 +414,7 @@ def start_reindex(found: WebServices, session: Visitor) -> None:
     if state.running or found.core.reindexer.running:
         return
     state.running, state.stage, state.done, state.total = True, "starting", 0, 0
-    state.result, state.failed = "", False
+    state.summary, state.busy, state.failure = None, False, None
 
     async def progress(stage: str, done: int, total: int) -> None:
         state.stage, state.done, state.total = stage, done, total
@@ -394,20 +423,16 @@ def start_reindex(found: WebServices, session: Visitor) -> None:
         try:
             summary = await found.core.reindexer.run(progress)
         except ReindexBusyError:
-            state.result, state.failed = "a re-index is already running", True
+            state.busy = True
         except ReindexError as exc:
-            state.result, state.failed = str(exc), True
+            state.failure = str(exc)
         except Exception as exc:  # shown to the admin; the console carries on
             log.exception("re-index from the console failed")
-            state.result, state.failed = f"failed: {exc}", True
+            state.failure = str(exc)
         else:
-            state.result = (
-                f"version {summary.index_version}: {summary.added} added, {summary.updated} "
-                f"updated, {summary.removed} removed, {summary.unchanged} unchanged, "
-                f"{summary.chunks} chunks"
-                + (f"; {len(summary.errors)} files skipped" if summary.errors else "")
-            )
-            await record(found, session, "reindex", state.result)
+            state.summary = summary
+            detail = _reindex_summary(summary, CONSOLE["en"])  # the action log is in English
+            await record(found, session, "reindex", detail)
         finally:
             state.running = False
 
@@ -420,5 +445,10 @@ def start_reindex(found: WebServices, session: Visitor) -> None:
 @router.get("/actions", response_class=HTMLResponse)
 async def actions_page(request: Request, found: Services, session: Admin) -> HTMLResponse:
     rows = await found.core.store.web.actions()
-    names = {account.id: account.name for account in await found.core.people.accounts.all()}
+    names = await account_names(found)
     return console_page(request, "admin_actions.html", session, rows=rows, names=names)
+
+
+async def account_names(found: WebServices) -> dict[int, str]:
+    """Every account's name by its id, for pages that say who did what."""
+    return {account.id: account.name for account in await found.core.people.accounts.all()}

@@ -11,7 +11,8 @@ from fastapi import APIRouter, Form, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from bot.channels.web.console import ROW_IDS, Admin, Services, console_page, record
-from bot.channels.web.context import check_csrf
+from bot.channels.web.context import check_csrf, page_language
+from bot.channels.web.texts import refusal
 from bot.services.people import PeopleError
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,8 @@ async def invite(
             name, "admin" if role == "admin" else "staff", branch, created_by=session.id
         )
     except PeopleError as exc:
-        return await _people_page(request, found, session, 422, error=str(exc))
+        error = refusal(exc, page_language(request))
+        return await _people_page(request, found, session, 422, error=error)
     await record(found, session, "account add", f"{account.name} ({account.role}, {branch})")
     link = _password_url(found, token)
     return await _people_page(request, found, session, link=link, link_for=account.name)

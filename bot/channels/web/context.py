@@ -16,19 +16,22 @@ from alliance.settings import Settings
 from bot.channels.web.security import AnswerIds
 from bot.services.core import Core
 from bot.store.accounts import Account
-from bot.store.records import Session
+from bot.store.records import Person, Session
+from ingest.pipeline import Summary
 
 
 @dataclass
 class ReindexState:
-    """The console's view of the latest re-index, which its page polls."""
+    """The console's view of the latest re-index, which its page polls: figures, phrased in
+    each admin's language when they ask."""
 
     running: bool = False
-    stage: str = ""
+    stage: str = ""  # "starting", then the ingest's: "reading", "embedding", "publishing"
     done: int = 0
     total: int = 0
-    result: str = ""
-    failed: bool = False
+    summary: Summary | None = None  # what the last run published
+    busy: bool = False  # the last run found another one under way
+    failure: str | None = None  # why the last run published nothing (the error's message)
 
 
 @dataclass
@@ -101,10 +104,14 @@ class Visitor:
     """Who is signed in: a person with an account, or an admin through Telegram's /weblogin."""
 
     csrf: str
-    # The Telegram id the store records people by where it does not know accounts yet (the
-    # reviewer of a vote, the author of a curated answer); 0 for an account that linked none.
+    # Their Telegram id: a /weblogin admin's, or the one their account linked (0: none).
     user_id: int
     account: Account | None = None
+
+    @property
+    def person(self) -> Person:
+        """Who the store records as having done what they do here."""
+        return Person(self.user_id, self.id)
 
     @property
     def id(self) -> int | None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from bot.services.documents import UPLOAD_REFUSALS, UploadError
+from bot.services.people import PEOPLE_REFUSALS, PeopleError
+
 LANGUAGES = ("en", "zh")
 
 PAGE: dict[str, dict[str, str]] = {
@@ -428,6 +431,16 @@ CONSOLE: dict[str, dict[str, str]] = {
         "indexed_yes": "yes",
         "indexed_changed": "changed since",
         "indexed_no": "no",
+        "reindex_starting": "Re-indexing: starting",
+        "reindex_reading": "Re-indexing: reading documents",
+        "reindex_embedding": "Re-indexing: embedding passages",
+        "reindex_publishing": "Re-indexing: publishing the new index",
+        "reindexed": "Re-indexed: {summary}",
+        "reindex_summary": "version {version}: {added} added, {updated} updated, {removed} "
+        "removed, {unchanged} unchanged, {chunks} chunks",
+        "reindex_skipped": "; {count} files skipped",
+        "reindex_failed": "Re-index failed: {reason}",
+        "reindex_busy": "Re-index failed: a re-index is already running",
         # People
         "link_before": "Pass this one-time link to ",
         "link_after": " (it works once, for 72 hours, and is not shown again): ",
@@ -598,6 +611,16 @@ CONSOLE: dict[str, dict[str, str]] = {
         "indexed_yes": "是",
         "indexed_changed": "之后有改动",
         "indexed_no": "否",
+        "reindex_starting": "正在重建索引：准备中",
+        "reindex_reading": "正在重建索引：读取文件",
+        "reindex_embedding": "正在重建索引：计算段落向量",
+        "reindex_publishing": "正在重建索引：发布新索引",
+        "reindexed": "索引已重建：{summary}",
+        "reindex_summary": "版本 {version}：新增 {added}，更新 {updated}，删除 {removed}，"
+        "未变 {unchanged}，共 {chunks} 个分块",
+        "reindex_skipped": "；跳过 {count} 个文件",
+        "reindex_failed": "重建索引失败：{reason}",
+        "reindex_busy": "重建索引失败：已有重建索引正在进行",
         # People
         "link_before": "请把这个一次性链接交给 ",
         "link_after": "（只能使用一次，72 小时内有效，之后不再显示）：",
@@ -634,3 +657,47 @@ CONSOLE: dict[str, dict[str, str]] = {
         "nothing_yet": "暂无记录。",
     },
 }
+
+# Why an upload or an account action was refused: the services' English, and Chinese by the
+# same codes with the same placeholders.
+UPLOAD_REFUSED: dict[str, dict[str, str]] = {
+    "en": UPLOAD_REFUSALS,
+    "zh": {
+        "folder": "文件名不能包含文件夹。",
+        "name": "文件名只能由字母、数字、空格、“-”和“_”组成，带一个后缀，不超过 100 个字符。",
+        "suffix": "只能上传 {suffixes} 文件。",
+        "empty": "文件是空的。",
+        "too_large": "文件有 {size:.1f} MB，超过了 {limit:.1f} MB 的上限。",
+        "not_pdf": "文件名为 .pdf，但不是 PDF 文件。",
+        "not_docx": "文件名为 .docx，但不是 Word 文档。",
+        "not_utf8": "文件名为 {suffix}，但不是 UTF-8 文本。",
+        "binary": "文件名为 {suffix}，但含有二进制数据。",
+        "not_html": "文件名为 .html，但不含 HTML。",
+        "front_matter": "请删除文件开头的元数据（front matter）：上传表单会设置这些字段。",
+        "fields": "文件的字段有误：{reason}",
+        "exists": "{path} 已存在；如要替换，请勾选“替换同名文件”。",
+        "not_indexable": "无法为此文件建立索引：{reason}",
+    },
+}
+PEOPLE_REFUSED: dict[str, dict[str, str]] = {
+    "en": PEOPLE_REFUSALS,
+    "zh": {
+        "name": "账号名为 2 至 40 个小写字母、数字、“.”、“_”或“-”，须以字母或数字开头。",
+        "name_taken": "已有名为 {name!r} 的账号。",
+        "no_branch": "分校工作人员需要指定分校。",
+        "branch": "分校名为 1 至 100 个字符，不能含空格、逗号或“=”。",
+        "password_length": "密码须为 {least} 至 {most} 个字符。",
+        "password_weak": "密码不能与账号名相同，也不能只重复同一个键。",
+        "passwords_differ": "两次输入的密码不一致。",
+        "link": "此链接已使用、已过期或无效。",
+        "secret": "密钥无效，请重新开始。",
+        "new_code": "验证码不匹配：请检查应用的时钟后重试。",
+        "code": "验证码不匹配。",
+    },
+}
+
+
+def refusal(error: UploadError | PeopleError, language: str) -> str:
+    """Why a service refused, in the page's language."""
+    table = UPLOAD_REFUSED if isinstance(error, UploadError) else PEOPLE_REFUSED
+    return table[language][error.code].format(**error.params)

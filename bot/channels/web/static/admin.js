@@ -1,4 +1,5 @@
-// The console's live parts: the re-index progress bar, polled while a run is under way.
+// The console's live parts: the re-index progress bar, polled while a run is under way. The
+// status comes phrased in the page's language; the script adds only the figures.
 "use strict";
 (function () {
   const section = document.getElementById("reindex");
@@ -15,11 +16,11 @@
       bar.hidden = false;
       bar.max = Math.max(state.total, 1);
       bar.value = state.done;
-      text.textContent = "Re-indexing: " + state.stage + (state.total ? " " + state.done + " / " + state.total : "");
+      text.textContent = state.stage + (state.total ? " " + state.done + " / " + state.total : "");
       window.setTimeout(poll, 700);
     } else {
       bar.hidden = true;
-      text.textContent = state.result ? (state.failed ? "Re-index failed: " : "Re-indexed: ") + state.result : "";
+      text.textContent = state.result;
       section.dataset.done = state.result ? "true" : "false";
     }
   }
