@@ -24,6 +24,8 @@ def environment(settings: Settings, **extra: str) -> dict[str, str]:
     env |= {
         "KNOWLEDGE_DIR": str(settings.knowledge_dir),
         "INDEX_DIR": str(settings.index_dir),
+        # beside the index, never the default data/ of the checkout the tests run in
+        "DATABASE_URL": f"sqlite+aiosqlite:///{settings.index_dir.parent / 'assistant.db'}",
         "PYTHONPATH": str(REPO),
         **extra,
     }

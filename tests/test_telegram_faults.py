@@ -58,10 +58,17 @@ def launch(shipped_index, emulator, tmp_path):
 def shared(shipped_index, tmp_path_factory):
     """One bot for the tests that fault Telegram's side only (each in its own chats): the
     emulator, and the bot's log."""
-    log = tmp_path_factory.mktemp("faults") / "bot.log"
+    folder = tmp_path_factory.mktemp("faults")
+    log = folder / "bot.log"
     with (
         BotAPIEmulator(TOKEN) as running,
-        polling_bot(shipped_index, log, running, USER_QUESTIONS_PER_MINUTE="600"),
+        polling_bot(
+            shipped_index,
+            log,
+            running,
+            DATABASE_URL=f"sqlite+aiosqlite:///{folder / 'assistant.db'}",
+            USER_QUESTIONS_PER_MINUTE="600",
+        ),
     ):
         yield running, log
 
