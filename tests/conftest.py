@@ -27,6 +27,26 @@ def markdown(title: str, body: str, audience: str = "public", lang: str = "en") 
     return f"{front}\n# {title}\n\n{body}\n"
 
 
+# The files that take longest, longest first: xdist hands files out in collection order, so
+# these start at once on both workers rather than leaving one of them at the end.
+SLOWEST_FIRST = [
+    "test_ingest_kill.py",
+    "test_deployment.py",
+    "test_telegram_e2e.py",
+    "test_eval.py",
+    "test_web_channel.py",
+    "test_access_control.py",
+    "test_telegram_faults.py",
+    "test_hostile_messages.py",
+    "test_bot_cli.py",
+]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: place for place, name in enumerate(SLOWEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: files stay whole
+
+
 @pytest.fixture(autouse=True)
 def _isolated_environment(monkeypatch, tmp_path):
     """Tests never read the developer's .env or settings from the shell."""

@@ -14,7 +14,17 @@ from alliance.settings import Settings
 from bench.bot_api_emulator import BotAPIEmulator
 from bench.bot_load import free_port, stop
 
-__all__ = ["free_port", "handled", "polling_bot", "run", "start", "start_bot", "stop"]
+__all__ = [
+    "bot_variables",
+    "environment",
+    "free_port",
+    "handled",
+    "polling_bot",
+    "run",
+    "start",
+    "start_bot",
+    "stop",
+]
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -62,14 +72,12 @@ def start_bot(
     settings: Settings, log: Path, emulator: BotAPIEmulator, **extra: str
 ) -> subprocess.Popen:
     """`python -m bot run` talking to the Bot API emulator."""
-    return start(
-        ["bot", "run"],
-        settings,
-        log,
-        TELEGRAM_BOT_TOKEN=emulator.token,
-        TELEGRAM_API_BASE_URL=emulator.base_url,
-        **extra,
-    )
+    return start(["bot", "run"], settings, log, **bot_variables(emulator), **extra)
+
+
+def bot_variables(emulator: BotAPIEmulator) -> dict[str, str]:
+    """What points a bot at the emulator."""
+    return {"TELEGRAM_BOT_TOKEN": emulator.token, "TELEGRAM_API_BASE_URL": emulator.base_url}
 
 
 @contextlib.contextmanager

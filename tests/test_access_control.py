@@ -6,7 +6,8 @@ import shutil
 
 import pytest
 from conftest import markdown
-from processes import run, start_bot, stop
+from processes import handled, run
+from telegram_app import telegram_bot
 
 from alliance.settings import Settings
 from bench.bot_api_emulator import BotAPIEmulator
@@ -65,14 +66,6 @@ def _leaks(text: str) -> bool:
     return MARKER.lower() in text.lower() or MARKER_ZH in text
 
 
-def _until_quiet(emulator: BotAPIEmulator, seconds: float = 2.0) -> None:
-    """Wait until the bot has sent nothing new for `seconds`."""
-    count = -1
-    while len(emulator.sent) != count:
-        count = len(emulator.sent)
-        emulator.wait_for(lambda seen=count: len(emulator.sent) != seen, seconds)  # type: ignore[misc]
-
-
 def test_staff_find_the_canary(canary_index):
     for question in ("What is the internal emergency contact code for branch staff?",
                      "分校工作人员的内部应急联络代码是什么？"):  # fmt: skip
@@ -96,33 +89,36 @@ def test_the_console_never_gives_a_learner_the_canary(canary_index):
     assert not _leaks(result.stdout) and "Internal Staff Circular" not in result.stdout
 
 
-def test_telegram_never_gives_a_learner_the_canary(canary_index, tmp_path):
-    questions = _questions()
-    with BotAPIEmulator(TOKEN) as emulator:
-        process = start_bot(
+def test_telegram_never_gives_a_learner_the_canary(canary_index, real_embeddings, tmp_path):
+    questions, log = _questions(), tmp_path / "bot.log"
+    with (
+        BotAPIEmulator(TOKEN) as emulator,
+        telegram_bot(
             canary_index,
-            tmp_path / "bot.log",
+            real_embeddings,
+            log,
             emulator,
             DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'assistant.db'}",
             USER_QUESTIONS_PER_MINUTE="600",
+        ),
+    ):
+        for number, question in enumerate(questions):
+            emulator.user_message(question, user_id=1000 + number)
+        everyone = range(1000, 1000 + len(questions))
+        answered = emulator.wait_for(
+            lambda: all(emulator.wait_for_messages(u, timeout=0) for u in everyone), 180
         )
-        try:
-            for number, question in enumerate(questions):
-                emulator.user_message(question, user_id=1000 + number)
-            everyone = range(1000, 1000 + len(questions))
-            answered = emulator.wait_for(
-                lambda: all(emulator.wait_for_messages(u, timeout=0) for u in everyone), 180
-            )
-            assert answered, "not every question was answered"
-            for message in emulator.sent[: len(questions)]:  # and their Sources buttons
-                buttons = (message.get("reply_markup") or {}).get("inline_keyboard", [])
-                for button in (b for row in buttons for b in row if b["text"] != "👍"):
-                    emulator.press(button, message, user_id=message["chat"]["id"])
-            presses = 2 * len(questions)
-            assert emulator.wait_for(lambda: len(emulator.answered_callbacks) >= presses, 120)
-            _until_quiet(emulator)  # the passages shown by the Sources buttons
-            assert len(emulator.sent) > len(questions)
-            assert not any(_leaks(m["text"]) for m in emulator.sent)
-            assert not any("Internal Staff Circular" in m["text"] for m in emulator.sent)
-        finally:
-            stop(process)
+        assert answered, "not every question was answered"
+        presses = []
+        for message in emulator.sent[: len(questions)]:  # and their Sources buttons
+            buttons = (message.get("reply_markup") or {}).get("inline_keyboard", [])
+            for button in (b for row in buttons for b in row if b["text"] != "👍"):
+                emulator.press(button, message, user_id=message["chat"]["id"])
+                presses.append(emulator.last_update_id)
+        # every press handled: the passages its Sources button shows are sent
+        assert all(handled(log, u) for u in presses)
+        assert len(presses) >= 2 * len(questions)
+        assert len(emulator.answered_callbacks) == len(presses)
+        assert len(emulator.sent) > len(questions)
+        assert not any(_leaks(m["text"]) for m in emulator.sent)
+        assert not any("Internal Staff Circular" in m["text"] for m in emulator.sent)

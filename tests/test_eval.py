@@ -130,18 +130,18 @@ def test_report_table_kinds_and_targets(heldout):
 
 
 def test_the_command_reports_its_parts_and_prints_no_held_out_question(shipped_index):
-    result = run(["bot.eval", "--json", "--parts", "dev,gold-heldout"], shipped_index)
+    result = run(["bot.eval", "--json", "--parts", "gold,gold-heldout"], shipped_index)
     report = json.loads(result.stdout)
-    assert set(report["parts"]) == {"dev", "gold-heldout"}
+    assert set(report["parts"]) == {"gold", "gold-heldout"}
     for part in report["parts"].values():
         assert set(part["metrics"]) == {"en", "zh", "all"}
     assert result.returncode == 0  # the corpus's held-out part was not asked for
     held = load_gold(HELDOUT_PATH, "gold-heldout")
     printed = {failure["id"] for failure in report["failures"]}
-    assert printed and all(failure["part"] == "dev" for failure in report["failures"])
+    assert printed and all(failure["part"] == "gold" for failure in report["failures"])
     assert not printed & {q.id for q in held}
-    text = run(["bot.eval", "--parts", "dev,gold-heldout"], shipped_index).stdout
-    assert not any(q.question in text for q in held)  # nor does the text report
+    text = run(["bot.eval", "--parts", "gold-heldout"], shipped_index).stdout
+    assert "gold-heldout:" in text and not any(q.question in text for q in held)  # nor text
     assert set(report["curated"]) == {"tuning", "heldout"}
     assert report["curated"]["heldout"]["paraphrases"] > 0
     assert not any(q.question in result.stdout for q in curated.CuratedSet.load().heldout)

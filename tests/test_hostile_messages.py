@@ -91,13 +91,13 @@ def test_huge_answers_are_split_without_losing_a_character(size, unit):
 
 
 @pytest.fixture(scope="module")
-def engine(shipped_index):
-    return build_engine(shipped_index)
+def engine(shipped_index, real_embeddings):
+    return build_engine(shipped_index, embeddings=real_embeddings)
 
 
 @given(question=st.one_of(_TEXT, st.text(min_size=1000, max_size=3000)))
 @settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 def test_any_question_gets_an_answer_that_renders_valid_messages(engine, question):
     answer = asyncio.run(engine.answer(question))

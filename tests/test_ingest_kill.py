@@ -1,9 +1,9 @@
 """Ingest killed with SIGKILL at random moments over many trials: the published index is always
 a complete one (the previous version, or none before the first build) and the next run
-completes. The moments are drawn over a whole run, timed first on a copy, and half of them
+completes. The moments are drawn over a whole run, timed first on a copy, and two thirds of them
 within its writing and publishing stretch, counted from when each run starts writing.
-INGEST_KILL_TRIALS sets the number of trials (12 by default), INGEST_KILL_SEED replays a
-failed draw."""
+INGEST_KILL_TRIALS sets the number of trials (6 by default; more for a release), and
+INGEST_KILL_SEED replays a failed draw."""
 
 import os
 import random
@@ -22,7 +22,7 @@ from bot.engine.retrieval import PublishedIndex, Retriever
 from ingest.pipeline import run_ingest
 
 EXTRA_DOCUMENTS = 20
-TRIALS = int(os.environ.get("INGEST_KILL_TRIALS", "12"))
+TRIALS = int(os.environ.get("INGEST_KILL_TRIALS", "6"))
 SEED = int(os.environ.get("INGEST_KILL_SEED", str(random.randrange(1_000_000))))
 
 
@@ -78,12 +78,13 @@ def _time_a_run(settings: Settings, folder) -> RunTimes:
 
 
 def _moments(times: RunTimes, rng: random.Random) -> list[tuple[bool, float]]:
-    """(from writing, seconds): half from the start of a run, anywhere in it; half from the
-    moment the run starts writing (seen when it happens, so timing noise between runs cannot
-    move them out of the writing stretch), anywhere in that stretch."""
+    """(from writing, seconds): a third from the start of a run, anywhere in it; the rest from
+    the moment the run starts writing (seen when it happens, so timing noise between runs
+    cannot move them out of the writing stretch, where a kill can do harm), anywhere in that
+    stretch."""
     stretch = times.total - times.writing_from
-    anywhere = [(False, rng.uniform(0.05, times.total)) for _ in range(TRIALS - TRIALS // 2)]
-    writing = [(True, rng.uniform(0, stretch)) for _ in range(TRIALS // 2)]
+    anywhere = [(False, rng.uniform(0.05, times.total)) for _ in range(TRIALS // 3)]
+    writing = [(True, rng.uniform(0, stretch)) for _ in range(TRIALS - TRIALS // 3)]
     return anywhere + writing
 
 

@@ -6,7 +6,8 @@ import sqlite3
 import threading
 
 import pytest
-from processes import handled, polling_bot
+from processes import handled
+from telegram_app import telegram_bot
 from web_app import web_client
 
 from bench.bot_api_emulator import BotAPIEmulator, buttons
@@ -22,14 +23,15 @@ UNCOVERED = "Can the branch arrange a dormitory room for weekend sessions?"
 
 
 @pytest.fixture(scope="module")
-def loop(shipped_index, tmp_path_factory):
+def loop(shipped_index, real_embeddings, tmp_path_factory):
     folder = tmp_path_factory.mktemp("staff-loop")
     log, database = folder / "bot.log", folder / "assistant.db"
     with BotAPIEmulator(TOKEN) as emulator:
         for chat in (STAFF_CHAT, JINNIU_CHAT, YUBEI_CHAT):
             emulator.add_group(chat)
-        with polling_bot(
+        with telegram_bot(
             shipped_index,
+            real_embeddings,
             log,
             emulator,
             STAFF_USER_IDS=str(STAFF_ID),

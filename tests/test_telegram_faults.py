@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from conftest import markdown
 from postgres_server import PostgresServer
-from processes import handled, polling_bot, start_bot, stop
+from processes import handled, start_bot, stop
+from telegram_app import telegram_bot
 
 from alliance.settings import Settings
 from bench.bot_api_emulator import DROP, BotAPIEmulator
@@ -55,15 +56,16 @@ def launch(shipped_index, emulator, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def shared(shipped_index, tmp_path_factory):
+def shared(shipped_index, real_embeddings, tmp_path_factory):
     """One bot for the tests that fault Telegram's side only (each in its own chats): the
     emulator, and the bot's log."""
     folder = tmp_path_factory.mktemp("faults")
     log = folder / "bot.log"
     with (
         BotAPIEmulator(TOKEN) as running,
-        polling_bot(
+        telegram_bot(
             shipped_index,
+            real_embeddings,
             log,
             running,
             DATABASE_URL=f"sqlite+aiosqlite:///{folder / 'assistant.db'}",

@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 import yaml
-from processes import polling_bot
+from telegram_app import telegram_bot
 
 from bench.bot_api_emulator import BotAPIEmulator, buttons
 
@@ -20,7 +20,7 @@ HANDBOOK = (
 
 
 @pytest.fixture(scope="module")
-def bot(shipped_index, tmp_path_factory):
+def bot(shipped_index, real_embeddings, tmp_path_factory):
     folder = tmp_path_factory.mktemp("uploads")
     settings = shipped_index.model_copy(
         update={"knowledge_dir": folder / "knowledge", "index_dir": folder / "index"}
@@ -29,8 +29,9 @@ def bot(shipped_index, tmp_path_factory):
     shutil.copytree(shipped_index.index_dir, settings.index_dir)
     with (
         BotAPIEmulator(TOKEN) as emulator,
-        polling_bot(
+        telegram_bot(
             settings,
+            real_embeddings,
             folder / "bot.log",
             emulator,
             ADMIN_USER_IDS=str(ADMIN_ID),

@@ -13,15 +13,19 @@ from bot.engine.generative import make_composer
 from bot.engine.retrieval import PublishedIndex, Retriever
 
 if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
+
     from alliance.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
-def build_engine(settings: Settings, without_index: bool = False) -> Engine:
-    """Open the published index, then load the model (seconds): a missing index fails fast,
-    unless `without_index` (a long-running bot), where the engine starts and says it is not
-    ready until ingest publishes a version."""
+def build_engine(
+    settings: Settings, without_index: bool = False, embeddings: Embeddings | None = None
+) -> Engine:
+    """Open the published index, then load the model (seconds; or use `embeddings`, loaded
+    already): a missing index fails fast, unless `without_index` (a long-running bot), where
+    the engine starts and says it is not ready until ingest publishes a version."""
     require_backend(settings)  # a backend that is not installed fails first, with its command
     composer = make_composer(settings)
     try:
@@ -41,6 +45,9 @@ def build_engine(settings: Settings, without_index: bool = False) -> Engine:
                 "every question is answered with how to rebuild it",
                 exc,
             )
-        embeddings = make_embeddings(settings)
-        return Engine(settings, None, composer=composer, embeddings=embeddings)
-    return Engine(settings, Retriever(index, make_embeddings(settings)), composer=composer)
+        return Engine(
+            settings, None, composer=composer, embeddings=embeddings or make_embeddings(settings)
+        )
+    return Engine(
+        settings, Retriever(index, embeddings or make_embeddings(settings)), composer=composer
+    )

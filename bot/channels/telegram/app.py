@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from telegram import BotCommand, BotCommandScopeChat, Update
@@ -37,6 +39,7 @@ MAX_RETRIES = 5
 GROUP_MESSAGES_PER_MINUTE = 20  # Telegram's flood limit for one group (a staff chat)
 # Updates handled at once: answers run in threads, so slow ones do not hold up the rest.
 CONCURRENT_UPDATES = 64
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGABRT)  # python-telegram-bot's default
 
 
 async def on_error(update: object, context: Context) -> None:
@@ -190,4 +193,13 @@ def run_bot(settings: Settings, engine: Engine) -> None:
         run_webhook(app, settings, engine)
         return
     log.info("starting the Telegram bot (long polling)")
-    app.run_polling(allowed_updates=Update.ALL_TYPES, bootstrap_retries=-1)
+    poll(app)
+
+
+def poll(app: BotApplication, stop_signals: Sequence[int] | None = STOP_SIGNALS) -> None:
+    """Long polling, every kind of update, retrying Telegram until it answers; until a stop
+    signal, or `app.stop_running()` (with none, as off the main thread, where signals cannot be
+    caught)."""
+    app.run_polling(
+        allowed_updates=Update.ALL_TYPES, bootstrap_retries=-1, stop_signals=stop_signals
+    )
