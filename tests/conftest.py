@@ -1,5 +1,6 @@
 """Shared fixtures: settings on temporary folders, the shipped knowledge, the real model."""
 
+import fcntl
 import shutil
 from pathlib import Path
 
@@ -96,13 +97,34 @@ def real_embeddings(shipped_settings):
 
 
 @pytest.fixture(scope="session")
-def shipped_index(shipped_settings, real_embeddings) -> Settings:
-    """The shipped knowledge base ingested once with the real model."""
+def shipped_index(shipped_settings, real_embeddings, tmp_path_factory, worker_id) -> Settings:
+    """The shipped knowledge base ingested once with the real model: by the first of the
+    run's workers to need it, under a lock; each worker copies the index (tests start bots on
+    it, whose default database lies beside it)."""
     from ingest.pipeline import run_ingest
 
-    summary = run_ingest(shipped_settings, embeddings_factory=lambda _: real_embeddings)
-    assert summary.errors == []
+    run_folder = tmp_path_factory.getbasetemp()
+    if worker_id != "master":  # each xdist worker has a folder in the run's
+        run_folder = run_folder.parent
+    built = Settings(knowledge_dir=shipped_settings.knowledge_dir, index_dir=run_folder / "index")
+    with (run_folder / "index.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (run_folder / "index.done").exists():
+            summary = run_ingest(built, embeddings_factory=lambda _: real_embeddings)
+            assert summary.errors == []
+            (run_folder / "index.done").touch()
+    shutil.copytree(built.index_dir, shipped_settings.index_dir)
     return shipped_settings
+
+
+def copy_of(shipped: Settings, folder: Path) -> Settings:
+    """A private copy of the shipped knowledge base and its published index in `folder`, for
+    tests that change them: no re-ingest (seconds of embedding) needed."""
+    shutil.copytree(shipped.knowledge_dir, folder / "knowledge")
+    shutil.copytree(shipped.index_dir, folder / "index")
+    return shipped.model_copy(
+        update={"knowledge_dir": folder / "knowledge", "index_dir": folder / "index"}
+    )
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

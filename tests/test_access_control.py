@@ -2,10 +2,8 @@
 returned to a learner, whatever is asked and through whichever interface (CLI, console,
 Telegram), and staff do find it."""
 
-import shutil
-
 import pytest
-from conftest import markdown
+from conftest import copy_of, markdown
 from processes import handled, run
 from telegram_app import telegram_bot
 
@@ -49,11 +47,9 @@ def _canary(lang: str) -> str:
 @pytest.fixture(scope="module")
 def canary_index(tmp_path_factory, shipped_index, real_embeddings) -> Settings:
     root = tmp_path_factory.mktemp("canary")
-    shutil.copytree(shipped_index.knowledge_dir, root / "knowledge")
-    shutil.copytree(shipped_index.index_dir, root / "index")
+    settings = copy_of(shipped_index, root)
     for lang in ("en", "zh"):
         (root / "knowledge" / "staff" / f"circular.{lang}.md").write_text(_canary(lang))
-    settings = Settings(knowledge_dir=root / "knowledge", index_dir=root / "index")
     assert run_ingest(settings, embeddings_factory=lambda _: real_embeddings).errors == []
     return settings
 

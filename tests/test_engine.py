@@ -2,11 +2,10 @@
 
 import asyncio
 import logging
-import shutil
 import time
 
 import pytest
-from conftest import KNOWLEDGE, markdown
+from conftest import copy_of, markdown
 
 from alliance.settings import Settings
 from bot.engine.answering import Engine, clean_question
@@ -120,11 +119,9 @@ async def test_learners_never_get_staff_text(engine):
 
 
 @pytest.fixture
-def own_index(tmp_path, real_embeddings) -> tuple[Settings, Engine]:
+def own_index(shipped_index, tmp_path, real_embeddings) -> tuple[Settings, Engine]:
     """A private copy of the knowledge base and its index, for tests that change them."""
-    shutil.copytree(KNOWLEDGE, tmp_path / "knowledge")
-    settings = Settings(knowledge_dir=tmp_path / "knowledge", index_dir=tmp_path / "index")
-    run_ingest(settings, embeddings_factory=lambda _: real_embeddings)
+    settings = copy_of(shipped_index, tmp_path)
     return settings, Engine(settings, Retriever(PublishedIndex.load(settings), real_embeddings))
 
 

@@ -13,13 +13,12 @@ import time
 from dataclasses import dataclass
 
 import pytest
-from conftest import KNOWLEDGE, markdown
+from conftest import KNOWLEDGE, copy_of, markdown
 from processes import run, start
 
 from alliance.index_format import IndexLayout
 from alliance.settings import Settings
 from bot.engine.retrieval import PublishedIndex, Retriever
-from ingest.pipeline import run_ingest
 
 EXTRA_DOCUMENTS = 20
 TRIALS = int(os.environ.get("INGEST_KILL_TRIALS", "6"))
@@ -46,10 +45,8 @@ def _add_documents(settings: Settings) -> None:
 
 
 @pytest.fixture
-def published(tmp_path, real_embeddings) -> Settings:
-    shutil.copytree(KNOWLEDGE, tmp_path / "knowledge")
-    settings = _settings(tmp_path)
-    run_ingest(settings, embeddings_factory=lambda _: real_embeddings)
+def published(shipped_index, tmp_path) -> Settings:
+    settings = copy_of(shipped_index, tmp_path)
     _add_documents(settings)
     return settings
 

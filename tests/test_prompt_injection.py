@@ -2,10 +2,8 @@
 generative mode the model never sees staff text for a learner, whatever it is told, and a reply
 that drops its citations or cites what it was not given is not used."""
 
-import shutil
-
 import pytest
-from conftest import markdown
+from conftest import copy_of, markdown
 from langchain_core.embeddings import Embeddings
 from stub_llm_server import StubChatServer
 
@@ -42,15 +40,13 @@ INJECTIONS_THAT_REACH_THE_MODEL = [
 def injected(tmp_path_factory, shipped_index, real_embeddings) -> Settings:
     """The shipped knowledge plus a public notice full of instructions and a staff circular."""
     root = tmp_path_factory.mktemp("injection")
-    shutil.copytree(shipped_index.knowledge_dir, root / "knowledge")
-    shutil.copytree(shipped_index.index_dir, root / "index")
+    settings = copy_of(shipped_index, root)
     notices = root / "knowledge" / "faq"
     (notices / "notice.en.md").write_text(markdown("Notice board", f"## Notice\n\n{INJECTION}"))
     staff = f"## Internal code\n\nThe internal code for branch staff is {MARKER}."
     (root / "knowledge" / "staff" / "circular.en.md").write_text(
         markdown("Internal circular", staff, audience="staff")
     )
-    settings = Settings(knowledge_dir=root / "knowledge", index_dir=root / "index")
     assert run_ingest(settings, embeddings_factory=lambda _: real_embeddings).errors == []
     return settings
 

@@ -5,11 +5,10 @@ the same, and an update delivered to both is answered once."""
 
 import json
 import re
-import shutil
 import signal
 
 import pytest
-from conftest import markdown
+from conftest import copy_of, markdown
 from processes import free_port, stop
 from webhook_replica import post, start_replica
 
@@ -29,10 +28,7 @@ STAFF_QUESTION = "How much is the teaching allowance for a visiting teacher per 
 def shared_index(shipped_index, tmp_path_factory) -> Settings:
     """The index folder both replicas read (a shared volume in production), which /reindex
     on either may change."""
-    root = tmp_path_factory.mktemp("shared")
-    shutil.copytree(shipped_index.knowledge_dir, root / "knowledge")
-    shutil.copytree(shipped_index.index_dir, root / "index")
-    return Settings(knowledge_dir=root / "knowledge", index_dir=root / "index")
+    return copy_of(shipped_index, tmp_path_factory.mktemp("shared"))
 
 
 @pytest.fixture(scope="module")

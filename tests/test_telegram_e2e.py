@@ -6,7 +6,6 @@ import io
 import itertools
 import json
 import re
-import shutil
 import signal
 import sqlite3
 import struct
@@ -14,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 import yaml
-from conftest import markdown
+from conftest import copy_of, markdown
 from PIL import Image
 from PIL.PngImagePlugin import PngImageFile
 from processes import handled, polling_bot
@@ -43,10 +42,8 @@ EXTRA_COURSES = 60  # a catalogue long enough that /courses needs several messag
 def bot_settings(shipped_index, real_embeddings, tmp_path_factory) -> Settings:
     """A copy of the shipped knowledge and index that /reindex may change, with a larger
     course catalogue."""
-    root = tmp_path_factory.mktemp("telegram")
-    shutil.copytree(shipped_index.knowledge_dir, root / "knowledge")
-    shutil.copytree(shipped_index.index_dir, root / "index")
-    path = root / "knowledge" / "courses" / "shared-course-catalogue.yaml"
+    settings = copy_of(shipped_index, tmp_path_factory.mktemp("telegram"))
+    path = settings.knowledge_dir / "courses" / "shared-course-catalogue.yaml"
     catalogue = yaml.safe_load(path.read_text(encoding="utf-8"))
     catalogue["courses"] += [
         {
@@ -61,7 +58,6 @@ def bot_settings(shipped_index, real_embeddings, tmp_path_factory) -> Settings:
         for n in range(EXTRA_COURSES)
     ]
     path.write_text(yaml.safe_dump(catalogue, allow_unicode=True), encoding="utf-8")
-    settings = Settings(knowledge_dir=root / "knowledge", index_dir=root / "index")
     assert run_ingest(settings, embeddings_factory=lambda _: real_embeddings).errors == []
     return settings
 

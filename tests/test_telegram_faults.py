@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import markdown
+from conftest import copy_of, markdown
 from postgres_server import PostgresServer
 from processes import handled, start_bot, stop
 from telegram_app import telegram_bot
@@ -222,9 +222,7 @@ def test_an_answer_cut_short_by_a_crash_is_given_after_the_restart(emulator, lau
 
 
 def test_questions_keep_flowing_while_an_admin_reindexes(emulator, launch, shipped_index, tmp_path):
-    shutil.copytree(shipped_index.knowledge_dir, tmp_path / "knowledge")
-    shutil.copytree(shipped_index.index_dir, tmp_path / "index")
-    settings = Settings(knowledge_dir=tmp_path / "knowledge", index_dir=tmp_path / "index")
+    settings = copy_of(shipped_index, tmp_path)
     launch(settings)
     body = "## Zorblat badge\n\nThe alliance's zorblat badge is teal."
     (settings.knowledge_dir / "badge.md").write_text(markdown("Badges", body))

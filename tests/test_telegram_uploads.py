@@ -3,10 +3,9 @@ in a private chat is asked its audience, language and title with buttons (or a t
 added to knowledge/uploads/ with its metadata and indexed with /reindex's progress message;
 anyone else's file, a file that is not a document and a stale button change nothing."""
 
-import shutil
-
 import pytest
 import yaml
+from conftest import copy_of
 from telegram_app import telegram_bot
 
 from bench.bot_api_emulator import BotAPIEmulator, buttons
@@ -22,11 +21,7 @@ HANDBOOK = (
 @pytest.fixture(scope="module")
 def bot(shipped_index, real_embeddings, tmp_path_factory):
     folder = tmp_path_factory.mktemp("uploads")
-    settings = shipped_index.model_copy(
-        update={"knowledge_dir": folder / "knowledge", "index_dir": folder / "index"}
-    )
-    shutil.copytree(shipped_index.knowledge_dir, settings.knowledge_dir)
-    shutil.copytree(shipped_index.index_dir, settings.index_dir)
+    settings = copy_of(shipped_index, folder)
     with (
         BotAPIEmulator(TOKEN) as emulator,
         telegram_bot(

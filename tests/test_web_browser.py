@@ -7,14 +7,15 @@ that is then answered from. Screenshots are kept in test-artifacts/."""
 import contextlib
 import http.server
 import re
-import shutil
 import threading
 
 import pytest
-from processes import free_port, polling_bot
+from conftest import copy_of
+from processes import free_port
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
+from telegram_app import telegram_bot
 from web_process import chromium, screenshot, staff_answer, web_server
 
 from bench.bot_api_emulator import BotAPIEmulator
@@ -53,15 +54,11 @@ class _HostPage(http.server.BaseHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def site(shipped_index, tmp_path_factory):
+def site(shipped_index, real_embeddings, tmp_path_factory):
     """Its own copy of the knowledge and the index (the upload test adds to them), the web
     server, the bot for /weblogin and the staff loop, and a branch page on another origin."""
     folder = tmp_path_factory.mktemp("browser")
-    settings = shipped_index.model_copy(
-        update={"knowledge_dir": folder / "knowledge", "index_dir": folder / "index"}
-    )
-    shutil.copytree(shipped_index.knowledge_dir, settings.knowledge_dir)
-    shutil.copytree(shipped_index.index_dir, settings.index_dir)
+    settings = copy_of(shipped_index, folder)
     host_port = free_port()
     host_origin = f"http://localhost:{host_port}"
     shared = {
@@ -77,8 +74,9 @@ def site(shipped_index, tmp_path_factory):
             web_server(
                 settings, folder / "web.log", WEB_EMBED_ORIGINS=host_origin, **shared
             ) as base,
-            polling_bot(
+            telegram_bot(
                 settings,
+                real_embeddings,
                 folder / "bot.log",
                 emulator,
                 TICKET_RETRY_S="0.5",

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from processes import polling_bot
+from telegram_app import telegram_bot
 from web_process import staff_answer, web_server
 
 from bench.bot_api_emulator import BotAPIEmulator, buttons
@@ -33,7 +33,7 @@ def found(pattern: str, text: str) -> re.Match[str]:
 
 
 @pytest.fixture(scope="module")
-def site(shipped_index, tmp_path_factory):
+def site(shipped_index, real_embeddings, tmp_path_factory):
     """The web server and the Telegram bot on one database, the bot on the Bot API emulator."""
     folder = tmp_path_factory.mktemp("web")
     database = folder / "assistant.db"
@@ -55,8 +55,9 @@ def site(shipped_index, tmp_path_factory):
                 WEB_EMBED_ORIGINS="https://branch.example.org",
                 **shared,
             ) as base,
-            polling_bot(
+            telegram_bot(
                 shipped_index,
+                real_embeddings,
                 folder / "bot.log",
                 emulator,
                 TICKET_RETRY_S="0.5",
