@@ -29,7 +29,7 @@ def markdown(title: str, body: str, audience: str = "public", lang: str = "en") 
 
 
 # The files that take longest, longest first: xdist hands files out in collection order, so
-# these start at once on both workers rather than leaving one of them at the end.
+# these start at once on the workers rather than leaving one of them at the end.
 SLOWEST_FIRST = [
     "test_ingest_kill.py",
     "test_deployment.py",

@@ -107,6 +107,24 @@ def _failure(outcome: Outcome) -> dict[str, str]:
     }
 
 
+def as_text(report: dict[str, Any]) -> str:
+    """The report for a person: each part's table and kinds, the curated answers' figures, and
+    the failures (of the parts settings are chosen on only)."""
+    lines = [f"Embedding: {report['embedding']}; judge: {report['judge']}"]
+    for part, found in report["parts"].items():
+        lines.append(f"\n{part}:\n{format_table(found['metrics'])}")
+        kinds = found["kinds"]
+        lines.append(" ".join(f"{k} {v['right']} ({v['questions']})" for k, v in kinds.items()))
+    for part in ("tuning", "heldout"):
+        lines.append(f"\ncurated answers, {part}: {json.dumps(report['curated'][part])}")
+    if "calibration" in report["curated"]:
+        calibration = json.dumps(report["curated"]["calibration"])
+        lines.append(f"curated answers' thresholds: {calibration}")
+    for failure in report["failures"]:
+        lines.append(f"\n✗ {failure['id']}: {failure['question']}\n  → {failure['answer']}")
+    return "\n".join(lines)
+
+
 def _parts(text: str) -> list[Split]:
     chosen = [part.strip() for part in text.split(",") if part.strip()]
     unknown = [part for part in chosen if part not in PARTS]
@@ -138,20 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (AllianceError, OSError, ValueError) as exc:
         print(f"bot.eval: {exc}", file=sys.stderr)
         return 2
-    if args.json:
-        print(json.dumps(report, ensure_ascii=False))
-    else:
-        print(f"Embedding: {report['embedding']}; judge: {report['judge']}")
-        for part, found in report["parts"].items():
-            print(f"\n{part}:\n{format_table(found['metrics'])}")
-            kinds = found["kinds"]
-            print(" ".join(f"{k} {v['right']} ({v['questions']})" for k, v in kinds.items()))
-        for part in ("tuning", "heldout"):
-            print(f"\ncurated answers, {part}: {json.dumps(report['curated'][part])}")
-        if args.calibrate:
-            print(f"curated answers' thresholds: {json.dumps(report['curated']['calibration'])}")
-        for failure in report["failures"]:
-            print(f"\n✗ {failure['id']}: {failure['question']}\n  → {failure['answer']}")
+    print(json.dumps(report, ensure_ascii=False) if args.json else as_text(report))
     held = report["parts"].get("heldout")
     missed = missed_targets(held["metrics"]) if held else []
     if missed:
