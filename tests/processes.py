@@ -19,6 +19,7 @@ __all__ = [
     "environment",
     "free_port",
     "handled",
+    "logged",
     "polling_bot",
     "run",
     "start",
@@ -100,9 +101,13 @@ def handled(log: Path, update_id: int, timeout: float = 60) -> bool:
     """Wait until the bot's log says it handled update `update_id`: everything the update
     caused (replies, relays, error messages) has happened, and so have all earlier updates of
     its chat. How a test proves that something did not happen, without sleeping."""
-    mark = f"update {update_id} handled\n"
+    return logged(log, f"update {update_id} handled\n", timeout=timeout)
+
+
+def logged(log: Path, mark: str, times: int = 1, timeout: float = 60) -> bool:
+    """Wait until `mark` is in the log `times` times."""
     deadline = time.monotonic() + timeout
-    while mark not in log.read_text(errors="replace"):
+    while log.read_text(errors="replace").count(mark) < times:
         if time.monotonic() > deadline:
             return False
         time.sleep(0.05)

@@ -6,18 +6,15 @@ The few tests about the process itself (signals, a kill, a restart) start the re
 
 import asyncio
 import contextlib
-import logging
-import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from unittest import mock
 
 import pytest
+from in_process import logging_to, settings_for
 from langchain_core.embeddings import Embeddings
-from processes import bot_variables, environment
+from processes import bot_variables
 
-from alliance.logging_setup import FORMAT, quiet_libraries
 from alliance.settings import Settings
 from bench.bot_api_emulator import BotAPIEmulator
 from bot.channels.telegram.app import build_app, poll
@@ -25,22 +22,15 @@ from bot.channels.telegram.context import BotApplication
 from bot.engine.factory import build_engine
 
 
-def bot_settings(settings: Settings, emulator: BotAPIEmulator, **extra: str) -> Settings:
-    """The settings a bot process started with these variables would read."""
-    variables = environment(settings, **bot_variables(emulator), **extra)
-    with mock.patch.dict(os.environ, variables, clear=True):
-        return Settings()
-
-
 @contextlib.contextmanager
 def telegram_bot(
     settings: Settings, embeddings: Embeddings, log: Path, emulator: BotAPIEmulator, **extra: str
 ) -> Iterator[Settings]:
     """The bot, polling until the block ends; what it runs with, for the test to read."""
-    configured = bot_settings(settings, emulator, **extra)
+    configured = settings_for(settings, **bot_variables(emulator), **extra)
     app = build_app(configured, build_engine(configured, without_index=True, embeddings=embeddings))
     loop = asyncio.new_event_loop()
-    with _logging_to(log, configured.log_level):
+    with logging_to(log, configured.log_level):
         polling = threading.Thread(target=_serve, args=(app, loop), name="bot", daemon=True)
         polling.start()
         try:
@@ -57,21 +47,3 @@ def telegram_bot(
 def _serve(app: BotApplication, loop: asyncio.AbstractEventLoop) -> None:
     asyncio.set_event_loop(loop)  # the thread's own; poll closes it
     poll(app, stop_signals=None)
-
-
-@contextlib.contextmanager
-def _logging_to(log: Path, level: str) -> Iterator[None]:
-    """The bot's records in `log`, formatted as the process writes them."""
-    root = logging.getLogger()
-    handler = logging.FileHandler(log, encoding="utf-8")
-    handler.setFormatter(logging.Formatter(FORMAT))
-    before = root.level
-    root.setLevel(level)
-    quiet_libraries(level)
-    root.addHandler(handler)
-    try:
-        yield
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(before)
-        handler.close()

@@ -3,11 +3,11 @@
 from collections.abc import Callable
 from typing import TextIO
 
+from bot.channels.labels import SOURCES
 from bot.engine.results import Answer, Role
 from bot.services.asking import TooLong
 from bot.services.core import Core
 
-_SOURCES = {"en": "Sources", "zh": "来源"}
 _SAMPLE = {"en": "sample text", "zh": "示例文本"}
 _GREETING = (
     "Alliance Assistant — ask about the alliance charter, credit transfer or shared courses, "
@@ -19,7 +19,7 @@ def format_answer(answer: Answer) -> str:
     """The answer, then its numbered sources: title › section (path)."""
     lines = [answer.answer]
     if answer.sources:
-        lines.append(f"\n{_SOURCES[answer.language]}:")
+        lines.append(f"\n{SOURCES[answer.language]}:")
         for number, source in enumerate(answer.sources, start=1):
             sample = f" [{_SAMPLE[answer.language]}]" if source.status == "sample" else ""
             lines.append(f"[{number}] {source.label} ({source.path}){sample}")

@@ -9,7 +9,7 @@ import dataclasses
 import logging
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from alliance.settings import Settings
 from bot.engine.answering import Engine
@@ -26,6 +26,8 @@ from bot.store.records import Logged, Person
 from bot.store.roles import Roles
 
 log = logging.getLogger(__name__)
+
+CLAIM_STALE_AFTER = timedelta(minutes=2)  # a claim this old without an answer was a crash
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -78,6 +80,15 @@ class Core:
         who sign in to the workspace."""
         _, staffed = await self.store.accounts.who_answers()
         return sorted(set(self.settings.branch_staff_chats) | staffed)
+
+    async def claim(self, bot_id: int, update_id: int, started: datetime | None = None) -> bool:
+        """Whether this process handles a bot's update (a Telegram update, a WeCom message):
+        never handled, or its handling cut short by a crash: claimed over CLAIM_STALE_AFTER ago,
+        or before `started` (this process), and never finished."""
+        abandoned_before = datetime.now(UTC) - CLAIM_STALE_AFTER
+        if started is not None:
+            abandoned_before = max(abandoned_before, started)
+        return await self.store.claim_update(bot_id, update_id, abandoned_before)
 
     def too_long(self, question: str) -> TooLong | None:
         """Questions over MAX_QUESTION_CHARS are refused whole, never cut."""

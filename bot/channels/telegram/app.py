@@ -24,6 +24,7 @@ from telegram.ext import (
 
 from alliance.errors import AllianceError
 from alliance.settings import Settings
+from bot.channels import labels
 from bot.channels.telegram import admin, curation, escalation, gaps, handlers, texts, uploads
 from bot.channels.telegram.context import BotApplication, Context, Services, user_language
 from bot.channels.telegram.delivery import DeliveringRateLimiter
@@ -53,7 +54,7 @@ async def on_error(update: object, context: Context) -> None:
         log.error("update failed", exc_info=context.error)
     if isinstance(update, Update) and update.effective_message:
         try:
-            await update.effective_message.reply_text(texts.FAILED[user_language(update)])
+            await update.effective_message.reply_text(labels.FAILED[user_language(update)])
         except TelegramError as exc:
             log.error("could not tell the user about the failure: %s", exc)
 

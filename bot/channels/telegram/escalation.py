@@ -18,6 +18,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
+from bot.channels import labels
 from bot.channels.telegram import curation, handlers, texts, ticket_texts
 from bot.channels.telegram.context import (
     Context,
@@ -104,7 +105,7 @@ async def _escalate(press: Press, context: Context, logged: Logged, name: str) -
         await press.edit(ticket_texts.STAFF_LOOP_OFF[language])
         return
     if isinstance(opened, SlowDown):
-        slow = texts.SLOW_DOWN[language].format(seconds=opened.seconds)
+        slow = labels.SLOW_DOWN[language].format(seconds=opened.seconds)
         await context.bot.send_message(press.chat_id, slow)
         return
     ticket = opened.ticket

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import UTC, datetime, timedelta
 
 from telegram import (
     InlineKeyboardButton,
@@ -19,6 +18,7 @@ from telegram.constants import ChatAction, ParseMode
 from telegram.ext import ApplicationHandlerStop
 
 from alliance.language import detect_language, has_chinese
+from bot.channels import labels
 from bot.channels.telegram import texts
 from bot.channels.telegram.context import (
     Context,
@@ -40,17 +40,11 @@ def reply_language(user: User, text: str) -> str:
 
 
 # Each update once
-CLAIM_STALE_AFTER = timedelta(minutes=2)  # a claim this old without an answer was a crash
-
-
 async def claim_update(update: Update, context: Context) -> None:
     """First of all handlers: an update handled before (Telegram re-delivering it) stops here.
     One whose handling was cut short by a crash is handled again."""
     found = context.services
-    abandoned_before = datetime.now(UTC) - CLAIM_STALE_AFTER
-    if found.polling_since is not None:
-        abandoned_before = max(abandoned_before, found.polling_since)
-    if not await found.core.store.claim_update(found.bot_id, update.update_id, abandoned_before):
+    if not await found.core.claim(found.bot_id, update.update_id, found.polling_since):
         log.warning("update %s was handled before; skipped", update.update_id)
         raise ApplicationHandlerStop
 
@@ -185,11 +179,11 @@ async def _respond(incoming: Incoming, context: Context, question: str) -> None:
         await chat.send_action(ChatAction.TYPING)
     outcome = await found.core.ask(asker, question)
     if isinstance(outcome, TooLong):
-        reply = texts.TOO_LONG[language].format(length=outcome.length, limit=outcome.limit)
+        reply = labels.TOO_LONG[language].format(length=outcome.length, limit=outcome.limit)
         await message.reply_text(reply)
         return
     if isinstance(outcome, SlowDown):
-        await message.reply_text(texts.SLOW_DOWN[language].format(seconds=outcome.seconds))
+        await message.reply_text(labels.SLOW_DOWN[language].format(seconds=outcome.seconds))
         return
     answer, question_id = outcome.answer, outcome.question_id
     parts = render_answer(answer)

@@ -2,20 +2,19 @@
 
 from html import escape
 
+from bot.channels.labels import SAMPLE, SOURCES
 from bot.engine.results import Answer, Source
 
 TELEGRAM_LIMIT = 4096
-_SOURCES = {"en": "Sources", "zh": "来源"}
-_SAMPLE = {"en": "sample text, not the official rule", "zh": "示例文本，并非正式规定"}
 
 
 def render_answer(answer: Answer) -> list[str]:
     """HTML paragraphs of the answer and its numbered sources, packed into messages."""
     paragraphs = [escape(part) for part in answer.answer.split("\n\n") if part.strip()]
     if answer.sources:
-        lines = [f"<b>{_SOURCES[answer.language]}</b>"]
+        lines = [f"<b>{SOURCES[answer.language]}</b>"]
         for number, source in enumerate(answer.sources, start=1):
-            sample = f" <i>({_SAMPLE[answer.language]})</i>" if source.status == "sample" else ""
+            sample = f" <i>({SAMPLE[answer.language]})</i>" if source.status == "sample" else ""
             lines.append(f"[{number}] {escape(source.label)}{sample}")
         paragraphs.append("\n".join(lines))
     return pack(paragraphs)

@@ -99,22 +99,9 @@ ADMIN_COMMANDS = {
         ("weblogin", "网页管理后台的一次性登录链接"),
     ],
 }
-FAILED = {
-    "en": "Sorry, something went wrong while answering. Please try again in a moment.",
-    "zh": "抱歉，回答时出现错误，请稍后再试。",
-}
 TEXT_ONLY = {
     "en": "I can only read text questions. Please type your question.",
     "zh": "我只能阅读文字问题，请直接输入您的问题。",
-}
-TOO_LONG = {
-    "en": "That message is too long for me ({length} characters; at most {limit}). "
-    "Please ask one short question.",
-    "zh": "消息太长（{length} 个字符，最多 {limit} 个），请简短地提一个问题。",
-}
-SLOW_DOWN = {
-    "en": "You are asking faster than I can keep up with. Please wait {seconds} seconds.",
-    "zh": "提问太频繁了，请等待 {seconds} 秒后再问。",
 }
 ASK_WHAT = {
     "en": "Please add your question after /ask, for example: /ask What is the credit bank?",
