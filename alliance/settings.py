@@ -95,6 +95,17 @@ class Settings(BaseSettings):
         "https://api.telegram.org/bot",
         description="Bot API base URL handed to python-telegram-bot's base_url.",
     )
+    # WeCom (企业微信): an intelligent bot in API mode over the long connection
+    wecom_bot_id: str | None = Field(
+        None, description="The WeCom intelligent bot's BotID (admin console, API mode)."
+    )
+    wecom_bot_secret: SecretStr | None = Field(
+        None, description="The bot's long-connection Secret, beside its BotID."
+    )
+    wecom_ws_url: str = Field(
+        "wss://openws.work.weixin.qq.com",
+        description="WeCom's long-connection endpoint (tests point it at an emulator).",
+    )
     admin_user_ids: Annotated[list[int], NoDecode] = Field(
         default_factory=list, description="Comma-separated Telegram user ids of admins."
     )

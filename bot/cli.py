@@ -39,6 +39,9 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="one JSON object per answer")
     chat_cmd = commands.add_parser("chat", help="interactive console conversation")
     run = commands.add_parser("run", help="the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
+    wecom = commands.add_parser(
+        "wecom", help="the WeCom bot (needs WECOM_BOT_ID and WECOM_BOT_SECRET)"
+    )
     web = commands.add_parser("web", help="the web chat, its widget and the admin console")
     web.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: all)")
     web.add_argument("--port", type=_port, default=8080, help="port to listen on (default 8080)")
@@ -49,7 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     _admin_parser(commands)
     for command in (ask, chat_cmd):
         command.add_argument("--role", choices=["learner", "staff"], default="learner")
-    for command in (ask, chat_cmd, run, web):
+    for command in (ask, chat_cmd, run, wecom, web):
         command.add_argument("--index", type=Path, help="index folder (default: INDEX_DIR)")
     return parser
 
@@ -187,7 +190,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _serve(args: argparse.Namespace, settings: Settings) -> None:
     # The bot runs on without an index, telling users and logs how to rebuild it.
-    engine = build_engine(settings, without_index=args.command in ("run", "web"))
+    engine = build_engine(settings, without_index=args.command in ("run", "wecom", "web"))
     if args.command == "ask":
         # Bytes that are not UTF-8 become U+FFFD rather than ending the run mid-way.
         sys.stdin.reconfigure(errors="replace")  # type: ignore[union-attr]
@@ -199,6 +202,10 @@ def _serve(args: argparse.Namespace, settings: Settings) -> None:
         from bot.channels.web.app import run_web
 
         run_web(settings, engine, args.host, args.port)
+    elif args.command == "wecom":
+        from bot.channels.wecom.app import run_wecom
+
+        run_wecom(settings, engine)
     else:
         from bot.channels.telegram.app import run_bot
 

@@ -40,6 +40,16 @@ def web_client_id(address: str) -> int:
     return WEB_IDS_BELOW - _CONVERSATIONS - int.from_bytes(digest[:7], "big")
 
 
+# WeCom users and chats (string ids) have ids above every Telegram one (below 2**53).
+WECOM_IDS_FROM = 1 << 53
+
+
+def wecom_id(name: str) -> int:
+    """The store's id of a WeCom user, chat or message (by its WeCom id)."""
+    digest = hashlib.sha256(b"wecom:" + name.encode()).digest()
+    return WECOM_IDS_FROM + int.from_bytes(digest[:7], "big")
+
+
 def is_web(chat_id: int) -> bool:
     """A web conversation: a staff answer waits in the store for its page to fetch it."""
     return chat_id < WEB_IDS_BELOW

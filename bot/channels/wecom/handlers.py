@@ -1,0 +1,137 @@
+"""What the WeCom bot does with each callback: a learner's message (in a single chat, or a
+group that mentions the bot) is a question, answered in a stream: a first line at once, then
+the answer with its numbered sources; the welcome event gets the bilingual greeting. Each
+message is handled once across replicas (its msgid claimed in the store), and one chat's
+messages in the order they came."""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.channels import labels
+from bot.channels.wecom import texts
+from bot.channels.wecom.connection import LongConnection, WeComReplyFailed, new_req_id
+from bot.channels.wecom.render import plain, render_answer
+from bot.engine.answering import question_language
+from bot.services.asking import Asked, Asker, SlowDown, TooLong
+from bot.services.core import Core
+from bot.services.in_order import InOrder
+from bot.services.staff_loop import wecom_id
+
+log = logging.getLogger(__name__)
+
+# The mention a group message starts with ("@Assistant ", "＠Assistant "); WeCom passes a
+# group's messages to the bot only when they mention it.
+_MENTION = re.compile(r"^\s*[@＠]\S+\s*")
+
+
+class WeComHandlers:
+    def __init__(self, core: Core, connection: LongConnection, bot_id: str) -> None:
+        """`bot_id`: WeCom's BotID."""
+        self.core, self.connection = core, connection
+        self.bot_number = wecom_id(bot_id)  # its update claims, apart from Telegram bots'
+        self.started = datetime.now(UTC)
+        self._chats = InOrder()
+
+    async def on_callback(self, frame: dict[str, Any]) -> None:
+        body, req_id = frame.get("body"), frame.get("headers", {}).get("req_id")
+        sender = body.get("from") if isinstance(body, dict) else None
+        userid = sender.get("userid") if isinstance(sender, dict) else None
+        msgid = body.get("msgid") if isinstance(body, dict) else None
+        if not (isinstance(req_id, str) and isinstance(userid, str) and isinstance(msgid, str)):
+            log.warning("a WeCom callback without its ids was skipped")
+            return
+        assert isinstance(body, dict)
+        group = body.get("chatid")
+        chat = group if isinstance(group, str) else userid  # a group, or the single chat
+        number = wecom_id(msgid)
+        async with self._chats.turn(chat):
+            try:
+                if not await self.core.claim(self.bot_number, number, self.started):
+                    log.warning("WeCom message %s was handled before; skipped", number)
+                    return
+                try:
+                    if frame.get("cmd") == "aibot_event_callback":
+                        await self._event(body, req_id)
+                    else:
+                        await self._message(body, req_id, userid, chat)
+                finally:
+                    await self.core.store.finish_update(self.bot_number, number)
+            finally:  # the mark that all it caused is done (tests wait for it)
+                log.info("WeCom message %s handled", number)
+
+    async def _event(self, body: dict[str, Any], req_id: str) -> None:
+        event = body.get("event")
+        if isinstance(event, dict) and event.get("eventtype") == "enter_chat":
+            welcome = {"msgtype": "text", "text": {"content": texts.WELCOME}}
+            await self.connection.send("aibot_respond_welcome_msg", welcome, req_id)
+
+    async def _message(self, body: dict[str, Any], req_id: str, userid: str, chat: str) -> None:
+        question = _question(body)
+        stream = _Stream(self.connection, req_id)
+        if not question:
+            await stream.show(plain(texts.TEXT_ONLY), finish=True)
+            return
+        language = question_language(question)
+        too_long = self.core.too_long(question)
+        if too_long is not None:  # refused at once, whole
+            await stream.show(_reply(too_long, language), finish=True)
+            return
+        await stream.show(texts.LOOKING[language], finish=False)
+        settings = self.core.settings
+        asker = Asker(
+            user_id=wecom_id(userid),
+            chat_id=wecom_id(chat),
+            role="learner",  # until WeCom ids link to staff accounts
+            pace_id=wecom_id(userid),
+            per_minute=settings.user_questions_per_minute,
+        )
+        try:
+            asked = await self.core.ask(asker, question)
+        except Exception:
+            await stream.show(plain(labels.FAILED[language]), finish=True)
+            raise
+        await stream.show(_reply(asked, language), finish=True)
+
+
+class _Stream:
+    """One streamed reply: each frame replaces what the user sees, the last one finishes it."""
+
+    def __init__(self, connection: LongConnection, req_id: str) -> None:
+        self.connection, self.req_id, self.id = connection, req_id, new_req_id("stream")
+
+    async def show(self, content: str, finish: bool) -> None:
+        body = {
+            "msgtype": "stream",
+            "stream": {"id": self.id, "finish": finish, "content": content},
+        }
+        try:
+            await self.connection.send("aibot_respond_msg", body, self.req_id)
+        except WeComReplyFailed as exc:
+            if finish:
+                raise
+            log.warning("a first line could not be shown: %s", exc)  # the answer still may
+
+
+def _question(body: dict[str, Any]) -> str | None:
+    """The question a message asks: its text (a group's without the leading mention), or what
+    WeCom heard in a voice message; None for images, files and the like."""
+    kind = body.get("msgtype")
+    part = body.get(kind) if kind in ("text", "voice") else None
+    content = part.get("content") if isinstance(part, dict) else None
+    if not isinstance(content, str):
+        return None
+    if body.get("chattype") == "group":
+        content = _MENTION.sub("", content, count=1)
+    return content.strip() or None
+
+
+def _reply(asked: Asked | TooLong | SlowDown, language: str) -> str:
+    if isinstance(asked, TooLong):
+        return plain(labels.TOO_LONG[language].format(length=asked.length, limit=asked.limit))
+    if isinstance(asked, SlowDown):
+        return plain(labels.SLOW_DOWN[language].format(seconds=asked.seconds))
+    return render_answer(asked.answer)

@@ -1,0 +1,145 @@
+"""The WeCom bot against the emulator of WeCom's long-connection server, over a real WebSocket
+on 127.0.0.1: learners' questions in both languages streamed back with their sources, a group
+that mentions the bot, the welcome, each message answered once, what is not a question, hostile
+callbacks; the bot run in the test's process on the session's model (tests/in_process.py), and
+as `python -m bot wecom` for its exit codes."""
+
+import re
+from pathlib import Path
+
+import pytest
+from in_process import logging_to, on_a_thread, settings_for
+from processes import logged, run
+
+from alliance.settings import Settings
+from bench.wecom_emulator import Shown, WeComEmulator
+from bot.channels.wecom.app import connect, serve
+from bot.channels.wecom.render import plain
+from bot.channels.wecom.texts import LOOKING, TEXT_ONLY
+from bot.engine.factory import build_engine
+from bot.services.staff_loop import wecom_id
+
+
+@pytest.fixture(scope="module")
+def wecom(shipped_index, real_embeddings, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("wecom")
+    log = folder / "bot.log"
+    with WeComEmulator() as emulator:
+        settings = settings_for(
+            shipped_index,
+            WECOM_BOT_ID=emulator.bot_id,
+            WECOM_BOT_SECRET=emulator.secret,
+            WECOM_WS_URL=emulator.url,
+            DATABASE_URL=f"sqlite+aiosqlite:///{folder / 'assistant.db'}",
+            USER_QUESTIONS_PER_MINUTE="100",
+        )
+        engine = build_engine(settings, without_index=True, embeddings=real_embeddings)
+        connection = connect(settings)
+        with (
+            logging_to(log, settings.log_level),
+            on_a_thread(lambda: serve(settings, engine, connection), connection.stop),
+        ):
+            assert emulator.wait_for(lambda: emulator.subscriptions == 1), log.read_text()
+            yield emulator, log
+
+
+def _handled(log: Path, msgid: str, times: int = 1) -> bool:
+    """Wait until the bot's log says it handled message `msgid` (`times` deliveries of it)."""
+    return logged(log, f"WeCom message {wecom_id(msgid)} handled\n", times)
+
+
+def _answer(emulator: WeComEmulator, log: Path, text: str, userid: str, **kwargs) -> Shown:
+    msgid = f"m-{userid}-{len(emulator.frames)}"
+    emulator.user_message(text, userid=userid, msgid=msgid, **kwargs)
+    assert _handled(log, msgid), log.read_text()[-2000:]
+    [shown] = [s for s in emulator.seen_by(kwargs.get("chatid") or userid) if s.req_id][-1:]
+    return shown
+
+
+def test_questions_in_either_language_are_streamed_back_with_their_sources(wecom):
+    emulator, log = wecom
+    english = _answer(emulator, log, "When was the alliance established?", "learner-en")
+    assert english.kind == "stream" and english.finished
+    assert english.snapshots[0] == LOOKING["en"] and len(english.snapshots) == 2
+    assert "8 June 2020" in english.content and "**Sources**" in english.content
+    assert re.search(r"\\\[1\\\] \S", english.content)  # numbered, shown as written
+    chinese = _answer(emulator, log, "联盟是什么时候成立的？", "learner-zh")
+    assert chinese.snapshots[0] == LOOKING["zh"]
+    assert "2020年6月8日" in chinese.content and "**来源**" in chinese.content
+
+
+def test_a_group_that_mentions_the_bot_is_answered_in_the_group(wecom):
+    emulator, log = wecom
+    shown = _answer(
+        emulator, log, "@联盟助手 When was the alliance established?", "member", chatid="grp-1"
+    )
+    assert shown.chat == "grp-1" and "8 June 2020" in shown.content
+    assert emulator.seen_by("member") == []  # nothing in the member's single chat
+    only_named = _answer(emulator, log, "＠联盟助手  ", "member", chatid="grp-1")
+    assert only_named.snapshots == [plain(TEXT_ONLY)]  # the mention is no question
+
+
+def test_a_user_opening_the_chat_is_welcomed_in_both_languages(wecom):
+    emulator, _ = wecom
+    before = len(emulator.seen_by("newcomer"))
+    emulator.enter_chat("newcomer")
+    assert emulator.wait_for(lambda: len(emulator.seen_by("newcomer")) > before)
+    [welcome] = emulator.seen_by("newcomer")[before:]
+    assert welcome.kind == "welcome" and "您好" in welcome.content and "Hello" in welcome.content
+
+
+def test_a_message_delivered_twice_is_answered_once(wecom):
+    emulator, log = wecom
+    for _ in range(2):
+        emulator.user_message("What is the credit bank?", userid="twice", msgid="dup-1")
+    assert _handled(log, "dup-1", times=2)  # both deliveries handled: one answered, one skipped
+    assert len(emulator.seen_by("twice")) == 1
+    assert "dup-1" not in log.read_text() and "credit bank" not in log.read_text()  # ids only
+
+
+def test_what_is_not_a_question_gets_a_short_bilingual_reply(wecom):
+    emulator, log = wecom
+    emulator.user_message("", userid="sender", msgid="img-1", msgtype="image")
+    assert _handled(log, "img-1")
+    [reply] = emulator.seen_by("sender")
+    assert reply.finished and "文字" in reply.content and "text" in reply.content
+
+
+def test_an_overlong_question_is_refused_whole_not_cut(wecom):
+    emulator, log = wecom
+    shown = _answer(emulator, log, "学分" * 3000, "verbose")
+    limit = Settings.model_fields["max_question_chars"].default
+    assert shown.snapshots == [f"消息太长（6000 个字符，最多 {limit} 个），请简短地提一个问题。"]
+
+
+def test_voice_is_answered_from_what_wecom_heard(wecom):
+    emulator, log = wecom
+    shown = _answer(emulator, log, "联盟是什么时候成立的", "speaker", msgtype="voice")
+    assert "2020年6月8日" in shown.content
+
+
+def test_hostile_callbacks_are_skipped_and_the_next_question_answered(wecom):
+    emulator, log = wecom
+    emulator.raw({"cmd": "aibot_msg_callback", "headers": {"req_id": "h1"}, "body": "x"})
+    emulator.raw({"cmd": "aibot_msg_callback", "headers": {"req_id": "h2"}, "body": {}})
+    forged = {"msgid": ["a"], "from": {"userid": 5}, "msgtype": "text", "text": None}
+    emulator.raw({"cmd": "aibot_msg_callback", "headers": {"req_id": "h3"}, "body": forged})
+    emulator.raw({"cmd": "aibot_event_callback", "headers": {"req_id": 7}, "body": forged})
+    shown = _answer(emulator, log, "When was the alliance established?", "after-hostile")
+    assert "8 June 2020" in shown.content
+    assert "Traceback" not in log.read_text()
+
+
+def test_the_command_names_missing_settings_and_a_refused_secret(shipped_index):
+    missing = run(["bot", "wecom"], shipped_index)
+    assert missing.returncode == 2 and "WECOM_BOT_ID and WECOM_BOT_SECRET" in missing.stderr
+    with WeComEmulator() as emulator:
+        refused = run(
+            ["bot", "wecom"],
+            shipped_index,
+            WECOM_BOT_ID=emulator.bot_id,
+            WECOM_BOT_SECRET="wrong-secret-7f3a",
+            WECOM_WS_URL=emulator.url,
+        )
+    assert refused.returncode == 2 and "WECOM_BOT_SECRET" in refused.stderr
+    assert "Traceback" not in refused.stderr and "wrong-secret-7f3a" not in refused.stderr
