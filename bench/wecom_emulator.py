@@ -69,6 +69,7 @@ class WeComEmulator:
         self._callbacks: dict[str, _Callback] = {}
         self._streams: dict[str, tuple[Shown, float]] = {}  # stream id -> shown, first frame
         self._chats: set[str] = set()  # conversations that wrote to the bot
+        self.last_msgid = ""  # of the latest callback sent
         self._ids = itertools.count(1)
         self._changed = threading.Condition()
         self._server: Server | None = None
@@ -297,6 +298,7 @@ class WeComEmulator:
         headers = self._req()
         chat = body.get("chatid") or body["from"]["userid"]
         with self._changed:
+            self.last_msgid = body["msgid"]
             self._callbacks[headers["req_id"]] = _Callback(
                 kind, chat, body["from"]["userid"], time.monotonic()
             )

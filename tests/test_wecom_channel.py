@@ -5,6 +5,7 @@ callbacks; the bot run in the test's process on the session's model (tests/in_pr
 as `python -m bot wecom` for its exit codes."""
 
 import re
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -40,7 +41,7 @@ def wecom(shipped_index, real_embeddings, tmp_path_factory):
             on_a_thread(lambda: serve(settings, engine, connection), connection.stop),
         ):
             assert emulator.wait_for(lambda: emulator.subscriptions == 1), log.read_text()
-            yield emulator, log
+            yield emulator, log, folder / "assistant.db"
 
 
 def _handled(log: Path, msgid: str, times: int = 1) -> bool:
@@ -52,12 +53,37 @@ def _answer(emulator: WeComEmulator, log: Path, text: str, userid: str, **kwargs
     msgid = f"m-{userid}-{len(emulator.frames)}"
     emulator.user_message(text, userid=userid, msgid=msgid, **kwargs)
     assert _handled(log, msgid), log.read_text()[-2000:]
-    [shown] = [s for s in emulator.seen_by(kwargs.get("chatid") or userid) if s.req_id][-1:]
-    return shown
+    streams = [s for s in emulator.seen_by(kwargs.get("chatid") or userid) if s.kind == "stream"]
+    return streams[-1]
+
+
+def _card(emulator: WeComEmulator, chat: str) -> Shown:
+    return [s for s in emulator.seen_by(chat) if s.kind == "card"][-1]
+
+
+def _content(card: Shown) -> dict:
+    """The card as it is now (an update replaces it)."""
+    assert card.card is not None
+    return card.card
+
+
+def _keys(card: Shown) -> dict[str, str]:
+    return {b["text"]: b["key"] for b in _content(card)["button_list"]}
+
+
+def _press(emulator: WeComEmulator, log: Path, userid: str, task_id: str, key: str, **kw) -> None:
+    emulator.click(userid, task_id, key, **kw)
+    assert _handled(log, emulator.last_msgid), log.read_text()[-2000:]
+
+
+def _votes(database: Path, user: str) -> list[tuple[int, int]]:
+    with sqlite3.connect(database) as db:
+        query = "SELECT question_id, vote FROM feedback WHERE user_id = ?"
+        return db.execute(query, (wecom_id(user),)).fetchall()
 
 
 def test_questions_in_either_language_are_streamed_back_with_their_sources(wecom):
-    emulator, log = wecom
+    emulator, log, _ = wecom
     english = _answer(emulator, log, "When was the alliance established?", "learner-en")
     assert english.kind == "stream" and english.finished
     assert english.snapshots[0] == LOOKING["en"] and len(english.snapshots) == 2
@@ -69,18 +95,19 @@ def test_questions_in_either_language_are_streamed_back_with_their_sources(wecom
 
 
 def test_a_group_that_mentions_the_bot_is_answered_in_the_group(wecom):
-    emulator, log = wecom
+    emulator, log, _ = wecom
     shown = _answer(
         emulator, log, "@联盟助手 When was the alliance established?", "member", chatid="grp-1"
     )
     assert shown.chat == "grp-1" and "8 June 2020" in shown.content
+    assert [s.kind for s in emulator.seen_by("grp-1")] == ["stream"]  # cards in single chats
     assert emulator.seen_by("member") == []  # nothing in the member's single chat
     only_named = _answer(emulator, log, "＠联盟助手  ", "member", chatid="grp-1")
     assert only_named.snapshots == [plain(TEXT_ONLY)]  # the mention is no question
 
 
 def test_a_user_opening_the_chat_is_welcomed_in_both_languages(wecom):
-    emulator, _ = wecom
+    emulator, _, _ = wecom
     before = len(emulator.seen_by("newcomer"))
     emulator.enter_chat("newcomer")
     assert emulator.wait_for(lambda: len(emulator.seen_by("newcomer")) > before)
@@ -89,16 +116,16 @@ def test_a_user_opening_the_chat_is_welcomed_in_both_languages(wecom):
 
 
 def test_a_message_delivered_twice_is_answered_once(wecom):
-    emulator, log = wecom
+    emulator, log, _ = wecom
     for _ in range(2):
         emulator.user_message("What is the credit bank?", userid="twice", msgid="dup-1")
     assert _handled(log, "dup-1", times=2)  # both deliveries handled: one answered, one skipped
-    assert len(emulator.seen_by("twice")) == 1
+    assert [s.kind for s in emulator.seen_by("twice")] == ["stream", "card"]
     assert "dup-1" not in log.read_text() and "credit bank" not in log.read_text()  # ids only
 
 
 def test_what_is_not_a_question_gets_a_short_bilingual_reply(wecom):
-    emulator, log = wecom
+    emulator, log, _ = wecom
     emulator.user_message("", userid="sender", msgid="img-1", msgtype="image")
     assert _handled(log, "img-1")
     [reply] = emulator.seen_by("sender")
@@ -106,20 +133,20 @@ def test_what_is_not_a_question_gets_a_short_bilingual_reply(wecom):
 
 
 def test_an_overlong_question_is_refused_whole_not_cut(wecom):
-    emulator, log = wecom
+    emulator, log, _ = wecom
     shown = _answer(emulator, log, "学分" * 3000, "verbose")
     limit = Settings.model_fields["max_question_chars"].default
     assert shown.snapshots == [f"消息太长（6000 个字符，最多 {limit} 个），请简短地提一个问题。"]
 
 
 def test_voice_is_answered_from_what_wecom_heard(wecom):
-    emulator, log = wecom
+    emulator, log, _ = wecom
     shown = _answer(emulator, log, "联盟是什么时候成立的", "speaker", msgtype="voice")
     assert "2020年6月8日" in shown.content
 
 
 def test_hostile_callbacks_are_skipped_and_the_next_question_answered(wecom):
-    emulator, log = wecom
+    emulator, log, _ = wecom
     emulator.raw({"cmd": "aibot_msg_callback", "headers": {"req_id": "h1"}, "body": "x"})
     emulator.raw({"cmd": "aibot_msg_callback", "headers": {"req_id": "h2"}, "body": {}})
     forged = {"msgid": ["a"], "from": {"userid": 5}, "msgtype": "text", "text": None}
@@ -143,3 +170,48 @@ def test_the_command_names_missing_settings_and_a_refused_secret(shipped_index):
         )
     assert refused.returncode == 2 and "WECOM_BOT_SECRET" in refused.stderr
     assert "Traceback" not in refused.stderr and "wrong-secret-7f3a" not in refused.stderr
+
+
+def test_each_answer_has_a_card_whose_vote_is_kept_and_thanked(wecom):
+    emulator, log, database = wecom
+    _answer(emulator, log, "What is the credit bank?", "voter")
+    card = _card(emulator, "voter")
+    assert set(_keys(card)) == {"👍", "👎", "Sources"}
+    assert _content(card)["main_title"]["title"] == "Did this answer help?"
+    _press(emulator, log, "voter", _content(card)["task_id"], _keys(card)["👎"])
+    assert _content(card)["main_title"]["desc"] == "Thank you for the feedback!"  # updated in place
+    [(question_id, vote)] = _votes(database, "voter")
+    assert vote == -1 and _keys(card)["👎"] == f"vote:{question_id}:-1"
+    _press(emulator, log, "voter", _content(card)["task_id"], _keys(card)["👍"])  # a changed mind
+    assert _votes(database, "voter") == [(question_id, 1)]
+
+
+def test_the_sources_button_shows_the_cited_passages_in_the_chat(wecom):
+    emulator, log, _ = wecom
+    _answer(emulator, log, "联盟是什么时候成立的？", "reader")
+    card = _card(emulator, "reader")
+    assert set(_keys(card)) == {"👍", "👎", "来源"}
+    _press(emulator, log, "reader", _content(card)["task_id"], _keys(card)["来源"])
+    [passages] = [s for s in emulator.seen_by("reader") if s.kind == "markdown"]
+    assert passages.content.startswith("**\\[1\\] ") and "2020" in passages.content
+
+
+def test_forged_card_presses_change_nothing(wecom):
+    emulator, log, database = wecom
+    _answer(emulator, log, "What is the credit bank?", "owner")
+    card = _card(emulator, "owner")
+    task, keys = _content(card)["task_id"], _keys(card)
+    question_id = int(keys["👍"].split(":")[1])
+    before = len(emulator.shown)
+    forgeries = [
+        ("intruder", task, keys["👍"]),  # another user's single chat: not where it was answered
+        ("owner", task, f"vote:{question_id}:5"),  # a vote the card never had
+        ("owner", task, f"vote:{question_id + 1}:1"),  # a key moved to another answer's card
+        ("owner", f"answer_{question_id}_zzzz", keys["👍"]),  # a task id it never had
+        ("owner", task, "sources:999999999"),
+        ("owner", task, "x" * 2000),
+    ]
+    for userid, forged_task, key in forgeries:
+        _press(emulator, log, userid, forged_task, key)
+    assert len(emulator.shown) == before and _content(card)["main_title"].get("desc") is None
+    assert _votes(database, "owner") == [] and _votes(database, "intruder") == []

@@ -15,3 +15,5 @@ SLOW_DOWN = {
     "en": "You are asking faster than I can keep up with. Please wait {seconds} seconds.",
     "zh": "提问太频繁了，请等待 {seconds} 秒后再问。",
 }
+THANKS = {"en": "Thank you for the feedback!", "zh": "感谢您的反馈！"}
+NO_SOURCES = {"en": "This answer cites no documents.", "zh": "这条回答没有引用文件。"}

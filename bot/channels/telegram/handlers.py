@@ -229,7 +229,7 @@ async def vote(update: Update, context: Context) -> None:
     voter = press.query.from_user.id
     recorded = await context.services.core.store.record_feedback(question_id, voter, value)
     log.info("user %s voted %+d on question %s", voter, value, question_id)
-    await press.query.answer(texts.THANKS[language] if recorded else texts.EXPIRED[language])
+    await press.query.answer(labels.THANKS[language] if recorded else texts.EXPIRED[language])
 
 
 async def stale_button(update: Update, context: Context) -> None:
@@ -251,5 +251,5 @@ async def show_sources(update: Update, context: Context) -> None:
     allowed = audiences_for(role)
     cited = [item for item in logged.sources if item.get("audience") in allowed]
     await press.query.answer()
-    for text in render_sources(cited) if cited else [texts.NO_SOURCES[logged.language]]:
+    for text in render_sources(cited) if cited else [labels.NO_SOURCES[logged.language]]:
         await context.bot.send_message(press.chat_id, text, parse_mode=ParseMode.HTML)

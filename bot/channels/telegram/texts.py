@@ -113,12 +113,10 @@ NEW_CONVERSATION = {
 }
 SOURCES_BUTTON = {"en": "Sources", "zh": "来源"}
 ASK_PERSON_BUTTON = {"en": "Ask a person", "zh": "转人工"}
-THANKS = {"en": "Thank you for the feedback!", "zh": "感谢您的反馈！"}
 EXPIRED = {
     "en": "This answer is no longer on record.",
     "zh": "这条回答的记录已不存在。",
 }
-NO_SOURCES = {"en": "This answer cites no documents.", "zh": "这条回答没有引用文件。"}
 REGISTER = {
     "private_only": {
         "en": "Please send /register CODE to me in a private chat. A code posted in a group is "

@@ -12,10 +12,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.channels import labels
-from bot.channels.wecom import texts
+from bot.channels.wecom import cards, texts
 from bot.channels.wecom.connection import LongConnection, WeComReplyFailed, new_req_id
-from bot.channels.wecom.render import plain, render_answer
+from bot.channels.wecom.render import plain, render_answer, render_sources
 from bot.engine.answering import question_language
+from bot.engine.results import audiences_for
 from bot.services.asking import Asked, Asker, SlowDown, TooLong
 from bot.services.core import Core
 from bot.services.in_order import InOrder
@@ -55,7 +56,7 @@ class WeComHandlers:
                     return
                 try:
                     if frame.get("cmd") == "aibot_event_callback":
-                        await self._event(body, req_id)
+                        await self._event(body, req_id, userid, chat)
                     else:
                         await self._message(body, req_id, userid, chat)
                 finally:
@@ -63,11 +64,37 @@ class WeComHandlers:
             finally:  # the mark that all it caused is done (tests wait for it)
                 log.info("WeCom message %s handled", number)
 
-    async def _event(self, body: dict[str, Any], req_id: str) -> None:
+    async def _event(self, body: dict[str, Any], req_id: str, userid: str, chat: str) -> None:
         event = body.get("event")
-        if isinstance(event, dict) and event.get("eventtype") == "enter_chat":
+        kind = event.get("eventtype") if isinstance(event, dict) else None
+        if kind == "enter_chat":
             welcome = {"msgtype": "text", "text": {"content": texts.WELCOME}}
             await self.connection.send("aibot_respond_welcome_msg", welcome, req_id)
+        elif kind == "template_card_event" and isinstance(event, dict):
+            clicked = event.get("template_card_event")
+            press = cards.pressed(clicked) if isinstance(clicked, dict) else None
+            if press is not None:
+                await self._pressed(press, req_id, userid, chat)
+
+    async def _pressed(self, press: cards.Press, req_id: str, userid: str, chat: str) -> None:
+        """A button under an answer: only in the chat the answer was given in."""
+        logged = await self.core.store.logged(press.question_id)
+        if logged is None or logged.chat_id != wecom_id(chat):
+            log.warning("a press on an answer of another chat (or none) was ignored")
+            return
+        if press.action == "vote":
+            voter = wecom_id(userid)
+            await self.core.store.record_feedback(logged.id, voter, press.vote)
+            log.info("WeCom user %s voted %+d on question %s", voter, press.vote, logged.id)
+            card = cards.answer_card(logged.id, logged.language, press.vote, press.task_id)
+            update = {"response_type": "update_template_card", "template_card": card}
+            await self.connection.send("aibot_respond_update_msg", update, req_id)
+            return
+        allowed = audiences_for("learner")
+        cited = [item for item in logged.sources if item.get("audience") in allowed]
+        text = render_sources(cited) if cited else plain(labels.NO_SOURCES[logged.language])
+        push = {"chatid": chat, "msgtype": "markdown", "markdown": {"content": text}}
+        await self.connection.send("aibot_send_msg", push)
 
     async def _message(self, body: dict[str, Any], req_id: str, userid: str, chat: str) -> None:
         question = _question(body)
@@ -95,6 +122,11 @@ class WeComHandlers:
             await stream.show(plain(labels.FAILED[language]), finish=True)
             raise
         await stream.show(_reply(asked, language), finish=True)
+        # The card in single chats only: WeCom documents cards there, not in groups.
+        if isinstance(asked, Asked) and chat == userid:
+            card = cards.answer_card(asked.question_id, asked.answer.language)
+            body = {"msgtype": "template_card", "template_card": card}
+            await self.connection.send("aibot_respond_msg", body, req_id)
 
 
 class _Stream:

@@ -4,7 +4,7 @@
 import re
 
 from bot.channels.labels import SAMPLE, SOURCES
-from bot.engine.results import Answer
+from bot.engine.results import Answer, Source
 
 CONTENT_BYTES = 20480
 # Markdown that would change how the text shows: emphasis, headings, links, code, quotes.
@@ -24,6 +24,15 @@ def render_answer(answer: Answer) -> str:
             sample = f" *({SAMPLE[answer.language]})*" if source.status == "sample" else ""
             lines.append(f"\\[{number}\\] {plain(source.label)}{sample}")
         parts.append("\n".join(lines))
+    return within_limit("\n\n".join(parts))
+
+
+def render_sources(cited: list[dict[str, str]]) -> str:
+    """Each cited passage under its numbered label."""
+    parts = []
+    for number, item in enumerate(cited, start=1):
+        label = Source.from_metadata(item).label
+        parts.append(f"**\\[{number}\\] {plain(label)}**\n{plain(str(item.get('text', '')))}")
     return within_limit("\n\n".join(parts))
 
 
