@@ -64,6 +64,8 @@ class WeComEmulator:
         self.stream_seconds = 360.0  # a stream must finish this soon after its first frame
         self.ack_delay = 0.0  # seconds before each reply is acknowledged (a slow server)
         self.answers_heartbeats = True  # False: pings go unanswered (a half-dead connection)
+        # True: the next frame that would finish a stream is lost with the connection
+        self.drop_on_finish = False
         self.open_connections = 0
         self._current: ServerConnection | None = None
         self._callbacks: dict[str, _Callback] = {}
@@ -199,6 +201,9 @@ class WeComEmulator:
                 elif cmd == "ping":
                     if self.answers_heartbeats:
                         self._ack(connection, req_id)
+                elif self.drop_on_finish and _finishes(frame):
+                    self.drop_on_finish = False
+                    connection.socket.shutdown(socket.SHUT_RDWR)
                 else:
                     time.sleep(self.ack_delay)
                     self._ack(connection, req_id, self._reply(cmd, req_id, frame.get("body")))
@@ -338,3 +343,9 @@ class WeComEmulator:
             raise AssertionError("no subscribed connection")
         assert self._current is not None
         return self._current
+
+
+def _finishes(frame: dict[str, Any]) -> bool:
+    body = frame.get("body")
+    stream = body.get("stream") if isinstance(body, dict) else None
+    return isinstance(stream, dict) and stream.get("finish") is True

@@ -215,3 +215,15 @@ def test_forged_card_presses_change_nothing(wecom):
         _press(emulator, log, userid, forged_task, key)
     assert len(emulator.shown) == before and _content(card)["main_title"].get("desc") is None
     assert _votes(database, "owner") == [] and _votes(database, "intruder") == []
+
+
+def test_an_answer_cut_off_by_a_lost_connection_comes_once_it_is_back(wecom):
+    emulator, log, _ = wecom
+    subscriptions = emulator.subscriptions
+    emulator.drop_on_finish = True  # the answer's last frame is lost with the connection
+    emulator.user_message("When was the alliance established?", userid="cut-off", msgid="cut-1")
+    assert _handled(log, "cut-1")
+    assert emulator.subscriptions == subscriptions + 1
+    [stream, message, *_] = emulator.seen_by("cut-off")  # then its card, if WeCom takes it
+    assert stream.snapshots == [LOOKING["en"]] and not stream.finished
+    assert message.kind == "markdown" and "8 June 2020" in message.content

@@ -32,6 +32,7 @@ HEARTBEAT_S = 30.0  # WeCom's documented interval
 MISSED_HEARTBEATS = 2  # unanswered in a row: the connection is dead, dial again
 ACK_TIMEOUT_S = 5.0
 FIRST_RETRY_S, LAST_RETRY_S = 1.0, 30.0  # back-off between dials, doubling
+RECONNECT_WAIT_S = 60.0  # how long a message waits for the connection to come back
 BAD_SECRET = 853000
 # Control characters WeCom may leave raw inside JSON strings (its SDK strips them too).
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x0d\x0e-\x1f]")
@@ -123,6 +124,17 @@ class LongConnection:
             ack = await self._request({"cmd": cmd, "headers": {"req_id": req_id}, "body": body})
         if ack.get("errcode"):
             raise WeComReplyFailed(cmd, ack.get("errcode"), str(ack.get("errmsg", "")))
+
+    async def push(self, chatid: str, markdown: str, wait_s: float = RECONNECT_WAIT_S) -> None:
+        """Send a message of the bot's own to a user (their userid) or a group (its chatid):
+        what cannot be a reply, or a reply whose callback was lost with its connection. Waits
+        up to `wait_s` for a connection."""
+        try:
+            await asyncio.wait_for(self.subscribed.wait(), wait_s)
+        except TimeoutError:
+            raise WeComReplyFailed("aibot_send_msg", None, "not connected") from None
+        body = {"chatid": chatid, "msgtype": "markdown", "markdown": {"content": markdown}}
+        await self.send("aibot_send_msg", body)
 
     async def _request(self, frame: dict[str, Any]) -> dict[str, Any]:
         socket = self._socket

@@ -54,13 +54,13 @@ class WeComHandlers:
                 if not await self.core.claim(self.bot_number, number, self.started):
                     log.warning("WeCom message %s was handled before; skipped", number)
                     return
-                try:
-                    if frame.get("cmd") == "aibot_event_callback":
-                        await self._event(body, req_id, userid, chat)
-                    else:
-                        await self._message(body, req_id, userid, chat)
-                finally:
-                    await self.core.store.finish_update(self.bot_number, number)
+                if frame.get("cmd") == "aibot_event_callback":
+                    await self._event(body, req_id, userid, chat)
+                else:
+                    await self._message(body, req_id, userid, chat)
+                # Only once its reply went out: a message whose reply was lost is handled again
+                # when WeCom delivers it again (after CLAIM_STALE_AFTER, or a restart).
+                await self.core.store.finish_update(self.bot_number, number)
             finally:  # the mark that all it caused is done (tests wait for it)
                 log.info("WeCom message %s handled", number)
 
@@ -93,12 +93,11 @@ class WeComHandlers:
         allowed = audiences_for("learner")
         cited = [item for item in logged.sources if item.get("audience") in allowed]
         text = render_sources(cited) if cited else plain(labels.NO_SOURCES[logged.language])
-        push = {"chatid": chat, "msgtype": "markdown", "markdown": {"content": text}}
-        await self.connection.send("aibot_send_msg", push)
+        await self.connection.push(chat, text)
 
     async def _message(self, body: dict[str, Any], req_id: str, userid: str, chat: str) -> None:
         question = _question(body)
-        stream = _Stream(self.connection, req_id)
+        stream = _Stream(self.connection, req_id, chat)
         if not question:
             await stream.show(plain(texts.TEXT_ONLY), finish=True)
             return
@@ -126,26 +125,33 @@ class WeComHandlers:
         if isinstance(asked, Asked) and chat == userid:
             card = cards.answer_card(asked.question_id, asked.answer.language)
             body = {"msgtype": "template_card", "template_card": card}
-            await self.connection.send("aibot_respond_msg", body, req_id)
+            try:
+                await self.connection.send("aibot_respond_msg", body, req_id)
+            except WeComReplyFailed as exc:  # the answer is out; the card is a help
+                log.warning("an answer's card could not be shown: %s", exc)
 
 
 class _Stream:
-    """One streamed reply: each frame replaces what the user sees, the last one finishes it."""
+    """One streamed reply: each frame replaces what the user sees, the last one finishes it.
+    If the last cannot go (the connection lost, the stream expired), the whole reply goes as a
+    message of the bot's own once the connection is back."""
 
-    def __init__(self, connection: LongConnection, req_id: str) -> None:
-        self.connection, self.req_id, self.id = connection, req_id, new_req_id("stream")
+    def __init__(self, connection: LongConnection, req_id: str, chat: str) -> None:
+        self.connection, self.req_id, self.chat = connection, req_id, chat
+        self.id = new_req_id("stream")
 
     async def show(self, content: str, finish: bool) -> None:
-        body = {
-            "msgtype": "stream",
-            "stream": {"id": self.id, "finish": finish, "content": content},
-        }
+        stream = {"id": self.id, "finish": finish, "content": content}
         try:
-            await self.connection.send("aibot_respond_msg", body, self.req_id)
+            await self.connection.send(
+                "aibot_respond_msg", {"msgtype": "stream", "stream": stream}, self.req_id
+            )
         except WeComReplyFailed as exc:
-            if finish:
-                raise
-            log.warning("a first line could not be shown: %s", exc)  # the answer still may
+            if not finish:
+                log.warning("a first line could not be shown: %s", exc)  # the answer still may
+                return
+            log.warning("a streamed reply failed (%s); sending it as a message", exc.errcode)
+            await self.connection.push(self.chat, content)
 
 
 def _question(body: dict[str, Any]) -> str | None:
