@@ -227,3 +227,25 @@ def test_an_answer_cut_off_by_a_lost_connection_comes_once_it_is_back(wecom):
     [stream, message, *_] = emulator.seen_by("cut-off")  # then its card, if WeCom takes it
     assert stream.snapshots == [LOOKING["en"]] and not stream.finished
     assert message.kind == "markdown" and "8 June 2020" in message.content
+
+
+def test_each_channel_delivers_only_to_its_own_learners():
+    """The rounds of every channel see every staff answer: each sends only its own."""
+    from bot.channels.telegram.notifier import TelegramNotifier
+    from bot.channels.wecom.notifier import WeComNotifier
+    from bot.services.staff_loop import is_web, web_chat_id
+
+    wecom_learner, web_learner, telegram_learner = wecom_id("wang.fang"), web_chat_id("c1"), 42
+    telegram = TelegramNotifier(None, None)  # type: ignore[arg-type]
+    wecom = WeComNotifier(None, None)  # type: ignore[arg-type]
+    assert [telegram.reaches(c) for c in (wecom_learner, web_learner, telegram_learner)] == [
+        False,
+        False,
+        True,
+    ]
+    assert [wecom.reaches(c) for c in (wecom_learner, web_learner, telegram_learner)] == [
+        True,
+        False,
+        False,
+    ]
+    assert not is_web(wecom_learner) and wecom_id("wang.fang") != wecom_id("wang.fang2")

@@ -4,12 +4,18 @@ branch's workspace; the staff answer reaches the learner's page and, kept, answe
 learner's paraphrase. In-process: the web app through httpx's ASGI transport, the real engine
 on the shipped index."""
 
+import asyncio
 import re
 
 import pytest
+from in_process import on_a_thread
+from pydantic import SecretStr
 from web_app import web_clients
 
+from bench.wecom_emulator import WeComEmulator
+from bot.channels.wecom.app import connect, serve
 from bot.engine.answering import Engine
+from bot.engine.factory import build_engine
 from bot.engine.retrieval import PublishedIndex, Retriever
 
 PASSWORD = "river-of-credits-42"
@@ -219,3 +225,63 @@ async def test_the_workspace_follows_the_browsers_language(browsers, command_lin
     assert "工作人员工作台" in chinese.text and 'lang="zh-CN"' in chinese.text
     english = await staff.get("/workspace", headers={"accept-language": "en-GB"})
     assert "Staff workspace" in english.text
+
+
+async def test_a_wecom_learner_is_answered_from_the_workspace_in_wecom(
+    web_settings, browsers, command_line, real_embeddings
+):
+    """WeCom learner → "Ask a person" on the answer's card → the branch workspace → the staff
+    answer in the learner's WeCom chat; kept, it answers the next WeCom learner's paraphrase."""
+    admin, staff = browsers(), browsers()
+    _, token = await command_line.add("li.na", "admin")
+    await _password_and_sign_in(admin, token, "li.na")
+    await _password_and_sign_in(staff, await _invite(admin, "zhou.min", JINNIU), "zhou.min")
+    with WeComEmulator() as wecom:
+        settings = web_settings.model_copy(
+            update={
+                "wecom_bot_id": wecom.bot_id,
+                "wecom_bot_secret": SecretStr(wecom.secret),
+                "wecom_ws_url": wecom.url,
+                "ticket_retry_s": 0.3,
+            }
+        )
+        engine = build_engine(settings, without_index=True, embeddings=real_embeddings)
+        connection = connect(settings)
+        with on_a_thread(lambda: serve(settings, engine, connection), connection.stop):
+
+            def seen(chat, kind):
+                return [s for s in wecom.seen_by(chat) if s.kind == kind]
+
+            async def until(condition):
+                assert await asyncio.to_thread(wecom.wait_for, condition, 60)
+
+            await until(lambda: wecom.subscriptions == 1)
+            wecom.user_message(CHILD, userid="wang.fang")
+            await until(lambda: seen("wang.fang", "card"))
+            [card] = seen("wang.fang", "card")
+            assert card.card is not None
+            keys = {b["text"]: b["key"] for b in card.card["button_list"]}
+            wecom.click("wang.fang", card.card["task_id"], keys["Ask a person"])
+            await until(lambda: seen("wang.fang", "markdown"))
+            number = int(_found(r"#(\d+)", seen("wang.fang", "markdown")[0].content))
+
+            workspace = await staff.get("/workspace")
+            assert f'id="ticket-{number}"' in workspace.text and CHILD in workspace.text
+            answered = await staff.post(
+                f"/workspace/tickets/{number}",
+                data={"csrf": _csrf(workspace.text), "answer": CHILD_ANSWER, "keep": "public"},
+            )
+            assert answered.status_code == 200
+
+            def delivered():
+                return [m for m in seen("wang.fang", "markdown") if f"#{number}:" in m.content]
+
+            await until(delivered)  # the WeCom bot's rounds send it
+            [message] = delivered()
+            assert "Answer from your branch staff" in message.content
+            assert "children may sit in" in message.content
+
+            wecom.user_message(PARAPHRASE, userid="li.lei")
+            await until(lambda: any(s.finished for s in seen("li.lei", "stream")))
+            [next_answer] = seen("li.lei", "stream")
+            assert "children may sit in" in next_answer.content

@@ -17,3 +17,8 @@ SLOW_DOWN = {
 }
 THANKS = {"en": "Thank you for the feedback!", "zh": "感谢您的反馈！"}
 NO_SOURCES = {"en": "This answer cites no documents.", "zh": "这条回答没有引用文件。"}
+CORRECTION = {
+    "en": "Branch staff looked at your question “{question}” again. Their answer:\n\n{answer}",
+    "zh": "分校工作人员重新查看了您的问题“{question}”，答复如下：\n\n{answer}",
+}
+ALLIANCE_STAFF = {"en": "alliance staff", "zh": "联盟工作人员"}

@@ -35,6 +35,7 @@ class Notifier(Protocol):
     """What a channel does for the rounds."""
 
     channel: str
+    announces: bool  # whether it posts tickets to staff chats (Telegram's do; WeCom's not yet)
 
     def reaches(self, learner_chat_id: int) -> bool:
         """Whether a learner with this chat id asked in this channel."""
@@ -82,7 +83,8 @@ class Rounds:
             # Learners waiting for an answer first: a staff group's posts are paced (Telegram
             # allows a group 20 a minute), and a backlog of reminders can fill a round.
             await self._deliver(self._notifier)
-            await self._announce(self._notifier)
+            if self._notifier.announces:
+                await self._announce(self._notifier)
         expired = await self._store.tickets.expire()
         if expired:
             log.info("%d tickets expired after %s open", expired, EXPIRE_AFTER)

@@ -50,6 +50,11 @@ def wecom_id(name: str) -> int:
     return WECOM_IDS_FROM + int.from_bytes(digest[:7], "big")
 
 
+def is_wecom(chat_id: int) -> bool:
+    """A WeCom user or group: a staff answer goes out through the WeCom bot."""
+    return chat_id >= WECOM_IDS_FROM
+
+
 def is_web(chat_id: int) -> bool:
     """A web conversation: a staff answer waits in the store for its page to fetch it."""
     return chat_id < WEB_IDS_BELOW

@@ -62,6 +62,7 @@ from bot.store.tables import (
 from bot.store.tickets import Tickets
 from bot.store.uploads import Uploads
 from bot.store.web_access import WebAccess
+from bot.store.wecom import WeComConversations
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +86,7 @@ class Store:
         self.uploads = Uploads(engine)
         self.guesses = Guesses(engine)
         self.accounts = Accounts(engine)
+        self.wecom = WeComConversations(engine)
         self.leases = Leases(engine)
 
     @classmethod

@@ -187,6 +187,15 @@ class Lease(Base):
     expires_at: Mapped[datetime]
 
 
+class WeComConversation(Base):
+    """A WeCom user or group under its id in the store: where the staff loop delivers an
+    answer to a learner who asked in WeCom (WeCom's ids are strings, the store's numbers)."""
+
+    __tablename__ = "wecom_conversations"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(256))
+
+
 class LearnerBranch(Base):
     """The branch a learner chose with /branch: its staff group gets their questions."""
 

@@ -91,10 +91,6 @@ REVIEW = {
     },
 }
 # To the learner who voted 👎, in the language of their question
-CORRECTION = {
-    "en": "Branch staff looked at your question “{question}” again. Their answer:\n\n{answer}",
-    "zh": "分校工作人员重新查看了您的问题“{question}”，答复如下：\n\n{answer}",
-}
 
 GAPS = {
     "none": {

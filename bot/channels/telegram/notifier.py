@@ -10,8 +10,8 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ExtBot
 
+from bot.channels import labels
 from bot.channels.telegram import ticket_texts
-from bot.channels.telegram.curation_texts import CORRECTION
 from bot.channels.telegram.render import shortened
 from bot.services import staff_loop
 from bot.services.core import Core
@@ -32,8 +32,10 @@ class TelegramNotifier:
         self._bot = bot
         self._core = core
 
+    announces = True  # to the Telegram staff chats
+
     def reaches(self, learner_chat_id: int) -> bool:
-        return not staff_loop.is_web(learner_chat_id)
+        return not (staff_loop.is_web(learner_chat_id) or staff_loop.is_wecom(learner_chat_id))
 
     async def announce(self, ticket: Ticket, reminder: bool) -> bool:
         """Post the ticket (or its reminder) to its staff chat; False when the chat cannot be
@@ -65,12 +67,12 @@ class TelegramNotifier:
         learner can reply to."""
         language = reply.language
         if reply.kind == "correction":
-            body = CORRECTION[language].format(
+            body = labels.CORRECTION[language].format(
                 question=html.escape(shortened(reply.question, 200)),
                 answer=html.escape(reply.text),
             )
         else:
-            branch = reply.branch or ticket_texts.ALLIANCE_STAFF[language]
+            branch = reply.branch or labels.ALLIANCE_STAFF[language]
             template = (
                 ticket_texts.STAFF_ADDITION
                 if reply.kind == "addition"

@@ -82,7 +82,6 @@ STAFF_ADDITION = {
     "en": "<b>More from your branch staff</b> ({branch}), ticket #{ticket}:\n\n{text}",
     "zh": "<b>分校工作人员的补充</b>（{branch}），工单 #{ticket}：\n\n{text}",
 }
-ALLIANCE_STAFF = {"en": "alliance staff", "zh": "联盟工作人员"}
 FOLLOW_UP_SENT = {
     "en": "Passed on to branch staff under ticket <b>#{ticket}</b>.",
     "zh": "已作为工单 <b>#{ticket}</b> 的追问转给分校工作人员。",

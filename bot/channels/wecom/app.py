@@ -4,6 +4,7 @@ until SIGINT or SIGTERM, or until another connection takes the bot over."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 
@@ -11,6 +12,7 @@ from alliance.errors import AllianceError
 from alliance.settings import Settings
 from bot.channels.wecom.connection import LongConnection
 from bot.channels.wecom.handlers import WeComHandlers
+from bot.channels.wecom.notifier import WeComNotifier
 from bot.engine.answering import Engine
 from bot.services.core import open_core
 
@@ -45,8 +47,15 @@ async def serve(settings: Settings, engine: Engine, connection: LongConnection) 
     """Serve until `connection.stop()` ("stopped") or a takeover ("displaced")."""
     async with open_core(settings, engine) as core:
         handlers = WeComHandlers(core, connection, connection.bot_id)
+        # The staff loop's rounds for WeCom: staff answers to learners who asked here.
+        rounds = asyncio.create_task(core.rounds(WeComNotifier(connection, core)).keep_running())
         log.info("starting the WeCom bot (long connection)")
-        return await connection.run(handlers.on_callback)
+        try:
+            return await connection.run(handlers.on_callback)
+        finally:
+            rounds.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await rounds
 
 
 async def _until_signalled(settings: Settings, engine: Engine) -> str:

@@ -9,30 +9,37 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.channels.labels import SOURCES, THANKS
+from bot.channels.wecom.texts import ASK_PERSON
 
 _TITLE = {"en": "Did this answer help?", "zh": "这个回答有帮助吗？"}
-_KEY = re.compile(r"(vote|sources):(\d{1,18})(?::(-1|1))?")
+_KEY = re.compile(r"(vote|sources|person):(\d{1,18})(?::(-1|1))?")
 _TASK = re.compile(r"answer_\d{1,18}_[0-9a-f]{8}")
 
 
 @dataclass(frozen=True)
 class Press:
-    action: str  # "vote" or "sources"
+    action: str  # "vote", "sources" or "person"
     question_id: int
     task_id: str  # the card's
     vote: int = 0
 
 
 def answer_card(
-    question_id: int, language: str, voted: int = 0, task: str | None = None
+    question_id: int,
+    language: str,
+    voted: int = 0,
+    task: str | None = None,
+    person: bool = False,
 ) -> dict[str, Any]:
-    """The card for the answer logged as `question_id` (`task`: the card it replaces); once
-    voted, it says thanks."""
+    """The card for the answer logged as `question_id` (`task`: the card it replaces), with
+    *Ask a person* when the staff loop is on; once voted, it says thanks."""
     buttons = [
         {"text": "👍", "style": 1 if voted >= 0 else 2, "key": f"vote:{question_id}:1"},
         {"text": "👎", "style": 1 if voted <= 0 else 2, "key": f"vote:{question_id}:-1"},
         {"text": SOURCES[language], "style": 2, "key": f"sources:{question_id}"},
     ]
+    if person:
+        buttons.append({"text": ASK_PERSON[language], "style": 2, "key": f"person:{question_id}"})
     title = {"title": _TITLE[language]}
     if voted:
         title["desc"] = THANKS[language]

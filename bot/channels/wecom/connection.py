@@ -33,6 +33,7 @@ MISSED_HEARTBEATS = 2  # unanswered in a row: the connection is dead, dial again
 ACK_TIMEOUT_S = 5.0
 FIRST_RETRY_S, LAST_RETRY_S = 1.0, 30.0  # back-off between dials, doubling
 RECONNECT_WAIT_S = 60.0  # how long a message waits for the connection to come back
+DRAIN_S = 10.0  # at shutdown, how long answers under way may take to finish
 BAD_SECRET = 853000
 # Control characters WeCom may leave raw inside JSON strings (its SDK strips them too).
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x0d\x0e-\x1f]")
@@ -83,8 +84,25 @@ class LongConnection:
 
     async def run(self, on_callback: OnCallback) -> str:
         """Serve until another connection takes the bot over ("displaced") or `stop()`
-        ("stopped"); `on_callback` runs for each message or event, concurrently. Raises
-        `WeComRefused` for a bad id or secret."""
+        ("stopped"); `on_callback` runs for each message or event, concurrently, and those
+        still running are given DRAIN_S to finish before it returns. Raises `WeComRefused` for
+        a bad id or secret."""
+        try:
+            return await self._run(on_callback)
+        finally:
+            await self._drain()
+
+    async def _drain(self) -> None:
+        if not self._tasks:
+            return
+        _, late = await asyncio.wait(set(self._tasks), timeout=DRAIN_S)
+        for task in late:
+            task.cancel()
+        if late:
+            log.warning("%d WeCom callbacks cut short at shutdown", len(late))
+            await asyncio.wait(late)
+
+    async def _run(self, on_callback: OnCallback) -> str:
         failures = 0
         while not self._stopping.is_set():
             try:

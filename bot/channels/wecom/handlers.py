@@ -21,6 +21,7 @@ from bot.services.asking import Asked, Asker, SlowDown, TooLong
 from bot.services.core import Core
 from bot.services.in_order import InOrder
 from bot.services.staff_loop import wecom_id
+from bot.store.records import Logged
 
 log = logging.getLogger(__name__)
 
@@ -86,13 +87,31 @@ class WeComHandlers:
             voter = wecom_id(userid)
             await self.core.store.record_feedback(logged.id, voter, press.vote)
             log.info("WeCom user %s voted %+d on question %s", voter, press.vote, logged.id)
-            card = cards.answer_card(logged.id, logged.language, press.vote, press.task_id)
+            person = await self.core.staff_loop_on()
+            card = cards.answer_card(logged.id, logged.language, press.vote, press.task_id, person)
             update = {"response_type": "update_template_card", "template_card": card}
             await self.connection.send("aibot_respond_update_msg", update, req_id)
+            return
+        if press.action == "person":
+            await self._ask_person(logged, userid, chat)
             return
         allowed = audiences_for("learner")
         cited = [item for item in logged.sources if item.get("audience") in allowed]
         text = render_sources(cited) if cited else plain(labels.NO_SOURCES[logged.language])
+        await self.connection.push(chat, text)
+
+    async def _ask_person(self, logged: Logged, userid: str, chat: str) -> None:
+        """The learner's question to branch staff, as a ticket; their answer comes back here."""
+        await self.core.store.wecom.remember(wecom_id(chat), chat)
+        opened = await self.core.open_ticket(logged, wecom_id(chat), userid)
+        language = logged.language
+        if opened is None:
+            text = texts.NO_STAFF[language]
+        elif isinstance(opened, SlowDown):
+            text = labels.SLOW_DOWN[language].format(seconds=opened.seconds)
+        else:
+            template = texts.SENT if opened.created else texts.ALREADY
+            text = template[language].format(ticket=opened.ticket.id)
         await self.connection.push(chat, text)
 
     async def _message(self, body: dict[str, Any], req_id: str, userid: str, chat: str) -> None:
@@ -123,7 +142,8 @@ class WeComHandlers:
         await stream.show(_reply(asked, language), finish=True)
         # The card in single chats only: WeCom documents cards there, not in groups.
         if isinstance(asked, Asked) and chat == userid:
-            card = cards.answer_card(asked.question_id, asked.answer.language)
+            person = await self.core.staff_loop_on()
+            card = cards.answer_card(asked.question_id, asked.answer.language, person=person)
             body = {"msgtype": "template_card", "template_card": card}
             try:
                 await self.connection.send("aibot_respond_msg", body, req_id)

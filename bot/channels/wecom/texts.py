@@ -12,3 +12,24 @@ TEXT_ONLY = (
     "我只能阅读文字（或语音）问题，请直接输入您的问题。\n\n"
     "I can only read text (and voice) questions. Please type your question."
 )
+ASK_PERSON = {"en": "Ask a person", "zh": "转人工"}
+SENT = {
+    "en": "Sent to branch staff as ticket **#{ticket}**. Their answer will come here.",
+    "zh": "已作为工单 **#{ticket}** 转给分校工作人员，回复会发送到本对话。",
+}
+ALREADY = {
+    "en": "This question is already ticket **#{ticket}**.",
+    "zh": "这个问题已是工单 **#{ticket}**。",
+}
+NO_STAFF = {
+    "en": "No branch staff answer questions here yet.",
+    "zh": "目前还没有分校工作人员在此答复问题。",
+}
+STAFF_ANSWER = {
+    "en": "**Answer from your branch staff** ({branch}), ticket #{ticket}:\n\n{text}",
+    "zh": "**分校工作人员的回复**（{branch}），工单 #{ticket}：\n\n{text}",
+}
+STAFF_ADDITION = {
+    "en": "**More from your branch staff** ({branch}), ticket #{ticket}:\n\n{text}",
+    "zh": "**分校工作人员的补充**（{branch}），工单 #{ticket}：\n\n{text}",
+}
