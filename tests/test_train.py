@@ -28,7 +28,7 @@ def _sample() -> list:
     return [
         q
         for writer in ("w01", "w02", "w07")
-        for q in random.Random(writer).sample([q for q in corpus if q.writer == writer], 70)
+        for q in random.Random(writer).sample([q for q in corpus if q.writer == writer], 40)
     ]
 
 
@@ -47,7 +47,7 @@ def test_training_twice_with_one_seed_gives_the_same_judge(retriever, tmp_path):
     for name in a:
         assert np.array_equal(a[name], b[name]), name
     assert set(report["designs compared"]) == {d.name for d in QUICK}
-    assert report["seed"] == 3 and report["known questions"] == 140
+    assert report["seed"] == 3 and report["known questions"] == 80
     loaded = Judge.load(tmp_path / "a.npz")
     assert loaded.thresholds == first.thresholds and len(loaded.known) == len(first.known)
 
