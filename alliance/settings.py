@@ -8,6 +8,9 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+# A WeCom group's chat id (WeCom shows none in its apps; the bot tells it: /chatid).
+WECOM_CHAT = r"[A-Za-z0-9_@.-]{1,128}"
+
 
 class Settings(BaseSettings):
     """Every setting of the assistant; each field's environment variable is its name upper-cased."""
@@ -105,6 +108,17 @@ class Settings(BaseSettings):
     wecom_ws_url: str = Field(
         "wss://openws.work.weixin.qq.com",
         description="WeCom's long-connection endpoint (tests point it at an emulator).",
+    )
+    wecom_staff_chat_id: str | None = Field(
+        None,
+        pattern=rf"^{WECOM_CHAT}$",
+        description="WeCom group of staff where tickets go when no Telegram staff chat takes "
+        "them (the group's chat id: mention the bot there with /chatid).",
+    )
+    wecom_branch_staff_chats: Annotated[dict[str, str], NoDecode] = Field(
+        default_factory=dict,
+        description="Branches with their own WeCom staff group, as comma-separated "
+        "BRANCH=CHAT_ID pairs.",
     )
     admin_user_ids: Annotated[list[int], NoDecode] = Field(
         default_factory=list, description="Comma-separated Telegram user ids of admins."
@@ -270,6 +284,13 @@ class Settings(BaseSettings):
             value, r"-?\d{1,20}", "expected BRANCH=CHAT_ID pairs, e.g. Chengdu-Jinniu=-1001234"
         )
 
+    @field_validator("wecom_branch_staff_chats", mode="before")
+    @classmethod
+    def _split_wecom_chats(cls, value: object) -> object:
+        return _branch_pairs(
+            value, WECOM_CHAT, "expected BRANCH=CHAT_ID pairs, e.g. Chengdu-Jinniu=wrkSFfCgAAxyz"
+        )
+
     @field_validator("web_embed_origins")
     @classmethod
     def _origins(cls, value: list[str]) -> list[str]:
@@ -312,6 +333,11 @@ class Settings(BaseSettings):
             raise ValueError("TELEGRAM_WEBHOOK_URL needs TELEGRAM_WEBHOOK_SECRET")
         if self.branch_staff_chats and self.staff_chat_id is None:
             raise ValueError("BRANCH_STAFF_CHATS needs STAFF_CHAT_ID (for learners of no branch)")
+        if self.wecom_branch_staff_chats and not (self.staff_chat_id or self.wecom_staff_chat_id):
+            raise ValueError(
+                "WECOM_BRANCH_STAFF_CHATS needs WECOM_STAFF_CHAT_ID or STAFF_CHAT_ID "
+                "(for learners of no branch)"
+            )
         return self
 
 

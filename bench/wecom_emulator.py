@@ -98,10 +98,11 @@ class WeComEmulator:
         chatid: str | None = None,
         msgid: str | None = None,
         msgtype: str = "text",
+        quote: str | None = None,
     ) -> str:
         """A user writes to the bot: in a single chat, or in group `chatid` (where the real
-        server passes only messages that mention the bot, with the mention in the text).
-        The callback's req_id."""
+        server passes only messages that mention the bot, with the mention in the text),
+        quoting a message of `quote`'s text if given. The callback's req_id."""
         body: dict[str, Any] = {
             "msgid": msgid or f"msg-{next(self._ids)}",
             "aibotid": self.bot_id,
@@ -111,6 +112,8 @@ class WeComEmulator:
         }
         if chatid:
             body["chatid"] = chatid
+        if quote is not None:
+            body["quote"] = {"msgtype": "text", "text": {"content": quote}}
         if msgtype == "text":
             body["text"] = {"content": text}
         elif msgtype == "voice":

@@ -210,12 +210,12 @@ async def test_a_bad_secret_is_refused(people, secret):
 async def test_a_telegram_id_is_linked_with_a_one_time_code_to_one_account(people):
     first = await _person(people, "zhou.min")
     second = await _person(people, "li.na", "admin", None)
-    code = await people.telegram_code(first)
+    code = await people.link_code(first)
     assert (await people.link_telegram(f" {code} ", 555)).id == first.id
     assert await people.link_telegram(code, 556) is None  # spent
     assert await people.link_telegram("forged", 556) is None
     assert (await people.accounts.with_telegram_id(555)).id == first.id
     # The same Telegram user links another account: it moves there.
-    assert (await people.link_telegram(await people.telegram_code(second), 555)).id == second.id
+    assert (await people.link_telegram(await people.link_code(second), 555)).id == second.id
     assert (await people.accounts.with_telegram_id(555)).id == second.id
     assert (await people.accounts.get(first.id)).telegram_id is None

@@ -48,6 +48,9 @@ def test_dotenv_file_is_read(tmp_path):
         ("BRANCH_STAFF_CHATS", "jinniu"),
         ("BRANCH_STAFF_CHATS", "jinniu=-100x"),
         ("BRANCH_STAFF_CHATS", "=-100"),
+        ("WECOM_STAFF_CHAT_ID", "has spaces"),
+        ("WECOM_BRANCH_STAFF_CHATS", "jinniu"),
+        ("WECOM_BRANCH_STAFF_CHATS", "jinniu=wrk/../x"),
         ("TICKET_REMIND_HOURS", "0"),
         ("TICKET_RETRY_S", "-1"),
     ],
@@ -88,3 +91,15 @@ def test_branch_staff_chats_are_pairs_and_need_a_general_staff_chat(monkeypatch)
     settings = Settings()
     assert settings.staff_chat_id == -1000
     assert settings.branch_staff_chats == {"Chengdu-Jinniu": -1001, "Chongqing-Yubei": -1002}
+
+
+def test_wecom_branch_staff_chats_need_a_general_staff_chat_in_either_app(monkeypatch):
+    monkeypatch.setenv("WECOM_BRANCH_STAFF_CHATS", "Chengdu-Jinniu=wrkA1, Chongqing-Yubei=wrkB2")
+    with pytest.raises(ValidationError, match="needs WECOM_STAFF_CHAT_ID or STAFF_CHAT_ID"):
+        Settings()
+    monkeypatch.setenv("WECOM_STAFF_CHAT_ID", "wrkGeneral")
+    settings = Settings()
+    assert settings.wecom_branch_staff_chats == {
+        "Chengdu-Jinniu": "wrkA1",
+        "Chongqing-Yubei": "wrkB2",
+    }

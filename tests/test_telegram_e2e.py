@@ -251,7 +251,7 @@ async def _account_code(database, name: str, role: str, branch: str | None) -> s
     store = await Store.open(f"sqlite+aiosqlite:///{database}")
     people = People(store.accounts, store.guesses)
     account, _ = await people.add(name, role, branch)  # type: ignore[arg-type]
-    code = await people.telegram_code(account)
+    code = await people.link_code(account)
     await store.close()
     return code
 

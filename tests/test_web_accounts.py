@@ -164,18 +164,27 @@ async def test_one_time_codes_are_turned_on_asked_for_and_not_replayed(http, com
     assert (await _sign_in(http, "li.na", code=fresh)).status_code == 303
 
 
-async def test_a_telegram_link_code_is_shown_once_asked_for(web_settings, command_line):
-    settings = web_settings.model_copy(update={"telegram_bot_token": "1:x"})
+async def test_a_link_code_links_telegram_or_wecom_once_asked_for(web_settings, command_line):
+    settings = web_settings.model_copy(update={"telegram_bot_token": "1:x", "wecom_bot_id": "b"})
     async with web_client(settings, build_engine(settings, without_index=True)) as http:
         _, token = await command_line.add("zhou", "staff", "jinniu")
         await _choose(http, token)
         await _sign_in(http, "zhou")
         page = await http.get("/account")
-        assert "Not linked" in page.text
-        shown = await http.post("/account/telegram", data={"csrf": _csrf(page.text)})
-        code = _found(r'<code id="link-command">/link ([^<]+)</code>', shown.text)
-    linked = await command_line.link_telegram(code, 4242)
-    assert linked is not None and linked.name == "zhou"
+        assert "Telegram: not linked · WeCom: not linked" in " ".join(page.text.split())
+
+        async def new_code() -> str:
+            shown = await http.post("/account/link", data={"csrf": _csrf(page.text)})
+            assert "send the assistant in Telegram / WeCom:" in shown.text
+            return _found(r'<code id="link-command">/link ([^<]+)</code>', shown.text)
+
+        code = await new_code()
+        linked = await command_line.link_telegram(code, 4242)
+        assert linked is not None and linked.name == "zhou"
+        assert await command_line.link_wecom(code, "zhou.wei") is None  # spent
+        assert (await command_line.link_wecom(await new_code(), "zhou.wei")).name == "zhou"
+        page = await http.get("/account")
+        assert "Telegram: linked to this account · WeCom: linked" in " ".join(page.text.split())
 
 
 @pytest.mark.parametrize(
@@ -196,7 +205,7 @@ async def test_a_telegram_link_code_is_shown_once_asked_for(web_settings, comman
         ("post", "/signin", {}, 422),
         ("post", "/signout", {"csrf": "x"}, 401),
         ("post", "/account/second-factor", {"csrf": "x", "action": "on", "code": "1"}, 401),
-        ("post", "/account/telegram", {"csrf": "x"}, 401),
+        ("post", "/account/link", {"csrf": "x"}, 401),
         ("get", "/account?lang=zh", None, 303),
     ],
 )

@@ -68,18 +68,20 @@ class Core:
         )
 
     async def staff_loop_on(self) -> bool:
-        """Whether learners can ask a person: a Telegram staff chat receives the tickets, or
-        someone can sign in to the web workspace to answer them."""
-        if self.settings.staff_chat_id is not None:
+        """Whether learners can ask a person: a staff chat (Telegram, WeCom) receives the
+        tickets, or someone can sign in to the web workspace to answer them."""
+        if staff_loop.staff_chat(self.settings, None) is not None:
             return True
         anyone, _ = await self.store.accounts.who_answers()
         return anyone
 
     async def branches(self) -> list[str]:
-        """The branches a learner may address: those with a Telegram staff chat or with staff
-        who sign in to the workspace."""
+        """The branches a learner may address: those with a staff chat (Telegram, WeCom) or
+        with staff who sign in to the workspace."""
         _, staffed = await self.store.accounts.who_answers()
-        return sorted(set(self.settings.branch_staff_chats) | staffed)
+        settings = self.settings
+        chats = set(settings.branch_staff_chats) | set(settings.wecom_branch_staff_chats)
+        return sorted(chats | staffed)
 
     async def claim(self, bot_id: int, update_id: int, started: datetime | None = None) -> bool:
         """Whether this process handles a bot's update (a Telegram update, a WeCom message):

@@ -28,7 +28,7 @@ from bot.store.invite_codes import valid_branch
 log = logging.getLogger(__name__)
 
 PASSWORD_LINK = timedelta(hours=72)  # a new account's (or a reset's) link to choose a password
-TELEGRAM_CODE = timedelta(minutes=15)  # a code to send the bot with /link
+LINK_CODE = timedelta(minutes=15)  # a code to send the bot with /link (Telegram, WeCom)
 TRUSTED_BROWSER = timedelta(days=90)
 GUESS_WINDOW = timedelta(minutes=15)
 # Wrong guesses per window before a key is refused until the window ends.
@@ -233,17 +233,28 @@ class People:
         log.info("account %s turned off its second factor", account.id)
 
     # Channels
-    async def telegram_code(self, account: Account) -> str:
-        """A code the person sends the bot (`/link CODE`) to link their Telegram id."""
-        return await self._accounts.issue_link(account.id, "telegram", TELEGRAM_CODE)
+    async def link_code(self, account: Account) -> str:
+        """A code the person sends the bot (`/link CODE`, in Telegram or WeCom) to link their
+        id in that app."""
+        return await self._accounts.issue_link(account.id, "channel", LINK_CODE)
 
     async def link_telegram(self, code: str, telegram_id: int) -> Account | None:
         """Spend a /link code: the account now linked to `telegram_id`; None for a bad code."""
-        account = await self._accounts.redeem_link(code.strip(), "telegram")
+        account = await self._accounts.redeem_link(code.strip(), "channel")
         if account is None:
             return None
         await self._accounts.link_telegram(account.id, telegram_id)
         log.info("account %s linked Telegram user %s", account.id, telegram_id)
+        return account
+
+    async def link_wecom(self, code: str, userid: str) -> Account | None:
+        """Spend a /link code sent in WeCom: the account now linked to that WeCom user id;
+        None for a bad code."""
+        account = await self._accounts.redeem_link(code.strip(), "channel")
+        if account is None:
+            return None
+        await self._accounts.link_wecom(account.id, userid)
+        log.info("account %s linked a WeCom user", account.id)
         return account
 
 

@@ -35,10 +35,9 @@ class Notifier(Protocol):
     """What a channel does for the rounds."""
 
     channel: str
-    announces: bool  # whether it posts tickets to staff chats (Telegram's do; WeCom's not yet)
 
-    def reaches(self, learner_chat_id: int) -> bool:
-        """Whether a learner with this chat id asked in this channel."""
+    def reaches(self, chat_id: int) -> bool:
+        """Whether a chat is this channel's: a learner who asked here, a staff chat here."""
 
     async def announce(self, ticket: Ticket, reminder: bool) -> bool:
         """Post the ticket (or its reminder) to its staff chat; False when it cannot now.
@@ -52,7 +51,10 @@ async def post_ticket(
     store: Store, notifier: Notifier, ticket: Ticket, reminder: bool = False
 ) -> bool:
     """Post the ticket (or its one reminder) to its staff chat, once across processes; False
-    when the chat cannot be reached: an unposted ticket then waits for the next round."""
+    when the chat cannot be reached: an unposted ticket then waits for the next round. True
+    when it is not this channel's chat (its own channel's rounds post it)."""
+    if ticket.staff_chat_id is None or not notifier.reaches(ticket.staff_chat_id):
+        return True
     tickets = store.tickets
     if not await tickets.claim_announcement(ticket.id, reminder):
         return True  # another replica (or round) has it
@@ -83,8 +85,7 @@ class Rounds:
             # Learners waiting for an answer first: a staff group's posts are paced (Telegram
             # allows a group 20 a minute), and a backlog of reminders can fill a round.
             await self._deliver(self._notifier)
-            if self._notifier.announces:
-                await self._announce(self._notifier)
+            await self._announce(self._notifier)
         expired = await self._store.tickets.expire()
         if expired:
             log.info("%d tickets expired after %s open", expired, EXPIRE_AFTER)
@@ -101,6 +102,8 @@ class Rounds:
 
     async def _announce(self, notifier: Notifier) -> None:
         unposted, due = await self._store.tickets.waiting(self._remind_after)
+        unposted = [t for t in unposted if t.staff_chat_id and notifier.reaches(t.staff_chat_id)]
+        due = [t for t in due if t.staff_chat_id and notifier.reaches(t.staff_chat_id)]
         for ticket in unposted[:POSTS_PER_ROUND]:
             if not await post_ticket(self._store, notifier, ticket):
                 return  # the chat is still unreachable: try again next round

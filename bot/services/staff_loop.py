@@ -7,6 +7,7 @@ import hashlib
 import logging
 import secrets
 from dataclasses import dataclass
+from typing import Literal
 
 from alliance.language import detect_language
 from alliance.settings import Settings
@@ -60,6 +61,33 @@ def is_web(chat_id: int) -> bool:
     return chat_id < WEB_IDS_BELOW
 
 
+Channel = Literal["web", "wecom", "telegram"]
+
+
+def channel_of(chat_id: int) -> Channel:
+    """The channel a chat (a learner's, a staff group) is in."""
+    return "web" if is_web(chat_id) else "wecom" if is_wecom(chat_id) else "telegram"
+
+
+def staff_chat(settings: Settings, branch: str | None) -> int | None:
+    """The staff chat a ticket of `branch` is posted to: the branch's own (in Telegram, else
+    WeCom), else the general one (Telegram's, else WeCom's); None: the web workspace only."""
+    wecom = {name: wecom_id(chat) for name, chat in settings.wecom_branch_staff_chats.items()}
+    general = settings.staff_chat_id
+    if general is None and settings.wecom_staff_chat_id is not None:
+        general = wecom_id(settings.wecom_staff_chat_id)
+    key = branch or ""
+    return settings.branch_staff_chats.get(key, wecom.get(key, general))
+
+
+def wecom_staff_chats(settings: Settings) -> dict[int, str]:
+    """The WeCom staff groups of the settings, by their ids in the store."""
+    chats = set(settings.wecom_branch_staff_chats.values())
+    if settings.wecom_staff_chat_id is not None:
+        chats.add(settings.wecom_staff_chat_id)
+    return {wecom_id(chat): chat for chat in chats}
+
+
 @dataclass(frozen=True)
 class Opened:
     ticket: Ticket
@@ -75,12 +103,11 @@ async def open_ticket(
     branch: str | None,
 ) -> Opened | SlowDown:
     """Pass the logged question to a person: a ticket for `branch` (one the core knows, or
-    None for the alliance's staff), posted to that branch's Telegram staff chat or the general
-    one when there is one, and always shown in the web workspace."""
+    None for the alliance's staff), posted to that branch's staff chat or the general one when
+    there is one (`staff_chat`), and always shown in the web workspace."""
     wait = await store.take_question(logged.user_id, settings.user_questions_per_minute)
     if wait:
         return SlowDown(max(1, round(wait)))
-    chats = settings.branch_staff_chats
     ticket, created = await store.tickets.open(
         NewTicket(
             question_id=logged.id,
@@ -91,7 +118,7 @@ async def open_ticket(
             question=logged.question,
             answer=logged.answer,
             branch=branch,
-            staff_chat_id=chats.get(branch or "", settings.staff_chat_id),
+            staff_chat_id=staff_chat(settings, branch),
         )
     )
     if created:

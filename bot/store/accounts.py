@@ -20,8 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.store.tables import AccountLink, AccountRecord, aware, utc_now
 
 AccountRole = Literal["admin", "staff"]
-# A link to choose a password, a code to link a Telegram id, a browser that signed in before.
-LinkPurpose = Literal["password", "telegram", "device"]
+# A link to choose a password, a code to link a Telegram or WeCom id, a browser that signed in
+# before.
+LinkPurpose = Literal["password", "channel", "device"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -104,6 +105,11 @@ class Accounts:
         found = await self._one(AccountRecord.telegram_id == telegram_id)
         return found if found is not None and found.disabled_at is None else None
 
+    async def with_wecom_id(self, userid: str) -> Account | None:
+        """The live account that linked this WeCom user id."""
+        found = await self._one(AccountRecord.wecom_id == userid)
+        return found if found is not None and found.disabled_at is None else None
+
     async def all(self) -> list[Account]:
         statement = select(AccountRecord).order_by(AccountRecord.role, AccountRecord.name)
         async with self._engine.connect() as connection:
@@ -156,15 +162,20 @@ class Accounts:
 
     async def link_telegram(self, account_id: int, telegram_id: int) -> None:
         """Link a Telegram id to this account, and away from any other account that had it."""
-        column = AccountRecord.telegram_id
+        await self._link(account_id, "telegram_id", telegram_id)
+
+    async def link_wecom(self, account_id: int, userid: str) -> None:
+        """Link a WeCom user id to this account, and away from any other account that had it."""
+        await self._link(account_id, "wecom_id", userid)
+
+    async def _link(self, account_id: int, column: str, value: int | str) -> None:
+        linked = getattr(AccountRecord, column)
         async with self._engine.begin() as connection:
             await connection.execute(
-                update(AccountRecord).where(column == telegram_id).values(telegram_id=None)
+                update(AccountRecord).where(linked == value).values({column: None})
             )
             await connection.execute(
-                update(AccountRecord)
-                .where(AccountRecord.id == account_id)
-                .values(telegram_id=telegram_id)
+                update(AccountRecord).where(AccountRecord.id == account_id).values({column: value})
             )
 
     async def disable(self, account_id: int) -> bool:

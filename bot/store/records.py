@@ -29,9 +29,10 @@ def records(kind: type[R], rows: Any) -> list[R]:
 
 @dataclasses.dataclass(frozen=True)
 class Person:
-    """Who acted (answered, kept, changed, reviewed): their Telegram id, 0 when none is known (on
-    the web, with an account that linked none), and their account, None when they have none (an
-    admin known only by their Telegram id, a learner, staff signed in with an invite code)."""
+    """Who acted (answered, kept, changed, reviewed): their id in the app they acted in (a
+    Telegram id, or the store's id of a WeCom user), 0 when none is known (on the web, with an
+    account that linked none), and their account, None when they have none (an admin known only
+    by their Telegram id, a learner, staff registered with an invite code)."""
 
     telegram_id: int = 0
     account_id: int | None = None

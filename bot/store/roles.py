@@ -1,6 +1,6 @@
 """Who may read what: admins and staff from settings or from the account that linked their
-Telegram id, staff registered with an invite code, and everyone else a learner. Group chats are
-read by learners, so answers there are a learner's."""
+Telegram or WeCom id, staff registered with an invite code, and everyone else a learner. Group
+chats are read by learners, so answers there are a learner's."""
 
 from __future__ import annotations
 
@@ -47,6 +47,13 @@ class Roles:
         if await self._store.accounts.with_telegram_id(user_id) is not None:
             return "staff"
         return "staff" if await self._store.staff_branch(user_id) else "learner"
+
+    async def wecom_staff(self, userid: str, user_id: int) -> tuple[Account | None, bool]:
+        """A WeCom user (`user_id`: their id in the store) as staff: the account that linked
+        their user id, and whether they are staff at all (by that account, or registered with
+        an invite code)."""
+        account = await self._store.accounts.with_wecom_id(userid)
+        return account, account is not None or bool(await self._store.staff_branch(user_id))
 
     def on_the_web(
         self, account: Account | None, code_branch: str | None

@@ -317,7 +317,7 @@ class AccountLink(Base):
     __tablename__ = "account_links"
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     account_id: Mapped[int] = mapped_column(index=True)
-    purpose: Mapped[str] = mapped_column(String(16))  # "password" or "telegram"
+    purpose: Mapped[str] = mapped_column(String(16))  # "password", "channel" or "device"
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
 

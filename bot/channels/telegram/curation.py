@@ -12,6 +12,7 @@ import re
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 
+from bot.channels import labels
 from bot.channels.telegram import curation_texts as say
 from bot.channels.telegram import handlers, texts, uploads
 from bot.channels.telegram.admin import admin_press, refuse_non_admin
@@ -65,7 +66,7 @@ async def keep_pressed(update: Update, context: Context) -> None:
     text = say.KEPT.format(
         ticket=reply.ticket_id if reply else "?",
         curated=curated_id,
-        audience=say.AUDIENCE_NAMES[audience],
+        audience=labels.AUDIENCE_NAMES[audience],
     )
     await press.edit(html.escape(text), keep_keyboard(reply_id))
 
@@ -92,7 +93,7 @@ async def _send_page(context: Context, chat_id: int, language: str, offset: int)
             say.CURATED["line"][language].format(
                 id=row.id,
                 language=row.language,
-                audience=say.AUDIENCE_NAMES[row.audience],
+                audience=labels.AUDIENCE_NAMES[row.audience],
                 question=html.escape(shortened(row.question, 90)),
             )
         )
@@ -139,7 +140,7 @@ async def curated_pressed(update: Update, context: Context) -> None:
     if action == "show":
         text = say.CURATED["show"][language].format(
             id=row.id,
-            audience=say.AUDIENCE_NAMES[row.audience],
+            audience=labels.AUDIENCE_NAMES[row.audience],
             day=aware(row.changed_at).date().isoformat(),
             question=html.escape(row.question),
             answer=html.escape(row.answer),

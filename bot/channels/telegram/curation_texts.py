@@ -4,12 +4,11 @@ get both languages in one message; an admin's private chat gets their client's l
 # Under a staff answer in the staff chat
 KEEP_BUTTON = "📌 Use for similar questions · 保存为标准答案"
 KEEP_STAFF_BUTTON = "🔒 Staff only · 仅限员工"
+STAFF_ONLY = "Only branch staff can do this. 仅限分校工作人员。"
 KEPT = (
     "📌 Ticket #{ticket}: saved as curated answer #{curated} ({audience}); the next learner who "
     "asks this gets it. 已保存为标准答案。"
 )
-AUDIENCE_NAMES = {"public": "everyone 所有人", "staff": "staff only 仅限员工"}
-STAFF_ONLY = "Only branch staff can do this. 仅限分校工作人员。"
 
 CURATED = {
     "none": {

@@ -32,7 +32,7 @@ from bot.channels.telegram.notifier import TelegramNotifier
 from bot.channels.telegram.render import shortened
 from bot.services import staff_loop
 from bot.services.asking import SlowDown
-from bot.services.rounds import Delivery, deliver_now, post_ticket
+from bot.services.rounds import deliver_now, post_ticket
 from bot.store.records import Logged, Person, Ticket
 from bot.store.tables import aware
 
@@ -114,7 +114,7 @@ async def _escalate(press: Press, context: Context, logged: Logged, name: str) -
         await press.edit(ticket_texts.ALREADY[language].format(ticket=ticket.id, state=state))
         return
     notifier = TelegramNotifier(context.bot, found.core)
-    posted = ticket.staff_chat_id is None or await post_ticket(found.core.store, notifier, ticket)
+    posted = await post_ticket(found.core.store, notifier, ticket)
     reply = ticket_texts.SENT if posted else ticket_texts.UNAVAILABLE
     await press.edit(reply[language].format(ticket=ticket.id))
 
@@ -141,22 +141,21 @@ async def _learner_follow_up(incoming: Incoming, context: Context) -> bool:
     await found.core.store.tickets.add_reply(ticket.id, learner, False, text)
     body = ticket_texts.FOLLOW_UP.format(ticket=ticket.id, text=html.escape(text))
     language = ticket.language
-    if ticket.staff_chat_id is None:  # the workspace shows it under the ticket
+    chat = ticket.staff_chat_id
+    if chat is None or staff_loop.is_wecom(chat):  # the workspace shows it under the ticket
         log.info("user %s followed up on ticket %s", incoming.user.id, ticket.id)
         sent_text = ticket_texts.FOLLOW_UP_SENT[language].format(ticket=ticket.id)
         await incoming.message.reply_html(sent_text)
         return True
     try:
-        sent = await context.bot.send_message(ticket.staff_chat_id, body, parse_mode=ParseMode.HTML)
+        sent = await context.bot.send_message(chat, body, parse_mode=ParseMode.HTML)
     except TelegramError as exc:
         log.warning("ticket %s: follow-up not posted to the staff chat: %s", ticket.id, exc)
         await incoming.message.reply_html(
             ticket_texts.UNAVAILABLE[language].format(ticket=ticket.id)
         )
         return True
-    await found.core.store.tickets.add_message(
-        ticket.id, ticket.staff_chat_id, sent.message_id, "announcement"
-    )
+    await found.core.store.tickets.add_message(ticket.id, chat, sent.message_id, "announcement")
     log.info("user %s followed up on ticket %s", incoming.user.id, ticket.id)
     await incoming.message.reply_html(
         ticket_texts.FOLLOW_UP_SENT[language].format(ticket=ticket.id)
@@ -255,16 +254,10 @@ async def _relay(incoming: Incoming, context: Context, ticket: Ticket) -> None:
     log.info("staff %s answered ticket %s in the staff chat", staff, ticket.id)
     notifier = TelegramNotifier(context.bot, core)
     sent = await deliver_now(core.store, notifier, answered.reply_id)
-    if sent is None:
-        confirmation = ticket_texts.WEB_ANSWER_KEPT
-    elif sent is Delivery.UNREACHABLE:
-        confirmation = ticket_texts.LEARNER_UNREACHABLE
-    elif sent is Delivery.LATER:
-        confirmation = ticket_texts.ANSWER_LATER
-    else:
-        confirmation = ticket_texts.ANSWER_SENT if answered.first else ticket_texts.ADDITION_SENT
+    channel = staff_loop.channel_of(ticket.learner_chat_id)
+    confirmation = labels.answer_recorded(answered, sent, channel)
     await incoming.message.reply_html(
-        confirmation.format(ticket=ticket.id), reply_markup=keep_keyboard(answered.reply_id)
+        html.escape(confirmation), reply_markup=keep_keyboard(answered.reply_id)
     )
 
 

@@ -90,13 +90,13 @@ async def register(update: Update, context: Context) -> None:
     incoming = Incoming.of(update)
     language = user_language(update)
     if not incoming.private:
-        await incoming.message.reply_text(texts.REGISTER["private_only"][language])
+        await incoming.message.reply_text(labels.REGISTER["private_only"][language])
         return
     if context.args is None or len(context.args) != 1:
-        await incoming.message.reply_text(texts.REGISTER["usage"][language])
+        await incoming.message.reply_text(labels.REGISTER["usage"][language])
         return
     outcome, branch = await context.services.core.roles.register(incoming.user.id, context.args[0])
-    reply = texts.REGISTER[outcome][language]
+    reply = labels.REGISTER[outcome][language]
     await incoming.message.reply_text(reply.format(branch=branch))
 
 
@@ -105,19 +105,19 @@ async def link(update: Update, context: Context) -> None:
     incoming = Incoming.of(update)
     language = user_language(update)
     if not incoming.private:
-        await incoming.message.reply_text(texts.LINK["private_only"][language])
+        await incoming.message.reply_text(labels.LINK["private_only"][language])
         return
     if context.args is None or len(context.args) != 1 or len(context.args[0]) > 100:
-        await incoming.message.reply_text(texts.LINK["usage"][language])
+        await incoming.message.reply_text(labels.LINK["usage"][language])
         return
     people = context.services.core.people
     account = await people.link_telegram(context.args[0], incoming.user.id)
     if account is None:
-        await incoming.message.reply_text(texts.LINK["wrong"][language])
+        await incoming.message.reply_text(labels.LINK["wrong"][language])
         return
     role = account.role if account.branch is None else f"{account.role}, {account.branch}"
     await incoming.message.reply_text(
-        texts.LINK["linked"][language].format(name=account.name, role=role)
+        labels.LINK["linked"][language].format(app="Telegram", name=account.name, role=role)
     )
 
 

@@ -32,10 +32,8 @@ class TelegramNotifier:
         self._bot = bot
         self._core = core
 
-    announces = True  # to the Telegram staff chats
-
-    def reaches(self, learner_chat_id: int) -> bool:
-        return not (staff_loop.is_web(learner_chat_id) or staff_loop.is_wecom(learner_chat_id))
+    def reaches(self, chat_id: int) -> bool:
+        return not (staff_loop.is_web(chat_id) or staff_loop.is_wecom(chat_id))
 
     async def announce(self, ticket: Ticket, reminder: bool) -> bool:
         """Post the ticket (or its reminder) to its staff chat; False when the chat cannot be

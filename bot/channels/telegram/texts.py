@@ -117,32 +117,6 @@ EXPIRED = {
     "en": "This answer is no longer on record.",
     "zh": "这条回答的记录已不存在。",
 }
-REGISTER = {
-    "private_only": {
-        "en": "Please send /register CODE to me in a private chat. A code posted in a group is "
-        "no longer secret: ask your admin for a new one.",
-        "zh": "请在与我的私聊中发送 /register 邀请码。"
-        "发在群里的邀请码已不再保密，请向管理员索取新码。",
-    },
-    "usage": {"en": "Usage: /register CODE", "zh": "用法：/register 邀请码"},
-    "closed": {
-        "en": "Staff registration is not open: no invite codes are configured.",
-        "zh": "目前未开放工作人员登记（未设置邀请码）。",
-    },
-    "registered": {
-        "en": "Registered as staff of {branch}. Staff-only documents now answer your questions "
-        "in private chats.",
-        "zh": "已登记为 {branch} 的工作人员。私聊提问时，回答将包括仅限工作人员的文件。",
-    },
-    "wrong": {
-        "en": "That code is not valid.",
-        "zh": "邀请码无效。",
-    },
-    "throttled": {
-        "en": "Too many wrong codes. Please try again later or ask your admin.",
-        "zh": "错误次数过多，请稍后再试或联系管理员。",
-    },
-}
 ADMINS_ONLY = {
     "en": "Only admins can use this command.",
     "zh": "只有管理员可以使用此命令。",
@@ -247,26 +221,5 @@ STATS = {
         "Registered staff: {staff}\nIndex version: {version}",
         "zh": "未覆盖比例：{rate}\n反馈：👍 {helpful} / 👎 {unhelpful}\n已登记工作人员：{staff}\n"
         "索引版本：{version}",
-    },
-}
-
-LINK = {
-    "private_only": {
-        "en": "Please send /link CODE to me in a private chat. A code posted in a group is no "
-        "longer secret: get a new one on your account page.",
-        "zh": "请在与我的私聊中发送 /link 代码。发在群里的代码已不再保密，请在账号页面重新获取。",
-    },
-    "usage": {
-        "en": "Usage: /link CODE (the code is on your account page on the web, under Telegram)",
-        "zh": "用法：/link 代码（代码在网页账号页面的 Telegram 一栏）",
-    },
-    "linked": {
-        "en": "Linked: this Telegram account is now {name}'s ({role}).",
-        "zh": "已关联：此 Telegram 账号现为 {name}（{role}）。",
-    },
-    "wrong": {
-        "en": "That code was used, has expired or is not valid: get a new one on your account "
-        "page.",
-        "zh": "代码已使用、已过期或无效，请在账号页面重新获取。",
     },
 }

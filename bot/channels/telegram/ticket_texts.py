@@ -55,20 +55,6 @@ FOLLOW_UP = (
     "<i>Reply to this message to answer. 回复本消息即可答复。</i>"
 )
 NO_BRANCH = "no branch chosen 未选择分校"
-ANSWER_SENT = "✅ Ticket #{ticket}: answer sent to the learner. 已发送给学员。"
-WEB_ANSWER_KEPT = (
-    "✅ Ticket #{ticket}: answer recorded; the learner asked on the web page and sees it there. "
-    "已记录，学员在网页上提问，将在网页上看到回复。"
-)
-ADDITION_SENT = "➕ Ticket #{ticket}: addition sent to the learner. 补充已发送。"
-ANSWER_LATER = (
-    "⏳ Ticket #{ticket}: answer recorded; Telegram did not take it just now, so the next round "
-    "sends it. 已记录，稍后将发送给学员。"
-)
-LEARNER_UNREACHABLE = (
-    "⚠️ Ticket #{ticket}: the learner has blocked the bot, so the answer could not be "
-    "delivered; it is recorded. 学员已屏蔽机器人，回复未能送达，已记录。"
-)
 OPEN_TICKETS = "<b>Open tickets 待处理工单</b> (oldest first 最早的在前)\n"
 OPEN_TICKET_LINE = "• #{ticket} · {age} · {branch} · {question}"
 NO_OPEN_TICKETS = "No open tickets. 没有待处理的工单。"

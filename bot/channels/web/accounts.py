@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from alliance.settings import Settings
 from bot.channels.web.context import (
     ACCOUNT_COOKIE,
     DEVICE_COOKIE,
@@ -170,9 +171,15 @@ def _account_page(
         visitor=visitor,
         account=visitor.account,
         csrf=visitor.csrf,
-        telegram=found.core.settings.telegram_bot_token is not None,
+        apps=_messaging_apps(found.core.settings),
         **values,
     )
+
+
+def _messaging_apps(settings: Settings) -> list[str]:
+    """The messaging apps whose bot runs here, where a person may link their id."""
+    apps = ["Telegram"] if settings.telegram_bot_token is not None else []
+    return apps + (["WeCom"] if settings.wecom_bot_id else [])
 
 
 @router.post("/account/second-factor/new", response_class=HTMLResponse)
@@ -216,11 +223,11 @@ async def set_second_factor(
     return RedirectResponse("/account", status_code=303)
 
 
-@router.post("/account/telegram", response_class=HTMLResponse)
-async def telegram_code(
+@router.post("/account/link", response_class=HTMLResponse)
+async def link_code(
     request: Request, found: Services, visitor: Account, csrf: Annotated[str, Form()]
 ) -> HTMLResponse:
     check_csrf(visitor, csrf)
     assert visitor.account is not None  # the dependency checked it
-    code = await found.core.people.telegram_code(visitor.account)
-    return _account_page(request, found, visitor, telegram_code=code)
+    code = await found.core.people.link_code(visitor.account)
+    return _account_page(request, found, visitor, link_code=code)

@@ -271,8 +271,8 @@ async def curated_action(
 @router.get("/tickets", response_class=HTMLResponse)
 async def tickets_page(request: Request, found: Services, session: Admin) -> HTMLResponse:
     rows = await found.core.store.tickets.open_tickets()
-    web = {row.id for row in rows if staff_loop.is_web(row.learner_chat_id)}
-    return console_page(request, "admin_tickets.html", session, rows=rows, web=web)
+    channels = {row.id: staff_loop.channel_of(row.learner_chat_id) for row in rows}
+    return console_page(request, "admin_tickets.html", session, rows=rows, channels=channels)
 
 
 @router.post("/tickets/{ticket_id}")

@@ -67,7 +67,7 @@ async def _page(
             "csrf": visitor.csrf,
             "tickets": tickets,
             "replies": replies,
-            "web": {t.id for t in tickets if staff_loop.is_web(t.learner_chat_id)},
+            "channels": {t.id: staff_loop.channel_of(t.learner_chat_id) for t in tickets},
             "latest": max((t.id for t in tickets), default=0),
             "votes": await store.curated.unreviewed_votes(branch),
         }

@@ -1,8 +1,9 @@
 """What the WeCom bot does with each callback: a learner's message (in a single chat, or a
 group that mentions the bot) is a question, answered in a stream: a first line at once, then
-the answer with its numbered sources; the welcome event gets the bilingual greeting. Each
-message is handled once across replicas (its msgid claimed in the store), and one chat's
-messages in the order they came."""
+the answer with its numbered sources; the welcome event gets the bilingual greeting; in a staff
+group, an answer to a ticket goes to the staff desk (`staff.py`), as do /register, /link and
+/chatid. Each message is handled once across replicas (its msgid claimed in the store), and one
+chat's messages in the order they came."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.channels import labels
-from bot.channels.wecom import cards, texts
+from bot.channels.wecom import cards, staff, texts
 from bot.channels.wecom.connection import LongConnection, WeComReplyFailed, new_req_id
 from bot.channels.wecom.render import plain, render_answer, render_sources
 from bot.engine.answering import question_language
@@ -37,6 +38,7 @@ class WeComHandlers:
         self.bot_number = wecom_id(bot_id)  # its update claims, apart from Telegram bots'
         self.started = datetime.now(UTC)
         self._chats = InOrder()
+        self.desk = staff.StaffDesk(core, connection)
 
     async def on_callback(self, frame: dict[str, Any]) -> None:
         body, req_id = frame.get("body"), frame.get("headers", {}).get("req_id")
@@ -73,9 +75,19 @@ class WeComHandlers:
             await self.connection.send("aibot_respond_welcome_msg", welcome, req_id)
         elif kind == "template_card_event" and isinstance(event, dict):
             clicked = event.get("template_card_event")
-            press = cards.pressed(clicked) if isinstance(clicked, dict) else None
+            if not isinstance(clicked, dict):
+                return
+            press, keep = cards.pressed(clicked), staff.keep_pressed(clicked)
             if press is not None:
                 await self._pressed(press, req_id, userid, chat)
+            elif keep is not None:
+                await self._keep(keep, req_id, userid, chat)
+
+    async def _keep(self, press: staff.Keep, req_id: str, userid: str, chat: str) -> None:
+        card = await self.desk.keep(press, userid, chat)
+        if card is not None:
+            update = {"response_type": "update_template_card", "template_card": card}
+            await self.connection.send("aibot_respond_update_msg", update, req_id)
 
     async def _pressed(self, press: cards.Press, req_id: str, userid: str, chat: str) -> None:
         """A button under an answer: only in the chat the answer was given in."""
@@ -120,6 +132,8 @@ class WeComHandlers:
         if not question:
             await stream.show(plain(texts.TEXT_ONLY), finish=True)
             return
+        if await self._staff_message(body, question, userid, chat, stream):
+            return
         language = question_language(question)
         too_long = self.core.too_long(question)
         if too_long is not None:  # refused at once, whole
@@ -127,10 +141,12 @@ class WeComHandlers:
             return
         await stream.show(texts.LOOKING[language], finish=False)
         settings = self.core.settings
+        # Staff-only documents answer staff in single chats only (a group is read by learners).
+        private_staff = chat == userid and await self.desk.staff(userid) is not None
         asker = Asker(
             user_id=wecom_id(userid),
             chat_id=wecom_id(chat),
-            role="learner",  # until WeCom ids link to staff accounts
+            role="staff" if private_staff else "learner",
             pace_id=wecom_id(userid),
             per_minute=settings.user_questions_per_minute,
         )
@@ -149,6 +165,27 @@ class WeComHandlers:
                 await self.connection.send("aibot_respond_msg", body, req_id)
             except WeComReplyFailed as exc:  # the answer is out; the card is a help
                 log.warning("an answer's card could not be shown: %s", exc)
+
+    async def _staff_message(
+        self, body: dict[str, Any], text: str, userid: str, chat: str, stream: _Stream
+    ) -> bool:
+        """A command, or an answer to a ticket in a staff group, handled; False for a question."""
+        reply = await self.desk.command(text, userid, chat)
+        if reply is not None:
+            await stream.show(plain(reply), finish=True)
+            return True
+        answering = staff.answering(body, text) if chat in self.desk.groups else None
+        if answering is None:
+            return False
+        confirmation, reply_id = await self.desk.answer(*answering, userid, chat)
+        await stream.show(plain(confirmation), finish=True)
+        if reply_id:
+            card = {"msgtype": "template_card", "template_card": staff.keep_card(reply_id)}
+            try:
+                await self.connection.send("aibot_respond_msg", card, stream.req_id)
+            except WeComReplyFailed as exc:  # kept from the workspace instead
+                log.warning("the card to keep a staff answer could not be shown: %s", exc)
+        return True
 
 
 class _Stream:

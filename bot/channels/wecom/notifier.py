@@ -1,7 +1,6 @@
-"""What the core's rounds ask of WeCom: deliver a staff answer, or a correction, to a learner
-who asked in WeCom, as a message of the bot's own. (Tickets reach staff in the web workspace
-or a Telegram staff chat; a WeCom staff group is not built yet, so this channel announces
-none.)"""
+"""What the core's rounds ask of WeCom: post a ticket (or its reminder) to a WeCom staff group,
+deliver a staff answer, or a correction, to a learner who asked in WeCom; each as a message of
+the bot's own."""
 
 from __future__ import annotations
 
@@ -19,19 +18,43 @@ from bot.store.records import StaffAnswer, Ticket
 log = logging.getLogger(__name__)
 
 
+ANNOUNCED_ANSWER_CHARS = 1500  # the assistant's reply, as far as the staff group shows it
+
+
 class WeComNotifier:
     channel = "wecom"
-    announces = False
 
     def __init__(self, connection: LongConnection, core: Core) -> None:
         self._connection = connection
         self._core = core
 
-    def reaches(self, learner_chat_id: int) -> bool:
-        return staff_loop.is_wecom(learner_chat_id)
+    def reaches(self, chat_id: int) -> bool:
+        return staff_loop.is_wecom(chat_id)
 
     async def announce(self, ticket: Ticket, reminder: bool) -> bool:
-        return False  # never asked: `announces` is False
+        """Post the ticket (or its reminder) to its WeCom staff group; False when the group
+        cannot be reached (or is no longer in the settings)."""
+        assert ticket.staff_chat_id is not None  # `post_ticket` checked it
+        chat = staff_loop.wecom_staff_chats(self._core.settings).get(ticket.staff_chat_id)
+        if chat is None:
+            log.warning("ticket %s: its WeCom staff group is no longer set", ticket.id)
+            return False
+        body = texts.ANNOUNCEMENT.format(
+            ticket=ticket.id,
+            branch=plain(ticket.branch or texts.NO_BRANCH),
+            language=ticket.language,
+            channel=texts.CHANNELS[staff_loop.channel_of(ticket.learner_chat_id)],
+            name=plain(ticket.learner_name),
+            question=plain(ticket.question),
+            answer=plain(ticket.answer[:ANNOUNCED_ANSWER_CHARS]),
+        )
+        try:
+            await self._connection.push(chat, within_limit(texts.REMINDER * reminder + body), 1)
+        except WeComReplyFailed as exc:
+            log.warning("ticket %s: WeCom staff group not reachable: %s", ticket.id, exc)
+            return False
+        log.info("ticket %s posted to a WeCom staff group", ticket.id)
+        return True
 
     async def deliver(self, reply: StaffAnswer) -> Delivery:
         chat = await self._core.store.wecom.name(reply.learner_chat_id)
