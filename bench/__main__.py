@@ -27,6 +27,7 @@ from bench.latency import STAGES, engine_latency, langchain_baseline
 from bench.report import markdown
 from bench.stats import percentile, spread
 from bench.web_load import run_web_load
+from bench.wecom_load import run_wecom_load
 from bot.engine.answering import Engine
 from bot.engine.retrieval import PublishedIndex, Retriever
 from bot.eval.gold import GoldQuestion, load_gold
@@ -106,6 +107,8 @@ def run(rounds: int, sizes: list[int], work: Path) -> dict:
     report["load_unique"] = run_load(settings, unique, 100, 6, work / "load-unique.db")
     _progress("web server under load")
     report["web_load"] = run_web_load(settings, questions, 200, 10, work / "web-load.db")
+    _progress("WeCom bot under load")
+    report["wecom_load"] = run_wecom_load(settings, questions, 200, 10, work / "wecom-load.db")
     report["scale"] = {}
     for size in sizes:
         _progress(f"ingest: {size:,} synthetic chunks")

@@ -94,6 +94,7 @@ def markdown(report: dict, stages: Sequence[str]) -> str:
     for key, label in (("load", "eval questions repeated"), ("load_unique", "all different")):
         rows.extend(bot_load_rows(report[key], label, with_target=key == "load"))
     rows.extend(web_load_rows(report["web_load"]))
+    rows.extend(wecom_load_rows(report["wecom_load"]))
     load = report["load"]
     rows.append(
         (
@@ -211,6 +212,28 @@ def web_load_rows(web: dict) -> list[tuple[str, str, str, bool | None]]:
             f"{web['failed']}; {web['rss_mb']} MB ({web['peak_rss_mb']} MB)",
             "0",
             web["failed"] == 0,
+        ),
+    ]
+
+
+def wecom_load_rows(wecom: dict) -> list[tuple[str, str, str, bool | None]]:
+    """The WeCom channel's throughput rows, beside the bot's and the web's."""
+    return [
+        (
+            f"WeCom throughput, {wecom['learners']} learners on the long connection, "
+            f"{wecom['questions']} questions (eval questions repeated): answers/s; p50 / p95 "
+            "message→finished stream",
+            f"{wecom['answers_per_s']}/s; {wecom['latency_p50_ms'] / 1000:.2f} / "
+            f"{wecom['latency_p95_ms'] / 1000:.2f} s",
+            "",
+            None,
+        ),
+        (
+            "  lost / answered twice; bot memory after the load (peak)",
+            f"{wecom['lost']} / {wecom['duplicated']}; {wecom['rss_mb']} MB "
+            f"({wecom['peak_rss_mb']} MB)",
+            "0 / 0",
+            wecom["lost"] == 0 and wecom["duplicated"] == 0,
         ),
     ]
 

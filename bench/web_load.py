@@ -3,7 +3,8 @@ asking its next question when the answer to its last arrives; answered questions
 the latency clients see (p50, p95), failed requests and the server's resident memory.
 
 `python -m bench.web_load [--clients 200] [--per-client 10]` measures it beside the Telegram
-bot's throughput in the same run (the whole benchmark, `python -m bench`, has both too)."""
+bot's and the WeCom bot's throughput in the same run (the whole benchmark, `python -m bench`,
+has all three too)."""
 
 from __future__ import annotations
 
@@ -134,7 +135,8 @@ def main() -> int:
     from alliance.logging_setup import configure_logging
     from alliance.settings import Settings
     from bench.bot_load import run_load
-    from bench.report import bot_load_rows, check, web_load_rows
+    from bench.report import bot_load_rows, check, web_load_rows, wecom_load_rows
+    from bench.wecom_load import run_wecom_load
     from bot.eval.gold import load_gold
     from ingest.pipeline import run_ingest
 
@@ -152,8 +154,12 @@ def main() -> int:
         run_ingest(settings, embeddings_factory=lambda _: embeddings)
         bot = run_load(settings, questions, args.clients, args.per_client, work / "bot.db")
         web = run_web_load(settings, questions, args.clients, args.per_client, work / "web.db")
+        wecom = run_wecom_load(
+            settings, questions, args.clients, args.per_client, work / "wecom.db"
+        )
     print("| benchmark | figure | target | met |\n| --- | --- | --- | --- |")
     rows = bot_load_rows(bot, "eval questions repeated") + web_load_rows(web)
+    rows += wecom_load_rows(wecom)
     for label, figure, target, met in rows:
         print(f"| {label} | {figure} | {target} | {check(met)} |")
     return 0

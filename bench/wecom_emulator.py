@@ -66,6 +66,7 @@ class WeComEmulator:
         self.answers_heartbeats = True  # False: pings go unanswered (a half-dead connection)
         # True: the next frame that would finish a stream is lost with the connection
         self.drop_on_finish = False
+        self.on_finish: Callable[[Shown], None] | None = None  # told of each finished stream
         self.open_connections = 0
         self._current: ServerConnection | None = None
         self._callbacks: dict[str, _Callback] = {}
@@ -267,6 +268,8 @@ class WeComEmulator:
             return STREAM_EXPIRED
         shown.content, shown.finished = content, bool(stream.get("finish"))
         shown.snapshots.append(content)
+        if shown.finished and self.on_finish is not None:
+            self.on_finish(shown)
         return 0
 
     def _show(self, chat: str, kind: str, req_id: str | None, body: dict[str, Any]) -> int:
