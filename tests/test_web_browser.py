@@ -208,6 +208,21 @@ def test_a_branch_page_embeds_the_widget(site):
         screenshot(driver, "widget")
 
 
+def test_a_page_not_allowed_to_embed_the_chat_gets_no_widget(site):
+    host_origin = site[2]
+    elsewhere = host_origin.replace("localhost", "127.0.0.1")  # the same page, another origin
+    with browser() as driver:
+        driver.get(elsewhere)
+        script = driver.find_element(By.CSS_SELECTOR, "script[src$='widget.js']")
+        wait(driver, lambda d: script.get_attribute("data-state"))
+        assert script.get_attribute("data-state") == "refused"
+        assert not driver.find_elements(By.XPATH, "//button[contains(., 'Alliance Assistant')]")
+        driver.get(host_origin)
+        script = driver.find_element(By.CSS_SELECTOR, "script[src$='widget.js']")
+        wait(driver, lambda d: script.get_attribute("data-state"))
+        assert script.get_attribute("data-state") == "ready"
+
+
 def sign_in(driver, site):
     _, emulator, _ = site
     before = len(emulator.wait_for_messages(ADMIN_ID, count=0, timeout=0))

@@ -12,12 +12,14 @@ from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from alliance.settings import Settings
-from bot.channels.web import accounts, chat, console, console_people, workspace
+from bot.channels.web import accounts, chat, console, console_people, errors, workspace
 from bot.channels.web.context import WebServices, cited_html
 from bot.channels.web.security import AnswerIds, Guard
 from bot.engine.answering import Engine
@@ -71,6 +73,9 @@ def build_app(settings: Settings, engine: Engine) -> FastAPI:
     app.include_router(accounts.router)
     app.include_router(workspace.router)
     app.add_exception_handler(console.SignInNeededError, _sign_in_needed)
+    app.add_exception_handler(StarletteHTTPException, errors.http_error)
+    app.add_exception_handler(RequestValidationError, errors.invalid_request)
+    app.add_exception_handler(Exception, errors.server_error)
     upload_limit = int(settings.web_upload_max_mb * 1_000_000) + 256 * 1024  # the form's fields
     app.add_middleware(
         Guard,

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from bot.channels.web.context import (
     LANG_COOKIE,
@@ -22,6 +22,7 @@ from bot.channels.web.context import (
     signed_in,
     visitor_of,
 )
+from bot.channels.web.errors import error_page
 from bot.channels.web.texts import PAGE
 from bot.engine.results import Role, audiences_for
 from bot.services import staff_loop
@@ -35,10 +36,23 @@ CONVERSATION_ID = r"^[A-Za-z0-9_-]{16,64}$"
 ESCALATED_NAME = "web learner"
 
 
+def _unicode(text: str) -> str:
+    """Text that can be stored and shown: JSON may carry lone surrogates ("\\ud800"), which
+    no database or page can hold."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("the text contains characters that are not valid Unicode") from None
+    return text
+
+
+Text = Annotated[str, AfterValidator(_unicode)]
+
+
 # The API's shapes (its OpenAPI schema is served at /openapi.json)
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    question: str = Field(description="The question, in Chinese or English.")
+    question: Text = Field(description="The question, in Chinese or English.")
     conversation_id: str | None = Field(
         None,
         pattern=CONVERSATION_ID,
@@ -67,15 +81,15 @@ class AskResponse(BaseModel):
 
 class FeedbackRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    answer_id: str
+    answer_id: Text
     vote: Literal[1, -1]
 
 
 class PersonRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    answer_id: str
-    name: str = Field("", max_length=100, description="How staff may address the learner.")
-    branch: str | None = Field(
+    answer_id: Text
+    name: Text = Field("", max_length=100, description="How staff may address the learner.")
+    branch: Text | None = Field(
         None, max_length=100, description="The branch whose staff should answer (/api/branches)."
     )
 
@@ -297,6 +311,7 @@ async def _chat_page(
     visitor = await visitor_of(request)
     staff_loop_on = await found.core.staff_loop_on()
     values.setdefault("staff_loop", staff_loop_on)
+    values.setdefault("limit", found.core.settings.max_question_chars)
     values.setdefault("branches", await found.core.branches() if staff_loop_on else [])
     return _page(
         request,
@@ -320,6 +335,19 @@ async def embed_page(request: Request, found: Services) -> HTMLResponse:
     return await _chat_page(request, "embed.html", found)
 
 
+@router.get("/embed/allowed", include_in_schema=False)
+async def embed_allowed(request: Request, found: Services) -> Response:
+    """Whether the page asking (its Origin) may show the widget: 204 with CORS for the origins
+    in WEB_EMBED_ORIGINS, whose pages may frame the chat; 403 for any other, whose frame would
+    stay grey, so the widget shows no button there."""
+    origin = request.headers.get("origin", "")
+    if origin not in found.core.settings.web_embed_origins:
+        return Response(status_code=403)
+    return Response(
+        status_code=204, headers={"access-control-allow-origin": origin, "vary": "Origin"}
+    )
+
+
 @router.post("/", response_class=HTMLResponse, include_in_schema=False)
 @router.post("/embed", response_class=HTMLResponse, include_in_schema=False)
 async def chat_form(
@@ -333,7 +361,11 @@ async def chat_form(
     template = "embed.html" if request.url.path == "/embed" else "chat.html"
     if not question.strip():
         return await _chat_page(request, template, found, error=PAGE[language]["empty"])
-    conversation_id, outcome = await _ask(request, found, question, conversation_id)
+    try:
+        conversation_id, outcome = await _ask(request, found, question, conversation_id)
+    except Exception:  # a page that keeps the question, not a bare error
+        log.exception("a question from the page's form failed")
+        return error_page(request, 500, "server_error", "server_error_text", question=question)
     if not isinstance(outcome, Asked):
         refusal = _refusal(outcome, language)
         detail = json.loads(bytes(refusal.body))["detail"]

@@ -91,6 +91,7 @@
         const item = el("li", "", [source.title, source.section].filter(Boolean).join(" › "));
         item.id = prefix + "-" + (i + 1);
         if (source.status === "sample") item.appendChild(el("em", "", " (" + t.sample + ")"));
+        if (source.audience === "staff") item.appendChild(el("strong", "staff-source", " " + t.staffSource));
         list.appendChild(item);
       });
       details.appendChild(list);
@@ -171,6 +172,7 @@
       waiting.remove();
       li.classList.remove("pending");
       li.appendChild(el("p", "error", error.message));
+      if (!box.value) box.value = question;  // refused or failed: nothing typed is lost
     } finally {
       send.disabled = false;
       box.focus();

@@ -1,7 +1,9 @@
 // The embeddable chat: a branch's page adds
 //   <script src="https://ASSISTANT/static/widget.js" defer></script>
-// and gets a button that opens the chat (ASSISTANT/embed) in a frame. Styles are set from
-// script properties (CSSOM), which a strict Content-Security-Policy on the host page allows.
+// and gets a button that opens the chat (ASSISTANT/embed) in a frame, if the page's origin is
+// one of WEB_EMBED_ORIGINS (elsewhere the frame would be refused, so no button shows; the
+// script tag's data-state says which). Styles are set from script properties (CSSOM), which a
+// strict Content-Security-Policy on the host page allows.
 "use strict";
 (function () {
   const script = document.currentScript;
@@ -35,5 +37,14 @@
     button.textContent = open ? close : label;
     button.setAttribute("aria-expanded", String(open));
   });
-  document.body.appendChild(button);
+  function refused() {
+    script.dataset.state = "refused";
+    console.warn("Alliance Assistant: " + window.location.origin + " is not in the assistant's " +
+      "WEB_EMBED_ORIGINS, so its chat cannot be shown here.");
+  }
+  fetch(origin + "/embed/allowed", { mode: "cors", credentials: "omit" }).then((response) => {
+    if (!response.ok) { refused(); return; }
+    document.body.appendChild(button);
+    script.dataset.state = "ready";
+  }, refused);
 })();
