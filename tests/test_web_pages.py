@@ -10,6 +10,7 @@ import pytest
 
 from bot.channels.web.app import build_app
 from bot.engine.factory import build_engine
+from bot.store.invite_codes import hash_code
 
 BROWSER = {"accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
 
@@ -78,3 +79,22 @@ async def test_the_question_box_holds_what_the_server_takes(web_settings):
     async with _app(web_settings.model_copy(update={"max_question_chars": 640})) as http:
         page = await http.get("/")
     assert re.search(r'<textarea id="question" name="question" rows="2" maxlength="640"', page.text)
+
+
+async def test_without_an_index_learners_are_told_it_is_unavailable_and_staff_how_to_fix_it(
+    web_settings,
+):
+    code = "jinniu-code-for-the-no-index-page"
+    settings = web_settings.model_copy(
+        update={"staff_invite_codes": {"Chengdu-Jinniu": hash_code(code)}}
+    )
+    question = {"question": "When was the alliance founded?"}
+    async with _app(settings) as http:
+        learner = (await http.post("/api/ask", json=question)).json()
+        assert learner["abstained"] and "temporarily unavailable" in learner["answer"]
+        assert "python -m ingest" not in learner["answer"] and "/reindex" not in learner["answer"]
+        page = await http.post("/", data=question, headers=BROWSER)
+        assert "temporarily unavailable" in page.text and "python -m ingest" not in page.text
+        await http.post("/staff/signin", data={"code": code})
+        staff = (await http.post("/api/ask", json=question)).json()
+        assert "python -m ingest" in staff["answer"]

@@ -107,6 +107,12 @@ _NO_INDEX = {
     "zh": "暂时无法回答：助手的文件索引缺失或已损坏。管理员可在 Telegram 中发送 /reindex，"
     "或在服务器上运行 `python -m ingest` 重建索引。",
 }
+# What a learner is told meanwhile: the how-to above is for staff and admins.
+_UNAVAILABLE = {
+    "en": "The assistant is temporarily unavailable while its documents are being prepared. "
+    "Please try again later, or ask your branch (workstation).",
+    "zh": "助手正在准备文件，暂时无法使用。请稍后再试，或咨询您所属的分校（工作站）。",
+}
 _SERVER_DOWN = {
     "en": "The assistant is temporarily unavailable: its document server does not answer. "
     "Please try again in a few minutes.",
@@ -189,7 +195,7 @@ class Engine:
         started = time.perf_counter()
         retriever = await self.index.current()
         if retriever is None:
-            return self._not_ready(language, started)
+            return self._not_ready(language, role, started)
         query = parse_course_filters(clean_question(filters))
         answer = _course_listing(retriever, query, role, language)
         return replace(answer, latency_ms=_since(started))
@@ -214,7 +220,7 @@ class Engine:
             )
         retriever = await self.index.current()  # one index version for the whole answer
         if retriever is None:
-            return self._not_ready(language, started)
+            return self._not_ready(language, role, started)
         context = None
         if self._composer is not None and history:
             question = await self._composer.rewrite_followup(question, history)
@@ -301,9 +307,13 @@ class Engine:
         )
         return self.curated.match(query, language, role, space)
 
-    def _not_ready(self, language: str, started: float) -> Answer:
-        """No index version is loaded: a server that may come back, or one to rebuild."""
-        text = (_SERVER_DOWN if self.index.server_down else _NO_INDEX)[language]
+    def _not_ready(self, language: str, role: Role, started: float) -> Answer:
+        """No index version is loaded: a server that may come back, or one to rebuild (how,
+        for staff and admins; learners are told it is unavailable for now)."""
+        if self.index.server_down:
+            text = _SERVER_DOWN[language]
+        else:
+            text = (_UNAVAILABLE if role == "learner" else _NO_INDEX)[language]
         return Answer(answer=text, abstained=True, language=language, latency_ms=_since(started))
 
 
