@@ -195,6 +195,12 @@ class Settings(BaseSettings):
         description="Key that signs the web chat's answer ids (for votes); unset, each process "
         "makes its own, so set it when several web replicas share the load.",
     )
+    web_keep_conversation_days: float = Field(
+        7,
+        ge=0,
+        description="Days a learner's browser keeps their web conversation (its turns, tickets "
+        "and staff answers) for reloads and new tabs; 0 keeps it for the tab only.",
+    )
     web_embed_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Comma-separated origins (https://branch.example.edu.cn) whose pages may "

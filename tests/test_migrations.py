@@ -174,6 +174,7 @@ async def test_the_deployed_schema_upgrades_with_every_row_kept(database_url):
         },
         "curated_answers": {"approved_by_account_id": None, "changed_by_account_id": None},
         "vote_reviews": {"reviewed_by_account_id": None},
+        "tickets": {"learner_contact": None},
     }
     for table, rows in before.items():
         assert await _rows(database_url, table) == [rows[0] | added.get(table, {})], table

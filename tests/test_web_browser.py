@@ -154,16 +154,33 @@ def test_a_learner_asks_in_chinese(site):
         screenshot(driver, "chat-zh")
 
 
-def test_not_covered_then_a_person_answers_on_the_page(site):
+def test_not_covered_then_a_person_answers_and_the_page_keeps_it_all(site):
+    """Not covered → Ask a person, with a contact (what is shared is said first) → the staff
+    answer on the page; a reload and a new tab show the whole conversation, the ticket's state
+    and the staff answer again, and a follow-up goes on in the same conversation."""
     _, emulator, _ = site
     with browser() as driver:
         driver.get(f"{site[0]}/?lang=en")
         answer = ask(driver, UNCOVERED)
-        assert "Not covered" in answer.find_element(By.CSS_SELECTOR, ".badge").text
+        badge = answer.find_element(By.CSS_SELECTOR, ".badge")
+        assert "Not covered" in badge.text
+        label = answer.find_element(By.CSS_SELECTOR, ".who")
+        assert label.location["y"] < badge.location["y"]  # "Assistant" on a line of its own
         answer.find_element(By.CSS_SELECTOR, "button.person").click()
-        wait(driver, lambda d: "ticket #" in answer.find_element(By.CSS_SELECTOR, ".status").text)
-        ticket = found(r"ticket #(\d+)", answer.find_element(By.CSS_SELECTOR, ".status").text)
-        number = ticket.group(1)
+        form = wait(driver, lambda d: d.find_element(By.CSS_SELECTOR, ".person-form"))
+        assert "will see your question and my reply" in form.text
+        form.find_element(By.CSS_SELECTOR, "input.contact").send_keys("not a contact")
+        form.find_element(By.CSS_SELECTOR, "button.send-person").click()
+        assert driver.find_elements(By.CSS_SELECTOR, ".person-form")  # refused in the page
+        contact = form.find_element(By.CSS_SELECTOR, "input.contact")
+        contact.clear()
+        contact.send_keys("+86 28 8765 4321")
+        form.find_element(By.CSS_SELECTOR, "button.send-person").click()
+        status = answer.find_element(By.CSS_SELECTOR, ".status")
+        wait(driver, lambda d: "ticket #" in status.text)
+        assert "Shared with staff: your question, my reply and +86 28 8765 4321." in status.text
+        number = found(r"ticket #(\d+)", status.text).group(1)
+        screenshot(driver, "ask-a-person")
 
         staff_answer(
             emulator,
@@ -174,6 +191,23 @@ def test_not_covered_then_a_person_answers_on_the_page(site):
         )
         staff = wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, ".turn.staff"), 60)
         assert "Weekend rooms are arranged" in staff[0].text and f"#{number}" in staff[0].text
+
+        for reopen in (driver.refresh, lambda: _new_tab(driver, f"{site[0]}/?lang=en")):
+            reopen()
+            wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, ".turn.staff"))
+            texts = [turn.text for turn in driver.find_elements(By.CSS_SELECTOR, ".turn")]
+            assert UNCOVERED in texts[0] and "Not covered" in texts[1]
+            assert "Weekend rooms are arranged" in texts[2] and len(texts) == 3
+            state = driver.find_element(By.CSS_SELECTOR, ".turn.answer .status")
+            wait(driver, lambda d, s=state: f"Ticket #{number}: answered" in s.text)
+        screenshot(driver, "conversation-kept")
+        follow_up = ask(driver, "And who do I ask about that?")
+        assert follow_up.text
+
+
+def _new_tab(driver, url):
+    driver.switch_to.new_window("tab")
+    driver.get(url)
 
 
 def test_the_chat_fits_a_phone_screen(site):

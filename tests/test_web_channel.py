@@ -184,9 +184,23 @@ def test_a_web_learner_asks_a_person_and_the_staff_answer_comes_back(site):
     with client(site) as http:
         found = ask(http, UNCOVERED)
         conversation = found["conversation_id"]
-        ticket = http.post("/api/person", json={"answer_id": found["answer_id"], "name": "Li Wei"})
+        for contact in ("not-an-address", "<b>@x.org", "12", "x" * 101):
+            refused = http.post(
+                "/api/person", json={"answer_id": found["answer_id"], "contact": contact}
+            )
+            assert refused.status_code == 422, contact
+        ticket = http.post(
+            "/api/person",
+            json={
+                "answer_id": found["answer_id"],
+                "name": "Li Wei",
+                "contact": "li.wei@example.cn",
+            },
+        )
         assert ticket.status_code == 200 and ticket.json()["created"] is True
         number = ticket.json()["ticket"]
+        [mine] = http.get("/api/tickets", params={"conversation_id": conversation}).json()
+        assert mine == {"ticket": number, "state": "open", "question": UNCOVERED}
         again = http.post("/api/person", json={"answer_id": found["answer_id"]}).json()
         assert again == {"ticket": number, "state": "open", "created": False}
 
@@ -208,6 +222,8 @@ def test_a_web_learner_asks_a_person_and_the_staff_answer_comes_back(site):
         )
         replies = http.get("/api/replies", params={"conversation_id": conversation}).json()
         assert [r["ticket"] for r in replies] == [number]
+        [mine] = http.get("/api/tickets", params={"conversation_id": conversation}).json()
+        assert mine["state"] == "answered"
         assert replies[0]["text"].startswith("Weekend rooms")
         later = http.get(
             "/api/replies", params={"conversation_id": conversation, "after": replies[0]["id"]}
@@ -216,12 +232,9 @@ def test_a_web_learner_asks_a_person_and_the_staff_answer_comes_back(site):
     # Another conversation sees none of it
     with client(site) as other:
         stranger = ask(other, "What is the credit bank?")
-        assert (
-            other.get(
-                "/api/replies", params={"conversation_id": stranger["conversation_id"]}
-            ).json()
-            == []
-        )
+        for path in ("/api/replies", "/api/tickets"):
+            seen = other.get(path, params={"conversation_id": stranger["conversation_id"]})
+            assert seen.json() == []
 
 
 def test_the_form_works_without_javascript_and_escapes_what_it_shows(site):
@@ -552,11 +565,14 @@ def test_an_admin_answers_a_web_ticket_in_the_console_and_keeps_it(site):
     question = "Is there parking for learners at the Jinniu workstation on Saturdays?"
     with client(site) as learner:
         found_answer = ask(learner, question)
-        ticket = learner.post("/api/person", json={"answer_id": found_answer["answer_id"]}).json()
+        ticket = learner.post(
+            "/api/person", json={"answer_id": found_answer["answer_id"], "contact": "028-8765 4321"}
+        ).json()
         number = ticket["ticket"]
     with signed_in(site) as http:
         page = http.get("/admin/tickets").text
         assert f'action="/admin/tickets/{number}"' in page and question in page
+        assert 'contact: <span class="contact">028-8765 4321</span>' in page
         csrf = csrf_of(page)
         path = f"/admin/tickets/{number}"
         assert http.post(path, data={"csrf": "x", "answer": "Yes."}).status_code == 403

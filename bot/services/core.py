@@ -134,11 +134,16 @@ class Core:
         return Asked(answer, question_id)
 
     async def open_ticket(
-        self, logged: Logged, learner_chat_id: int, name: str, branch: str | None = None
+        self,
+        logged: Logged,
+        learner_chat_id: int,
+        name: str,
+        branch: str | None = None,
+        contact: str | None = None,
     ) -> Opened | SlowDown | None:
         """Pass a logged question to a person, of the branch asked for (else the one the
-        learner chose before; one nobody staffs counts as none); None when the staff loop is
-        off."""
+        learner chose before; one nobody staffs counts as none), with the contact the learner
+        left if any; None when the staff loop is off."""
         if not await self.staff_loop_on():
             return None
         if branch is not None:
@@ -147,7 +152,7 @@ class Core:
             branch = await self.store.tickets.branch_of(logged.user_id)
         known = branch if branch in await self.branches() else None
         return await staff_loop.open_ticket(
-            self.store, self.settings, logged, learner_chat_id, name, known
+            self.store, self.settings, logged, learner_chat_id, name, known, contact
         )
 
     async def person(self, telegram_id: int) -> Person:

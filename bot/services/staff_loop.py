@@ -101,6 +101,7 @@ async def open_ticket(
     learner_chat_id: int,
     name: str,
     branch: str | None,
+    contact: str | None = None,
 ) -> Opened | SlowDown:
     """Pass the logged question to a person: a ticket for `branch` (one the core knows, or
     None for the alliance's staff), posted to that branch's staff chat or the general one when
@@ -119,6 +120,7 @@ async def open_ticket(
             answer=logged.answer,
             branch=branch,
             staff_chat_id=staff_chat(settings, branch),
+            learner_contact=contact,
         )
     )
     if created:

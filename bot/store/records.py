@@ -75,6 +75,7 @@ class Ticket:
     answered_at: datetime | None
     closed_at: datetime | None
     learner_unreachable: bool
+    learner_contact: str | None = None  # an email or phone number a web learner left
 
 
 @dataclasses.dataclass(frozen=True)

@@ -144,6 +144,8 @@ class Ticket(Base):
     answered_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     learner_unreachable: Mapped[bool]  # the learner blocked the bot before an answer came
+    # An email or phone number a web learner left for staff (None: none)
+    learner_contact: Mapped[str | None] = mapped_column(String(100))
 
 
 class TicketMessage(Base):

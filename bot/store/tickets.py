@@ -37,6 +37,7 @@ class NewTicket:
     answer: str
     branch: str | None
     staff_chat_id: int | None  # None: the web workspace is where staff see it
+    learner_contact: str | None = None
 
 
 class Tickets:
@@ -197,6 +198,17 @@ class Tickets:
         )
         if staff_chat_id is not None:
             statement = statement.where(TicketTable.staff_chat_id == staff_chat_id)
+        async with self._engine.connect() as connection:
+            return records(Ticket, await connection.execute(statement))
+
+    async def of_learner_chat(self, learner_chat_id: int, limit: int = 50) -> list[Ticket]:
+        """The tickets a learner's conversation opened, oldest first."""
+        statement = (
+            select(TicketTable)
+            .where(TicketTable.learner_chat_id == learner_chat_id)
+            .order_by(TicketTable.id)
+            .limit(limit)
+        )
         async with self._engine.connect() as connection:
             return records(Ticket, await connection.execute(statement))
 

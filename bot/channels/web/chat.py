@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 router = APIRouter()
 Services = Annotated[WebServices, Depends(services_of)]
 CONVERSATION_ID = r"^[A-Za-z0-9_-]{16,64}$"
+# An email address, or a phone number (digits, spaces, + ( ) -), or nothing
+CONTACT = r"^(|[^@\s<>]{1,64}@[^@\s<>]{1,100}\.[A-Za-z]{2,24}|\+?[0-9][0-9 ()-]{5,24})$"
 ESCALATED_NAME = "web learner"
 
 
@@ -92,12 +94,24 @@ class PersonRequest(BaseModel):
     branch: Text | None = Field(
         None, max_length=100, description="The branch whose staff should answer (/api/branches)."
     )
+    contact: str = Field(
+        "",
+        max_length=100,
+        pattern=CONTACT,
+        description="An email address or phone number staff may also use (optional).",
+    )
 
 
 class PersonResponse(BaseModel):
     ticket: int
     state: str
     created: bool
+
+
+class TicketOut(BaseModel):
+    ticket: int
+    state: str = Field(description="open, answered, closed or expired")
+    question: str
 
 
 class Passage(BaseModel):
@@ -217,7 +231,10 @@ async def api_person(body: PersonRequest, request: Request, found: Services) -> 
     name = " ".join(body.name.split()) or ESCALATED_NAME
     if body.branch and body.branch not in await found.core.branches():
         raise HTTPException(422, PAGE[language]["no_such_branch"])
-    opened = await found.core.open_ticket(logged, logged.chat_id, name, body.branch or None)
+    contact = body.contact.strip() or None
+    opened = await found.core.open_ticket(
+        logged, logged.chat_id, name, body.branch or None, contact
+    )
     if opened is None:
         raise HTTPException(503, PAGE[language]["person_off"])
     if isinstance(opened, SlowDown):
@@ -253,6 +270,16 @@ async def api_replies(
         )
         for r in rows
     ]
+
+
+@router.get("/api/tickets", response_model=list[TicketOut], tags=["chat"])
+async def api_tickets(
+    found: Services, conversation_id: Annotated[str, Query(pattern=CONVERSATION_ID)]
+) -> Any:
+    """This conversation's tickets and their states, oldest first."""
+    learner = staff_loop.web_chat_id(conversation_id)
+    rows = await found.core.store.tickets.of_learner_chat(learner)
+    return [TicketOut(ticket=t.id, state=t.state, question=t.question) for t in rows]
 
 
 @router.get("/api/passages", response_model=list[Passage], tags=["chat"])
@@ -312,6 +339,7 @@ async def _chat_page(
     staff_loop_on = await found.core.staff_loop_on()
     values.setdefault("staff_loop", staff_loop_on)
     values.setdefault("limit", found.core.settings.max_question_chars)
+    values.setdefault("keep_days", found.core.settings.web_keep_conversation_days)
     values.setdefault("branches", await found.core.branches() if staff_loop_on else [])
     return _page(
         request,

@@ -1,5 +1,8 @@
 // The web chat: asks through /api/ask, draws answers with their numbered sources, votes,
-// passes a question to a person and shows staff answers as they come. Every text is set with
+// passes a question to a person (with a contact, if the learner leaves one) and shows staff
+// answers as they come. The conversation (its turns, tickets and staff answers) is kept in the
+// browser for WEB_KEEP_CONVERSATION_DAYS, so a reload or a new tab shows it again: the page
+// never hides the context the server answers follow-ups in. Every text is set with
 // textContent: nothing the server or a user sent is ever parsed as HTML.
 "use strict";
 (function () {
@@ -12,10 +15,29 @@
   const send = document.getElementById("send");
   const fresh = document.getElementById("new");
   const branch = document.getElementById("branch");
-  const store = window.sessionStorage;
-  let conversation = store.getItem("conversation") || null;
-  let lastReply = Number(store.getItem("lastReply") || 0);
+  const KEY = "alliance-chat";
+  const keepMs = Number(t.keepDays || 0) * 86400000;
+  const store = keepMs > 0 ? window.localStorage : window.sessionStorage;
+  const saved = restore();
+  let conversation = saved.conversation;
+  let lastReply = saved.lastReply;
+  const shown = saved.turns;  // what the page shows, to draw again after a reload
+  const tickets = saved.tickets;  // answer id -> ticket number
   let polling = null;
+
+  function restore() {
+    try {
+      const found = JSON.parse(store.getItem(KEY) || "null");
+      if (found && (keepMs <= 0 || Date.now() - found.savedAt < keepMs)) return found;
+    } catch (error) { /* unreadable: start afresh */ }
+    store.removeItem(KEY);
+    return { conversation: null, lastReply: 0, turns: [], tickets: {} };
+  }
+
+  function save() {
+    const state = { conversation, lastReply, turns: shown, tickets, savedAt: Date.now() };
+    try { store.setItem(KEY, JSON.stringify(state)); } catch (error) { /* full or off */ }
+  }
   if (branch) {  // the branch chosen before, on this device
     branch.value = window.localStorage.getItem("branch") || "";
     branch.addEventListener("change", () => window.localStorage.setItem("branch", branch.value));
@@ -115,6 +137,7 @@
     const bar = el("div", "actions");
     const status = el("span", "status");
     status.setAttribute("role", "status");
+    status.dataset.answerId = data.answer_id;
     for (const [vote, label, mark] of [[1, t.helpful, "👍"], [-1, t.unhelpful, "👎"]]) {
       const button = el("button", "vote", mark);
       button.type = "button";
@@ -136,26 +159,93 @@
     }
     const person = el("button", "person", t.person);
     person.type = "button";
-    person.addEventListener("click", async () => {
-      person.disabled = true;
-      try {
-        const chosen = branch && branch.value ? branch.value : null;
-        const ticket = await post("/api/person", { answer_id: data.answer_id, name: "", branch: chosen });
-        const text = ticket.created ? t.personSent : t.personAlready;
-        status.textContent = text.replace("{ticket}", ticket.ticket);
-        startPolling();
-      } catch (error) {
-        status.textContent = error.message;
-        person.disabled = false;
-      }
+    person.disabled = data.answer_id in tickets;
+    person.addEventListener("click", () => {
+      person.hidden = true;
+      bar.after(personForm(data, person, status));
     });
     bar.appendChild(person);
     bar.appendChild(status);
     return bar;
   }
 
-  async function ask(question) {
+  // What "Ask a person" shares, and an optional contact, before anything is sent.
+  function personForm(data, person, status) {
+    const form = el("div", "person-form");
+    form.appendChild(el("p", "", t.personShares));
+    const contact = el("input", "contact");
+    contact.type = "text";
+    contact.maxLength = 100;
+    contact.autocomplete = "email";
+    contact.placeholder = t.contactPlaceholder;
+    contact.setAttribute("aria-label", t.contactPlaceholder);
+    const go = el("button", "primary send-person", t.sendPerson);
+    go.type = "button";
+    const cancel = el("button", "", t.cancel);
+    cancel.type = "button";
+    cancel.addEventListener("click", () => { form.remove(); person.hidden = false; });
+    go.addEventListener("click", async () => {
+      const left = contact.value.trim();
+      const email = /^[^@\s<>]{1,64}@[^@\s<>]{1,100}\.[A-Za-z]{2,24}$/;
+      const phone = /^\+?[0-9][0-9 ()-]{5,24}$/;
+      if (left && !email.test(left) && !phone.test(left)) {
+        contact.setCustomValidity(t.badContact);
+        contact.reportValidity();
+        return;
+      }
+      contact.setCustomValidity("");
+      go.disabled = true;
+      try {
+        const chosen = branch && branch.value ? branch.value : null;
+        const ticket = await post("/api/person",
+          { answer_id: data.answer_id, name: "", branch: chosen, contact: left });
+        tickets[data.answer_id] = ticket.ticket;
+        save();
+        form.remove();
+        person.hidden = false;
+        person.disabled = true;
+        const text = ticket.created ? t.personSent : t.personAlready;
+        const shared = left ? t.sharedContact.replace("{contact}", left) : t.shared;
+        status.textContent = text.replace("{ticket}", ticket.ticket) + " " + shared;
+        startPolling();
+      } catch (error) {
+        status.textContent = error.message;
+        go.disabled = false;
+      }
+    });
+    form.append(contact, go, cancel);
+    return form;
+  }
+
+  // Each ticket's state under the answer it was opened for.
+  async function showTickets() {
+    if (!conversation || !Object.keys(tickets).length) return;
+    const response = await fetch("/api/tickets?conversation_id=" + encodeURIComponent(conversation));
+    if (!response.ok) return;
+    const states = new Map((await response.json()).map((row) => [row.ticket, row.state]));
+    for (const [answerId, number] of Object.entries(tickets)) {
+      const status = turns.querySelector('.status[data-answer-id="' + CSS.escape(answerId) + '"]');
+      const state = states.get(number);
+      const template = state && t["ticket" + state[0].toUpperCase() + state.slice(1)];
+      if (status && template) status.textContent = template.replace("{ticket}", number);
+    }
+  }
+
+  function drawQuestion(question) {
     addTurn("question", t.you).appendChild(el("p", "", question));
+  }
+
+  function drawReply(reply) {
+    const branch = reply.branch || t.allianceStaff;
+    const label = reply.kind === "correction"
+      ? t.staffCorrection.replace("{branch}", branch).replace("{question}", reply.question)
+      : t.staffAnswer.replace("{branch}", branch).replace("{ticket}", reply.ticket);
+    const li = addTurn("answer staff", label);
+    paragraphs(li, reply.text, "r" + reply.id);
+  }
+
+  async function ask(question) {
+    drawQuestion(question);
     const li = addTurn("answer pending", t.assistant);
     const waiting = el("p", "thinking", t.thinking);
     li.appendChild(waiting);
@@ -163,7 +253,8 @@
     try {
       const data = await post("/api/ask", { question: question, conversation_id: conversation });
       conversation = data.conversation_id;
-      store.setItem("conversation", conversation);
+      shown.push({ q: question }, { a: data });
+      save();
       fresh.hidden = false;
       waiting.remove();
       li.classList.remove("pending");
@@ -186,14 +277,11 @@
     if (!response.ok) return;
     for (const reply of await response.json()) {
       lastReply = Math.max(lastReply, reply.id);
-      store.setItem("lastReply", String(lastReply));
-      const branch = reply.branch || t.allianceStaff;
-      const label = reply.kind === "correction"
-        ? t.staffCorrection.replace("{branch}", branch).replace("{question}", reply.question)
-        : t.staffAnswer.replace("{branch}", branch).replace("{ticket}", reply.ticket);
-      const li = addTurn("answer staff", label);
-      paragraphs(li, reply.text, "r" + reply.id);
+      shown.push({ r: reply });
+      save();
+      drawReply(reply);
     }
+    await showTickets();
   }
 
   function startPolling() {
@@ -216,10 +304,19 @@
   });
   fresh.addEventListener("click", () => {
     conversation = null;
-    store.removeItem("conversation");
+    lastReply = 0;
+    shown.length = 0;
+    for (const key of Object.keys(tickets)) delete tickets[key];
+    store.removeItem(KEY);
     turns.textContent = "";
     fresh.hidden = true;
     box.focus();
   });
+  // What this device kept of the conversation, drawn again (a reload, a new tab).
+  for (const turn of shown) {
+    if (turn.q !== undefined) drawQuestion(turn.q);
+    else if (turn.a) drawAnswer(addTurn("answer", t.assistant), turn.a);
+    else if (turn.r) drawReply(turn.r);
+  }
   if (conversation) { fresh.hidden = false; startPolling(); pollReplies(); }
 })();
