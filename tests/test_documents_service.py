@@ -7,10 +7,13 @@ import zipfile
 import pytest
 
 from bot.services.documents import (
+    DocumentError,
     UploadError,
     add_document,
     check_content,
+    delete_document,
     documents,
+    set_enabled,
     upload_name,
 )
 from ingest.pipeline import run_ingest
@@ -90,7 +93,7 @@ def test_an_upload_is_kept_with_its_metadata_and_listed_once_indexed(settings, r
     assert sorted(p.name for p in kept.iterdir()) == ["hours.md", "hours.md.meta.yaml"]
     listed, version = documents(settings)
     entry = next(item for item in listed if item.path == path)
-    assert entry.meta is not None and entry.meta.title == "Library hours"
+    assert entry.about.title == "Library hours" and entry.about.languages == "en"
     assert entry.chunks == 0 and not entry.indexed
     run_ingest(settings, embeddings_factory=lambda _: real_embeddings)
     listed, version = documents(settings)
@@ -111,3 +114,67 @@ def test_a_file_that_cannot_be_loaded_leaves_nothing_behind(settings):
         add_document(settings, "fine.md", b"# Fine\n\ntext", {**FIELDS, "audience": "all"})
     kept = settings.knowledge_dir / "uploads"
     assert not kept.exists() or list(kept.iterdir()) == []
+
+
+def test_the_glossary_and_the_catalogue_are_listed_as_what_they_are(shipped_settings):
+    listed, _ = documents(shipped_settings)
+    by_path = {item.path: item.about for item in listed}
+    glossary = by_path["glossary/glossary.yaml"]
+    assert (glossary.kind, glossary.title, glossary.error) == (
+        "glossary",
+        "Alliance glossary",
+        None,
+    )
+    catalogue = by_path["courses/shared-course-catalogue.yaml"]
+    assert catalogue.kind == "catalogue" and catalogue.languages == "en, zh"
+    assert catalogue.title == "Shared course catalogue / 共享课程目录"
+    assert catalogue.documents >= 10 and catalogue.error is None
+    assert by_path["charter/alliance-charter.zh.md"].languages == "zh"
+    assert not any(item.about.error for item in listed)
+
+
+def test_a_disabled_document_leaves_the_index_and_comes_back_and_a_deleted_one_is_gone(
+    settings, real_embeddings
+):
+    (settings.knowledge_dir / "uploads").mkdir()
+    add_document(settings, "hours.md", b"# Hours\n\nOpen until 21:30.", FIELDS)
+
+    def state() -> dict[str, tuple[bool, bool]]:
+        return {i.path: (i.disabled, i.indexed) for i in documents(settings)[0]}
+
+    run_ingest(settings, embeddings_factory=lambda _: real_embeddings)
+    assert state()["uploads/hours.md"] == (False, True)
+    set_enabled(settings, "uploads/hours.md", False)
+    kept = settings.knowledge_dir / ".disabled" / "uploads"
+    assert sorted(p.name for p in kept.iterdir()) == ["hours.md", "hours.md.meta.yaml"]
+    summary = run_ingest(settings, embeddings_factory=lambda _: real_embeddings)
+    assert summary.removed == 1 and state()["uploads/hours.md"] == (True, False)
+    with pytest.raises(DocumentError):
+        set_enabled(settings, "uploads/hours.md", False)  # disabled already
+    set_enabled(settings, "uploads/hours.md", True)
+    assert run_ingest(settings, embeddings_factory=lambda _: real_embeddings).added == 1
+    delete_document(settings, "a.md", disabled=False)
+    assert "a.md" not in state() and not (settings.knowledge_dir / "a.md").exists()
+
+
+@pytest.mark.parametrize(
+    "path", ["", "../outside.md", "/etc/passwd", "uploads/../../outside.md", "missing.md", "x\0y"]
+)
+def test_paths_outside_the_folder_or_missing_change_nothing(settings, path):
+    (settings.knowledge_dir.parent / "outside.md").write_text("# Outside\n\nkeep me")
+    (settings.knowledge_dir / "linked.md").symlink_to(settings.knowledge_dir.parent / "outside.md")
+    for change in (
+        lambda p: set_enabled(settings, p, False),
+        lambda p: set_enabled(settings, p, True),
+        lambda p: delete_document(settings, p, disabled=False),
+    ):
+        for target in (path, "linked.md"):
+            with pytest.raises(DocumentError):
+                change(target)
+    assert (settings.knowledge_dir.parent / "outside.md").read_text() == "# Outside\n\nkeep me"
+    assert sorted(p.name for p in settings.knowledge_dir.iterdir()) == [
+        "a.md",
+        "b.md",
+        "c.md",
+        "linked.md",
+    ]

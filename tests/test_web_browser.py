@@ -12,6 +12,7 @@ import threading
 import pytest
 from conftest import copy_of
 from processes import free_port
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
@@ -144,10 +145,21 @@ def test_a_learner_asks_reads_the_sources_votes_and_follows_up_in_english(site):
         assert not driver.find_element(By.ID, "new").get_attribute("hidden")
 
 
-def test_a_learner_asks_in_chinese(site):
+def test_a_learner_asks_in_chinese_starting_from_a_suggested_question(site):
     with browser("zh-CN") as driver:
         driver.get(site[0])
         assert driver.find_element(By.TAG_NAME, "h1").text == "联盟助手"
+        screenshot(driver, "chat-zh-empty")
+        suggested = driver.find_elements(By.CSS_SELECTOR, "#suggestions button.suggestion")
+        assert len(suggested) == 4 and all(b.text.endswith("？") for b in suggested)
+        question = suggested[0].text
+        suggested[0].click()
+        first = wait(
+            driver, lambda d: d.find_elements(By.CSS_SELECTOR, ".turn.answer:not(.pending)")
+        )
+        assert question in driver.find_element(By.CSS_SELECTOR, ".turn.question").text
+        assert first[0].find_elements(By.CSS_SELECTOR, "a.cite")
+        assert not driver.find_element(By.ID, "suggestions").is_displayed()
         answer = ask(driver, "学分银行怎样认定和转换学分？")
         assert answer.find_elements(By.CSS_SELECTOR, "a.cite")
         assert "来源" in answer.find_element(By.CSS_SELECTOR, "details.sources summary").text
@@ -305,7 +317,11 @@ def test_an_admin_signs_in_sees_the_charts_and_corrects_a_thumbs_down(site):
         assert correction in again.text
 
 
-def test_an_admin_uploads_a_document_and_it_is_answered_from(site, tmp_path):
+def test_an_admin_uploads_a_document_it_is_answered_from_then_disables_and_deletes_it(
+    site, tmp_path
+):
+    """Upload → the table shows it indexed without a reload → a learner's answer cites it →
+    disabled, the next answer does not → deleted; each step in the action log."""
     base = site[0]
     document = tmp_path / "library-hours.md"
     document.write_text(
@@ -313,27 +329,61 @@ def test_an_admin_uploads_a_document_and_it_is_answered_from(site, tmp_path):
         "so that working learners of the alliance can study after work.\n",
         encoding="utf-8",
     )
+    question = "How long does the Jinniu branch library stay open on weekdays?"
+    path = "uploads/library-hours.md"
     with browser() as admin, browser() as learner:
         sign_in(admin, site)
         admin.find_element(By.LINK_TEXT, "Documents").click()
+        glossary = _row(admin, "glossary/glossary.yaml")
+        assert "Alliance glossary" in glossary and "error" not in glossary.lower()
+        catalogue = _row(admin, "courses/shared-course-catalogue.yaml")
+        assert "Shared course catalogue / 共享课程目录" in catalogue and "en, zh" in catalogue
         admin.find_element(By.ID, "file").send_keys(str(document))
         admin.find_element(By.ID, "title").send_keys("Jinniu branch library hours")
         admin.find_element(By.CSS_SELECTOR, "#lang option[value='en']").click()
         admin.find_element(By.CSS_SELECTOR, "#upload button[type=submit]").click()
-        wait(admin, lambda d: d.find_elements(By.ID, "added"))
-        wait(admin, lambda d: "Re-indexed" in d.find_element(By.ID, "progress-text").text, 300)
+        # No reload by hand: the page reloads itself when the re-index it watched ends.
+        wait(admin, lambda d: "yes" in _row(d, path), 300)
+        assert "Jinniu branch library hours" in _row(admin, path)
         assert "1 added" in admin.find_element(By.ID, "progress-text").text
-        admin.refresh()
-        row = admin.find_element(By.XPATH, "//tr[td[text()='uploads/library-hours.md']]")
-        assert "Jinniu branch library hours" in row.text and "yes" in row.text
-        admin.find_element(By.LINK_TEXT, "Actions").click()
-        assert "upload" in admin.find_element(By.ID, "actions").text
 
         learner.get(f"{base}/?lang=en")
-        answer = ask(learner, "How long does the Jinniu branch library stay open on weekdays?")
+        answer = ask(learner, question)
         assert "21:30" in answer.text
         answer.find_element(By.CSS_SELECTOR, "details.sources summary").click()
-        assert (
-            "Jinniu branch library hours"
-            in answer.find_element(By.CSS_SELECTOR, "details.sources").text
-        )
+        sources = answer.find_element(By.CSS_SELECTOR, "details.sources").text
+        assert "Jinniu branch library hours" in sources
+
+        _change(admin, path, "disable")
+        wait(admin, lambda d: "disabled" in _row(d, path) and "1 removed" in _progress(d), 300)
+        assert "21:30" not in ask(learner, question).text
+        _change(admin, path, "delete-disabled")
+        wait(admin, lambda d: _row(d, path) == "" and _progress(d), 300)
+        admin.find_element(By.LINK_TEXT, "Actions").click()
+        log = admin.find_element(By.ID, "actions").text
+        assert "upload" in log and "document disable" in log and "document delete-disabled" in log
+
+
+def _row(driver, path: str) -> str:
+    """The documents table's row of `path` ("" when there is none, or the page is reloading)."""
+    try:
+        rows = driver.find_elements(By.CSS_SELECTOR, f"tr[data-path='{path}']")
+        return rows[0].text if rows else ""
+    except StaleElementReferenceException:
+        return ""
+
+
+def _progress(driver) -> str:
+    try:
+        return driver.find_element(By.ID, "progress-text").text
+    except (StaleElementReferenceException, NoSuchElementException):
+        return ""
+
+
+def _change(driver, path: str, action: str) -> None:
+    row = driver.find_element(By.CSS_SELECTOR, f"tr[data-path='{path}']")
+    if action.startswith("delete"):
+        row.find_element(By.CSS_SELECTOR, "details summary").click()
+        row.find_element(By.CSS_SELECTOR, "button.delete").click()
+    else:
+        row.find_element(By.CSS_SELECTOR, f"button.{action}").click()

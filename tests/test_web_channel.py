@@ -102,6 +102,50 @@ def test_an_english_question_gets_a_cited_answer(site):
     assert found["latency_ms"] > 0
 
 
+def _events(http, question, conversation_id=None) -> list[tuple[str, dict]]:
+    """The server-sent events of /api/ask/stream, in order."""
+    body = {"question": question, "conversation_id": conversation_id}
+    events: list[tuple[str, dict]] = []
+    name = ""
+    with http.stream("POST", "/api/ask/stream", json=body) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        for line in response.iter_lines():
+            if line.startswith("event: "):
+                name = line.removeprefix("event: ")
+            elif line.startswith("data: "):
+                events.append((name, json.loads(line.removeprefix("data: "))))
+    return events
+
+
+def test_answers_stream_as_server_sent_events(site):
+    with client(site) as http:
+        events = _events(http, "How do I transfer credits between Sichuan and Chongqing?")
+        names = [name for name, _ in events]
+        assert names[0] == "thinking" and names[-1] == "answer"
+        assert set(names[1:-1]) == {"delta"} and len(names) >= 3
+        answer = events[-1][1]
+        deltas = [data["text"] for name, data in events if name == "delta"]
+        assert "\n\n".join(deltas) == answer["answer"] and answer["sources"]
+        assert answer["answer_id"] and answer["conversation_id"]
+        follow_up = _events(http, "And how long does it take?", answer["conversation_id"])
+        assert follow_up[-1][1]["conversation_id"] == answer["conversation_id"]
+        [(name, refused)] = _events(http, "x" * 1001)[1:]
+        assert name == "error" and refused["status"] == 413 and "1001" in refused["detail"]
+
+
+def test_an_empty_chat_suggests_questions_from_the_faq_in_its_language(site):
+    with client(site) as http:
+        english = http.get("/?lang=en").text
+        assert 'id="suggestions"' in english
+        assert 'value="Who founded the alliance, and when was it founded?"' in english
+        chinese = http.get("/?lang=zh").text
+        found_zh = re.findall(r'class="suggestion">([^<]+)</button>', chinese)
+        assert len(found_zh) == 4 and all(q.endswith("？") for q in found_zh)
+        asked = http.post("/?lang=en", data={"question": "What is the credit bank?"}).text
+        assert 'id="suggestions"' not in asked  # a chat with a turn
+
+
 def test_a_chinese_question_is_answered_in_chinese(site):
     with client(site) as http:
         found = ask(http, "学分银行怎样认定和转换学分？")
@@ -559,6 +603,15 @@ def test_hostile_ids_in_the_console_get_clear_errors(site):
         for offset in ("-1", "99999999999999999999", "x"):
             assert http.get("/admin/curated", params={"offset": offset}).status_code == 422
         assert http.get("/admin/curated", params={"offset": "40"}).status_code == 200
+        change = "/admin/documents/change"
+        for path in ("../../etc/passwd", "/etc/passwd", "nothing.md", "charter/../../x.md"):
+            refused = http.post(change, data={"csrf": csrf, "path": path, "action": "delete"})
+            assert refused.status_code == 404 and "no document" in refused.text, path
+        wrong = {"csrf": csrf, "path": "faq/learner-faq.en.md", "action": "rm -rf"}
+        assert http.post(change, data=wrong).status_code == 422
+        forged = {"csrf": "x", "path": "faq/learner-faq.en.md", "action": "delete"}
+        assert http.post(change, data=forged).status_code == 403
+        assert "faq/learner-faq.en.md" in http.get("/admin/documents").text  # still there
 
 
 def test_an_admin_answers_a_web_ticket_in_the_console_and_keeps_it(site):

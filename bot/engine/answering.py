@@ -200,6 +200,21 @@ class Engine:
         answer = _course_listing(retriever, query, role, language)
         return replace(answer, latency_ms=_since(started))
 
+    async def suggestions(self, language: str, count: int = 4) -> list[str]:
+        """Questions to start from on an empty chat: the headings of the learners' FAQ that
+        ask something, in `language`, in the FAQ's order; none without an index."""
+        retriever = await self.index.current()
+        if retriever is None:
+            return []
+        found: list[str] = []
+        for passage in retriever.index.passages.values():
+            meta, section = passage.metadata, str(passage.metadata.get("section", ""))
+            faq = meta.get("topic") == "faq" and meta.get("audience") == "public"
+            asks = meta.get("lang") == language and section.endswith(("?", "？"))
+            if faq and asks and section not in found:
+                found.append(section)
+        return found[:count]
+
     async def answer(
         self, question: str, role: Role = "learner", history: Sequence[tuple[str, str]] = ()
     ) -> Answer:

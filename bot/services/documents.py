@@ -1,6 +1,7 @@
 """The knowledge folder as admins manage it, for every channel: each document with its
-metadata and what the published index holds of it, and uploads written with their metadata
-into `knowledge/uploads/` (checked by content, loaded once before they are kept)."""
+metadata and what the published index holds of it; uploads written with their metadata into
+`knowledge/uploads/` (checked by content, loaded once before they are kept); documents disabled
+(kept in `knowledge/.disabled/`, which ingest passes by), enabled again, or deleted."""
 
 from __future__ import annotations
 
@@ -19,8 +20,9 @@ from alliance.errors import AllianceError
 from alliance.index_format import IndexLayout, IndexUnavailableError
 from alliance.settings import Settings
 from ingest.discovery import discover
-from ingest.documents import DocumentMeta, LoadError, validate_meta
+from ingest.documents import LoadError, validate_meta
 from ingest.front_matter import sidecar_path, split_front_matter
+from ingest.glossary import is_glossary, load_glossary
 from ingest.loaders import load_file
 
 log = logging.getLogger(__name__)
@@ -62,46 +64,138 @@ class UploadError(AllianceError):
         self.params = params
 
 
+DISABLED = ".disabled"  # the folder of knowledge/ that disabled documents are kept in
+
+
+@dataclass(frozen=True)
+class Described:
+    """What a file holds, as the documents page shows it."""
+
+    title: str = ""
+    kind: str = "document"  # "document", "catalogue" (one document per course and language)
+    # or "glossary" (words for matching, nothing to answer from)
+    audience: str = ""
+    languages: str = ""  # "en", "zh" or "en, zh"
+    status: str = ""
+    documents: int = 0  # searchable documents in the file
+    error: str | None = None  # why it cannot be indexed, if it cannot
+
+
 @dataclass(frozen=True)
 class Listed:
     """A file in the knowledge folder and what the published index holds of it."""
 
     path: str
-    meta: DocumentMeta | None
-    error: str | None  # why it cannot be indexed, if it cannot
+    about: Described
     chunks: int  # in the published version, 0 when it is not in it
     indexed: bool  # the published version holds this very content
+    disabled: bool = False  # kept in knowledge/.disabled/, not indexed
+
+
+class DocumentError(AllianceError):
+    """No such document (or a path outside the knowledge folder), or its place is taken."""
 
 
 def documents(settings: Settings) -> tuple[list[Listed], str | None]:
-    """Every document under the knowledge folder, and the published index version."""
+    """Every document under the knowledge folder (the disabled ones too), and the published
+    index version."""
     layout = IndexLayout(settings.index_dir)
     try:
         version = layout.current_version()
         manifest = layout.read_manifest(version) if version else None
     except IndexUnavailableError:
         version, manifest = None, None
-    sources, unreadable = discover(settings.knowledge_dir, int(settings.max_file_mb * 1_000_000))
-    listed = [Listed(e.path, None, e.error, 0, False) for e in unreadable]
-    for source in sources:
-        entry = manifest.files.get(source.relpath) if manifest else None
-        try:
-            meta, error = load_file(source.path, source.relpath, source.data)[0].meta, None
-        except LoadError as exc:
-            meta, error = None, str(exc)
-        except IndexError:  # a catalogue with no courses
-            meta, error = None, "no documents in the file"
-        listed.append(
-            Listed(
-                path=source.relpath,
-                meta=meta,
-                error=error,
-                chunks=len(entry.chunk_ids) if entry else 0,
-                indexed=entry is not None and entry.hash == source.hash,
+    max_bytes = int(settings.max_file_mb * 1_000_000)
+    listed = []
+    for disabled, root in ((False, settings.knowledge_dir), (True, _disabled(settings))):
+        sources, unreadable = discover(root, max_bytes) if root.is_dir() else ([], [])
+        listed += [Listed(e.path, Described(error=e.error), 0, False, disabled) for e in unreadable]
+        for source in sources:
+            entry = manifest.files.get(source.relpath) if manifest and not disabled else None
+            listed.append(
+                Listed(
+                    path=source.relpath,
+                    about=describe(source.path, source.relpath, source.data),
+                    chunks=len(entry.chunk_ids) if entry else 0,
+                    indexed=entry is not None and entry.hash == source.hash,
+                    disabled=disabled,
+                )
             )
-        )
-    listed.sort(key=lambda item: item.path)
+    listed.sort(key=lambda item: (item.disabled, item.path))
     return listed, version
+
+
+def describe(path: Path, relpath: str, data: bytes) -> Described:
+    """A file's title, kind, audience, languages and status, or why it cannot be indexed."""
+    try:
+        if is_glossary(relpath):
+            title, _ = load_glossary(relpath, data)
+            return Described(title=title, kind="glossary", languages="en, zh")
+        loaded = load_file(path, relpath, data)
+    except LoadError as exc:
+        return Described(error=str(exc))
+    if not loaded:
+        return Described(error="no documents in the file")
+    meta = loaded[0].meta
+    languages = ", ".join(sorted({document.meta.lang for document in loaded}))
+    common = {"audience": meta.audience, "status": meta.status, "languages": languages}
+    if relpath.endswith((".yaml", ".yml")):
+        title = _catalogue_title(data) or meta.title
+        return Described(title=title, kind="catalogue", documents=len(loaded), **common)
+    return Described(title=meta.title, documents=len(loaded), **common)
+
+
+def _catalogue_title(data: bytes) -> str:
+    """A catalogue's own title ("Shared course catalogue / 共享课程目录"), not its first
+    course's; "" when it has none."""
+    try:
+        title = yaml.safe_load(data.decode("utf-8"))["catalogue"]["title"]
+    except (UnicodeDecodeError, yaml.YAMLError, KeyError, TypeError):
+        return ""
+    if isinstance(title, dict):
+        return " / ".join(str(title[lang]) for lang in ("en", "zh") if title.get(lang))
+    return str(title)
+
+
+def _disabled(settings: Settings) -> Path:
+    return settings.knowledge_dir / DISABLED
+
+
+def _document(root: Path, relpath: str) -> Path:
+    """The file at `relpath` under `root`, never outside it; DocumentError for anything else."""
+    parts = Path(relpath).parts
+    if not relpath or Path(relpath).is_absolute() or ".." in parts or "\0" in relpath:
+        raise DocumentError(f"no document {relpath!r}")
+    path = root / relpath
+    resolved, base = path.resolve(), root.resolve()
+    if base not in resolved.parents or not path.is_file() or path.is_symlink():
+        raise DocumentError(f"no document {relpath!r}")
+    return path
+
+
+def set_enabled(settings: Settings, relpath: str, enabled: bool) -> None:
+    """Move a document (with its metadata file) out of the knowledge folder's indexed part into
+    knowledge/.disabled/, or back; the next re-index drops it, or adds it again."""
+    knowledge, disabled = settings.knowledge_dir, _disabled(settings)
+    source_root, target_root = (disabled, knowledge) if enabled else (knowledge, disabled)
+    path = _document(source_root, relpath)
+    target = target_root / relpath
+    if target.exists():
+        raise DocumentError(f"{relpath} exists there already")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if sidecar_path(path).exists():
+        sidecar_path(path).replace(sidecar_path(target))
+    path.replace(target)
+    log.info("document %s %s", relpath, "enabled" if enabled else "disabled")
+
+
+def delete_document(settings: Settings, relpath: str, disabled: bool) -> None:
+    """Delete a document (an enabled or a disabled one) and its metadata file."""
+    root = _disabled(settings) if disabled else settings.knowledge_dir
+    path = _document(root, relpath)
+    sidecar_path(path).unlink(missing_ok=True)
+    path.unlink()
+    log.info("document %s deleted", relpath)
 
 
 def upload_name(name: str) -> str:

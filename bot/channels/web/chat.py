@@ -5,10 +5,17 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import (
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from bot.channels.web.context import (
@@ -190,6 +197,62 @@ async def api_ask(body: AskRequest, request: Request, found: Services) -> Any:
     conversation_id, outcome = await _ask(request, found, body.question, body.conversation_id)
     if not isinstance(outcome, Asked):
         return _refusal(outcome, language)
+    return _answer_out(found, conversation_id, outcome)
+
+
+@router.post(
+    "/api/ask/stream",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "content": {"text/event-stream": {}},
+            "description": "Server-sent events: `thinking` at once, then a `delta` for each of "
+            "the answer's paragraphs, then `answer` (as /api/ask answers); or `error` "
+            "(`detail`, `status`: 413, 429 with `retry_after`, 500).",
+        }
+    },
+    tags=["chat"],
+)
+async def api_ask_stream(body: AskRequest, request: Request, found: Services) -> Any:
+    """/api/ask as a stream, for pages that show the answer as it comes."""
+    language = page_language(request)
+    if not body.question.strip():
+        raise HTTPException(422, PAGE[language]["empty"])
+
+    async def events() -> AsyncIterator[str]:
+        yield _event("thinking", {"text": PAGE[language]["thinking"]})
+        try:
+            conversation_id, outcome = await _ask(
+                request, found, body.question, body.conversation_id
+            )
+        except Exception:  # the stream has begun: the failure is an event, not a status
+            log.exception("a streamed question failed")
+            yield _event("error", {"detail": PAGE[language]["failed"], "status": 500})
+            return
+        if not isinstance(outcome, Asked):
+            refusal = _refusal(outcome, language)
+            detail = json.loads(bytes(refusal.body))["detail"]
+            wait = refusal.headers.get("retry-after")
+            failed = {"detail": detail, "status": refusal.status_code}
+            yield _event("error", failed | ({"retry_after": int(wait)} if wait else {}))
+            return
+        answer = _answer_out(found, conversation_id, outcome)
+        for part in answer.answer.split("\n\n"):
+            if part.strip():
+                yield _event("delta", {"text": part})
+        yield _event("answer", answer.model_dump())
+
+    # No buffering on the way (nginx): each event reaches the page as it is sent.
+    headers = {"x-accel-buffering": "no"}
+    return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
+
+
+def _event(name: str, data: dict[str, Any]) -> str:
+    """One server-sent event; its JSON on one line."""
+    return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+def _answer_out(found: WebServices, conversation_id: str, outcome: Asked) -> AskResponse:
     answer = outcome.answer
     return AskResponse(
         answer=answer.answer,
@@ -339,6 +402,7 @@ async def _chat_page(
     staff_loop_on = await found.core.staff_loop_on()
     values.setdefault("staff_loop", staff_loop_on)
     values.setdefault("limit", found.core.settings.max_question_chars)
+    values.setdefault("suggestions", await found.core.engine.suggestions(language))
     values.setdefault("keep_days", found.core.settings.web_keep_conversation_days)
     values.setdefault("branches", await found.core.branches() if staff_loop_on else [])
     return _page(

@@ -40,7 +40,7 @@ from bot.channels.web.context import (
 from bot.channels.web.texts import CONSOLE, refusal
 from bot.engine.results import Source
 from bot.services import curation, documents, staff_loop, stats_chart
-from bot.services.documents import UploadError
+from bot.services.documents import DocumentError, UploadError
 from bot.services.reindex import ReindexBusyError, ReindexError
 from bot.store.curated import AUDIENCES
 from bot.store.records import Person
@@ -359,6 +359,33 @@ async def upload(
     await record(found, session, "upload", f"{path} ({len(data)} bytes, {audience})")
     start_reindex(found, session)
     return RedirectResponse(f"/admin/documents?added={path}", status_code=303)
+
+
+@router.post("/documents/change")
+async def change_document(
+    request: Request,
+    found: Services,
+    session: Admin,
+    csrf: Annotated[str, Form()],
+    path: Annotated[str, Form(max_length=500)],
+    action: Annotated[str, Form(pattern=r"^(disable|enable|delete|delete-disabled)$")],
+) -> Response:
+    """Disable, enable or delete a document; the re-index that follows takes it out (or in)."""
+    check_csrf(session, csrf)
+    settings = found.core.settings
+    try:
+        if action in ("disable", "enable"):
+            await asyncio.to_thread(documents.set_enabled, settings, path, action == "enable")
+        else:
+            disabled = action == "delete-disabled"
+            await asyncio.to_thread(documents.delete_document, settings, path, disabled)
+    except DocumentError as exc:
+        page = await _documents_page(request, found, session, error=str(exc))
+        page.status_code = 404
+        return page
+    await record(found, session, f"document {action}", path)
+    start_reindex(found, session)
+    return RedirectResponse("/admin/documents", status_code=303)
 
 
 @router.post("/reindex")

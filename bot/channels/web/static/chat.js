@@ -15,6 +15,7 @@
   const send = document.getElementById("send");
   const fresh = document.getElementById("new");
   const branch = document.getElementById("branch");
+  const suggestions = document.getElementById("suggestions");
   const KEY = "alliance-chat";
   const keepMs = Number(t.keepDays || 0) * 86400000;
   const store = keepMs > 0 ? window.localStorage : window.sessionStorage;
@@ -95,6 +96,45 @@
       throw new Error(detail);
     }
     return data;
+  }
+
+  // /api/ask/stream: the "looking it up" line at once, each paragraph as it comes, then the
+  // answer whole (its sources and ids); an error event rejects as a refused post would.
+  async function askStreaming(question, li, waiting) {
+    const response = await fetch("/api/ask/stream?lang=" + t.lang, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "Accept": "text/event-stream" },
+      body: JSON.stringify({ question: question, conversation_id: conversation }),
+    });
+    if (!response.ok || !response.body) {
+      let data = null;
+      try { data = await response.json(); } catch (error) { data = null; }
+      throw new Error(data && typeof data.detail === "string" ? data.detail : t.failed);
+    }
+    const live = el("div", "live");
+    li.appendChild(live);
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = "";
+    let answer = null;
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += value;
+      let end;
+      while ((end = buffer.indexOf("\n\n")) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const name = (/^event: (.+)$/m.exec(block) || [])[1];
+        const data = JSON.parse((/^data: (.*)$/m.exec(block) || [, "null"])[1]);
+        if (name === "thinking") waiting.textContent = data.text;
+        else if (name === "delta") { waiting.remove(); paragraphs(live, data.text, "live"); }
+        else if (name === "answer") answer = data;
+        else if (name === "error") { live.remove(); throw new Error(data.detail); }
+      }
+    }
+    live.remove();
+    if (answer === null) throw new Error(t.failed);
+    return answer;
   }
 
   function drawAnswer(li, data) {
@@ -245,13 +285,14 @@
   }
 
   async function ask(question) {
+    if (suggestions) suggestions.hidden = true;
     drawQuestion(question);
     const li = addTurn("answer pending", t.assistant);
     const waiting = el("p", "thinking", t.thinking);
     li.appendChild(waiting);
     send.disabled = true;
     try {
-      const data = await post("/api/ask", { question: question, conversation_id: conversation });
+      const data = await askStreaming(question, li, waiting);
       conversation = data.conversation_id;
       shown.push({ q: question }, { a: data });
       save();
@@ -302,6 +343,13 @@
       form.requestSubmit();
     }
   });
+  if (suggestions) {  // a suggestion asks at once, as the script does (the form without it)
+    suggestions.addEventListener("submit", (event) => {
+      event.preventDefault();
+      ask(new FormData(event.target).get("question"));
+    });
+    suggestions.hidden = shown.length > 0;
+  }
   fresh.addEventListener("click", () => {
     conversation = null;
     lastReply = 0;
@@ -310,6 +358,7 @@
     store.removeItem(KEY);
     turns.textContent = "";
     fresh.hidden = true;
+    if (suggestions) suggestions.hidden = false;
     box.focus();
   });
   // What this device kept of the conversation, drawn again (a reload, a new tab).
