@@ -67,6 +67,7 @@ class WeComEmulator:
         # True: the next frame that would finish a stream is lost with the connection
         self.drop_on_finish = False
         self.on_finish: Callable[[Shown], None] | None = None  # told of each finished stream
+        self.transcript: list[str] = []  # what users did and saw, as markdown lines
         self.open_connections = 0
         self._current: ServerConnection | None = None
         self._callbacks: dict[str, _Callback] = {}
@@ -115,6 +116,8 @@ class WeComEmulator:
             body["chatid"] = chatid
         if quote is not None:
             body["quote"] = {"msgtype": "text", "text": {"content": quote}}
+        quoted = " (quoting a ticket)" if quote is not None else ""
+        self._note(f"**{userid}** in {chatid or 'a single chat'}{quoted}: {text}")
         if msgtype == "text":
             body["text"] = {"content": text}
         elif msgtype == "voice":
@@ -130,6 +133,7 @@ class WeComEmulator:
     def click(self, userid: str, task_id: str, key: str, chatid: str | None = None) -> str:
         """A user presses button `key` of card `task_id`."""
         card_event = {"card_type": "button_interaction", "event_key": key, "task_id": task_id}
+        self._note(f"**{userid}** presses `{key}` in {chatid or 'a single chat'}")
         return self._event("template_card_event", userid, chatid, card_event)
 
     def raw(self, frame: dict[str, Any] | str) -> None:
@@ -268,8 +272,10 @@ class WeComEmulator:
             return STREAM_EXPIRED
         shown.content, shown.finished = content, bool(stream.get("finish"))
         shown.snapshots.append(content)
-        if shown.finished and self.on_finish is not None:
-            self.on_finish(shown)
+        if shown.finished:
+            self._note(f"bot → {callback.chat} (streamed in {len(shown.snapshots)}): {content}")
+            if self.on_finish is not None:
+                self.on_finish(shown)
         return 0
 
     def _show(self, chat: str, kind: str, req_id: str | None, body: dict[str, Any]) -> int:
@@ -281,6 +287,7 @@ class WeComEmulator:
         if card is None and not content:
             return INVALID_REQ_ID
         self.shown.append(Shown(chat, kind, content=content, card=card, req_id=req_id))
+        self._note(f"bot → {chat} ({kind}): {content or _card_text(card)}")
         return 0
 
     def _proactive(self, body: dict[str, Any]) -> int:
@@ -300,6 +307,7 @@ class WeComEmulator:
         for shown in reversed(self.shown):
             if shown.card and shown.card.get("task_id") == card.get("task_id"):
                 shown.card = card
+                self._note(f"bot updates the card in {shown.chat}: {_card_text(card)}")
                 return 0
         return INVALID_REQ_ID
 
@@ -331,6 +339,10 @@ class WeComEmulator:
             body["chatid"] = chatid
         return self._callback("aibot_event_callback", eventtype, body)
 
+    def _note(self, line: str) -> None:
+        with self._changed:
+            self.transcript.append("- " + " ".join(line.split()))
+
     def _req(self) -> dict[str, str]:
         return {"req_id": f"callback_{next(self._ids)}_{time.monotonic_ns():x}"}
 
@@ -349,6 +361,16 @@ class WeComEmulator:
             raise AssertionError("no subscribed connection")
         assert self._current is not None
         return self._current
+
+
+def _card_text(card: dict[str, Any] | None) -> str:
+    """A card as a line: its title, its text, its buttons."""
+    if not card:
+        return ""
+    title = card.get("main_title") or {}
+    parts = [title.get("title", ""), title.get("desc", ""), card.get("sub_title_text", "")]
+    buttons = " ".join(f"[{b.get('text')}]" for b in card.get("button_list") or [])
+    return " — ".join(part for part in parts if part) + f" {buttons}"
 
 
 def _finishes(frame: dict[str, Any]) -> bool:

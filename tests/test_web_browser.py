@@ -20,9 +20,11 @@ from telegram_app import telegram_bot
 from web_process import chromium, screenshot, staff_answer, web_server
 
 from bench.bot_api_emulator import BotAPIEmulator
+from bot.store.invite_codes import hash_code
 
 TOKEN = "123456789:TEST-token-for-the-browser_abcdef"
 STAFF_CHAT, STAFF_ID, ADMIN_ID = -1001, 99, 7
+INVITE = "jinniu-invite-for-the-browser-tests"
 UNCOVERED = "Can the branch arrange a dormitory room for weekend sessions?"
 WAIT = 90  # seconds: an answer on a busy 2-core machine
 
@@ -68,6 +70,7 @@ def site(shipped_index, real_embeddings, tmp_path_factory):
         "STAFF_USER_IDS": str(STAFF_ID),
         "STAFF_CHAT_ID": str(STAFF_CHAT),
         "WEB_SECRET_KEY": "browser-test-key",
+        "STAFF_INVITE_CODES": f"Chengdu-Jinniu={hash_code(INVITE)}",
     }
     with BotAPIEmulator(TOKEN) as emulator:
         emulator.add_group(STAFF_CHAT)
@@ -215,6 +218,17 @@ def test_not_covered_then_a_person_answers_and_the_page_keeps_it_all(site):
         screenshot(driver, "conversation-kept")
         follow_up = ask(driver, "And who do I ask about that?")
         assert follow_up.text
+
+        # Signing in as staff keeps the conversation; staff-only sources are marked as such.
+        driver.find_element(By.CSS_SELECTOR, "footer.staff details summary").click()
+        driver.find_element(By.ID, "code").send_keys(INVITE)
+        driver.find_element(By.CSS_SELECTOR, "form.signin button[type=submit]").click()
+        wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "p.signed-in"))
+        wait(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, ".turn")) == 5)
+        staff_only = ask(driver, "What is the teaching allowance for visiting teachers?")
+        staff_only.find_element(By.CSS_SELECTOR, "details.sources summary").click()
+        marks = staff_only.find_elements(By.CSS_SELECTOR, ".sources .staff-source")
+        assert marks and marks[0].text == "staff only"
 
 
 def _new_tab(driver, url):

@@ -12,6 +12,7 @@ import pytest
 from in_process import logging_to, on_a_thread, settings_for
 from processes import logged
 from telegram_app import telegram_bot
+from web_process import ARTIFACTS
 
 from bench.bot_api_emulator import BotAPIEmulator, buttons
 from bench.wecom_emulator import Shown, WeComEmulator
@@ -85,6 +86,12 @@ def desk(shipped_index, real_embeddings, tmp_path_factory):
                 registered = _say(wecom, log, f"/register {CODE}", "zhou")
                 assert "Registered as staff of" in registered.content
                 yield wecom, telegram, log, database
+        # What WeCom's users did and saw, for a person to read (test-artifacts/)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        lines = "\n".join(wecom.transcript)
+        (ARTIFACTS / "wecom-transcript.md").write_text(
+            f"# WeCom, as the emulator saw it\n\n{lines}\n"
+        )
 
 
 def _say(wecom: WeComEmulator, log, text: str, userid: str, chatid: str | None = None, **kw):
