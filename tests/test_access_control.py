@@ -54,8 +54,11 @@ def canary_index(tmp_path_factory, shipped_index, real_embeddings) -> Settings:
     return settings
 
 
-def _questions() -> list[str]:
-    return [item.question for item in load_gold()] + PROBES
+def _questions(every: int = 1) -> list[str]:
+    """The probes and the gold questions (every `every`-th: the CLI asks them all, for breadth;
+    the console and Telegram, which render what the same engine returns for the same role, a
+    sample across the topics; the eval gate counts staff leaks over the whole corpus)."""
+    return [item.question for item in load_gold()][::every] + PROBES
 
 
 def _leaks(text: str) -> bool:
@@ -79,14 +82,15 @@ def test_the_cli_never_gives_a_learner_the_canary(canary_index):
 
 
 def test_the_console_never_gives_a_learner_the_canary(canary_index):
-    result = run(["bot", "chat"], canary_index, stdin="\n".join(_questions()) + "\nexit\n")
+    questions = _questions(every=4)
+    result = run(["bot", "chat"], canary_index, stdin="\n".join(questions) + "\nexit\n")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.count("you> ") >= len(_questions())
+    assert result.stdout.count("you> ") >= len(questions)
     assert not _leaks(result.stdout) and "Internal Staff Circular" not in result.stdout
 
 
 def test_telegram_never_gives_a_learner_the_canary(canary_index, real_embeddings, tmp_path):
-    questions, log = _questions(), tmp_path / "bot.log"
+    questions, log = _questions(every=4), tmp_path / "bot.log"
     with (
         BotAPIEmulator(TOKEN) as emulator,
         telegram_bot(
