@@ -97,7 +97,7 @@ def engine(shipped_index, real_embeddings):
 
 @given(question=st.one_of(_TEXT, st.text(min_size=1000, max_size=3000)))
 @settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 def test_any_question_gets_an_answer_that_renders_valid_messages(engine, question):
     answer = asyncio.run(engine.answer(question))

@@ -245,7 +245,6 @@ def test_a_linked_account_answers_its_branch_tickets_as_itself(desk):
             jinniu, _ = await people.add("zhou.min", "staff", JINNIU, None)
             yubei, _ = await people.add("he.yun", "staff", "Chongqing-Yubei", None)
             codes = await people.link_code(jinniu), await people.link_code(yubei)
-            await store.tickets.choose_branch(wecom_id("wang.fang"), JINNIU)
             return *codes, jinniu.id
         finally:
             await store.close()
@@ -258,6 +257,12 @@ def test_a_linked_account_answers_its_branch_tickets_as_itself(desk):
     assert "not valid" in _say(wecom, log, f"/link {jinniu_code}", "he.yun").content  # spent
     _say(wecom, log, f"/link {yubei_code}", "he.yun")
 
+    # The learner chooses the branch whose staff their questions go to.
+    listed = _say(wecom, log, "/branch", "wang.fang").content
+    assert "Which branch do you study at?" in listed and "- Chengdu-Jinniu" in listed
+    assert "No branch" in _say(wecom, log, "/branch Wanzhou", "wang.fang").content
+    chosen = _say(wecom, log, "/branch jinniu", "wang.fang").content
+    assert "Your branch is now **Chengdu-Jinniu**" in chosen
     ticket = _ask_a_person(wecom, log, "Can I pay the fees in two parts?", "wang.fang")
     announced = _announcement(wecom, JINNIU_ROOM, ticket)
     assert "Chengdu-Jinniu" in announced.content

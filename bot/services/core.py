@@ -242,6 +242,12 @@ class Core:
         )
 
 
+def branches_matching(names: Sequence[str], search: str) -> list[str]:
+    """The branches whose name holds `search` (any case); all of them for an empty search."""
+    search = search.strip().casefold()
+    return [name for name in names if search in name.casefold()]
+
+
 def may_answer(account: Account, branch: str | None) -> bool:
     """Admins answer every ticket, staff their branch's and those of no branch."""
     return account.role == "admin" or branch is None or branch == account.branch

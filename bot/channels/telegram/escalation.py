@@ -32,6 +32,7 @@ from bot.channels.telegram.notifier import TelegramNotifier
 from bot.channels.telegram.render import shortened
 from bot.services import staff_loop
 from bot.services.asking import SlowDown
+from bot.services.core import branches_matching
 from bot.services.rounds import deliver_now, post_ticket
 from bot.store.records import Logged, Person, Ticket
 from bot.store.tables import aware
@@ -189,19 +190,19 @@ async def choose_branch(update: Update, context: Context) -> None:
     language = user_language(update)
     names = await context.services.core.branches()
     if not names:
-        await incoming.message.reply_text(ticket_texts.BRANCH_NONE[language])
+        await incoming.message.reply_text(labels.BRANCH_NONE[language])
         return
     search = " ".join(context.args or []).strip()
-    matching = [n for n in names if search.casefold() in n.casefold()] if search else names
+    matching = branches_matching(names, search)
     if not matching:
-        reply = ticket_texts.BRANCH_NONE_MATCH[language].format(search=html.escape(search))
+        reply = labels.BRANCH_NONE_MATCH[language].format(search=html.escape(search))
         await incoming.message.reply_html(reply)
         return
     shown = matching[:BRANCHES_LISTED]
     buttons = [
         [InlineKeyboardButton(name, callback_data=f"branch:{names.index(name)}")] for name in shown
     ]
-    text = ticket_texts.BRANCH_PICK[language]
+    text = labels.BRANCH_PICK[language]
     if len(matching) > len(shown):
         more = ticket_texts.BRANCH_MORE[language].format(
             count=len(matching) - len(shown), example=html.escape(matching[-1][:4])

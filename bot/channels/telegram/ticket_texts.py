@@ -77,20 +77,6 @@ MY_TICKET_LINE = "• #{ticket} · {state} · {question}"
 NO_TICKETS = {"en": "You have no tickets.", "zh": "您还没有工单。"}
 
 # /branch
-BRANCH_PICK = {
-    "en": "Which branch do you study at? Questions you pass to a person go to its staff.",
-    "zh": "您在哪个分校学习？您转人工的问题将发给该分校的工作人员。",
-}
-BRANCH_NONE_MATCH = {
-    "en": "No branch with its own staff chat matches “{search}”. Try /branch with part of the "
-    "name, or just /branch for the list.",
-    "zh": "没有与“{search}”匹配、设有工作人员群的分校。请用 /branch 加名称的一部分再试，"
-    "或直接发送 /branch 查看列表。",
-}
-BRANCH_NONE = {
-    "en": "No branch has its own staff chat yet: questions go to the alliance's staff.",
-    "zh": "目前没有分校设立自己的工作人员群，问题将发给联盟工作人员。",
-}
 BRANCH_MORE = {
     "en": "{count} more: add part of the name, e.g. /branch {example}",
     "zh": "另有 {count} 个：请加上名称的一部分，例如 /branch {example}",

@@ -172,7 +172,7 @@ class WeComHandlers:
         """A command, or an answer to a ticket in a staff group, handled; False for a question."""
         reply = await self.desk.command(text, userid, chat)
         if reply is not None:
-            await stream.show(plain(reply), finish=True)
+            await stream.show(reply, finish=True)
             return True
         answering = staff.answering(body, text) if chat in self.desk.groups else None
         if answering is None:

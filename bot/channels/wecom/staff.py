@@ -4,7 +4,8 @@ in single chats only); a staff member answers by quoting it and mentioning the b
 "#12 the answer"; the answer reaches the learner in whatever channel they asked, and a card
 under the bot's confirmation keeps it as a curated answer (for everyone, or staff only). In a
 single chat, /register CODE (a branch's invite code) or /link CODE (from the account page) makes
-someone staff; /chatid tells an admin a group's id."""
+someone staff; /chatid tells an admin a group's id; /branch lets a learner choose the branch
+whose staff their questions go to."""
 
 from __future__ import annotations
 
@@ -18,8 +19,9 @@ from bot.channels import labels
 from bot.channels.wecom import texts
 from bot.channels.wecom.connection import LongConnection
 from bot.channels.wecom.notifier import WeComNotifier
+from bot.channels.wecom.render import plain
 from bot.services import curation, staff_loop
-from bot.services.core import Core, may_answer
+from bot.services.core import Core, branches_matching, may_answer
 from bot.services.rounds import deliver_now
 from bot.services.staff_loop import wecom_id
 from bot.store.accounts import Account
@@ -29,7 +31,7 @@ log = logging.getLogger(__name__)
 
 _ANSWER = re.compile(r"#(\d{1,9})\s+(\S.*)", re.S)  # "#12 the answer"
 _ANNOUNCED = re.compile(r"Ticket #(\d{1,9})")  # in a quoted announcement
-_COMMAND = re.compile(r"/(register|link|chatid)(?:\s+(\S+))?\s*", re.I)
+_COMMAND = re.compile(r"/(register|link|chatid|branch)(?:\s+(\S.*?))?\s*", re.I | re.S)
 _KEEP = re.compile(r"keep:(\d{1,18}):(public|staff)")
 _KEEP_TASK = re.compile(r"keep_(\d{1,18})_[0-9a-f]{8}")
 
@@ -105,26 +107,43 @@ class StaffDesk:
         return Person(wecom_id(userid), account.id if account is not None else None), account
 
     async def command(self, text: str, userid: str, chat: str) -> str | None:
-        """The reply to /register, /link or /chatid; None when `text` is none of them."""
+        """The reply to /register, /link, /chatid or /branch (markdown); None when `text` is
+        none of them."""
         found = _COMMAND.fullmatch(text)
         if found is None:
             return None
         name, argument, private = found.group(1).lower(), found.group(2), chat == userid
         if name == "chatid":
-            return texts.CHAT_ID["single" if private else "group"].format(chat=chat)
+            return plain(texts.CHAT_ID["single" if private else "group"].format(chat=chat))
+        if name == "branch":
+            return await self._branch(argument or "", userid)
         said = labels.REGISTER if name == "register" else labels.LINK
         if not private:
-            return _both(said["private_only"])
-        if argument is None or len(argument) > 100:
-            return _both(said["usage"])
+            return plain(_both(said["private_only"]))
+        if argument is None or len(argument) > 100 or " " in argument:
+            return plain(_both(said["usage"]))
         if name == "register":
             outcome, branch = await self.core.roles.register(wecom_id(userid), argument)
-            return _both(labels.REGISTER[outcome], branch=branch)
+            return plain(_both(labels.REGISTER[outcome], branch=branch))
         account = await self.core.people.link_wecom(argument, userid)
         if account is None:
-            return _both(labels.LINK["wrong"])
+            return plain(_both(labels.LINK["wrong"]))
         role = account.role if account.branch is None else f"{account.role}, {account.branch}"
-        return _both(labels.LINK["linked"], app="WeCom", name=account.name, role=role)
+        return plain(_both(labels.LINK["linked"], app="WeCom", name=account.name, role=role))
+
+    async def _branch(self, search: str, userid: str) -> str:
+        """/branch: the branches whose staff answer, or the one `search` names chosen."""
+        names = await self.core.branches()
+        if not names:
+            return plain(_both(labels.BRANCH_NONE))
+        matching = branches_matching(names, search[:100])
+        if not matching:
+            return plain(_both(labels.BRANCH_NONE_MATCH, search=search[:100]))
+        if search and len(matching) == 1:
+            await self.core.store.tickets.choose_branch(wecom_id(userid), matching[0])
+            return texts.BRANCH_CHOSEN.format(branch=plain(matching[0]))
+        listed = "\n".join(f"- {plain(name)}" for name in matching[:30])
+        return f"{plain(_both(labels.BRANCH_PICK))}\n\n{listed}\n\n{texts.BRANCH_HOW}"
 
     async def answer(self, ticket_id: int, text: str, userid: str, chat: str) -> tuple[str, int]:
         """A staff member's answer in a staff group: recorded, sent to a WeCom learner at once

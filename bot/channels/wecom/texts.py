@@ -65,3 +65,7 @@ CHAT_ID = {
     "single": "This is a single chat: mention me with /chatid in a group to get its id. "
     "这是单聊：请在群聊中 @我 并发送 /chatid 获取群的会话 ID。",
 }
+
+# A learner's branch
+BRANCH_CHOSEN = "Your branch is now **{branch}**. 您的分校已设为 **{branch}**。"
+BRANCH_HOW = "Send /branch and part of a name to choose it. 发送 /branch 加名称的一部分即可选择。"
