@@ -25,6 +25,7 @@ from bot.services.asking import TooLong
 from bot.services.core import open_core
 from bot.services.people import People, PeopleError, account_name
 from bot.store.accounts import AccountRole
+from bot.store.backups import BackupError
 from bot.store.database import Store
 from bot.store.invite_codes import hash_code, new_code, valid_branch
 
@@ -49,6 +50,14 @@ def _parser() -> argparse.ArgumentParser:
         "invite-code", help="make a staff invite code for a branch and print its settings entry"
     )
     invite.add_argument("branch", help="branch (workstation) name, e.g. chengdu-jinniu")
+    backup = commands.add_parser(
+        "backup", help="back up the database (accounts, curated answers, tickets, logs) to DIR"
+    )
+    backup.add_argument("folder", type=Path, metavar="DIR", help="a new (or empty) folder")
+    restore = commands.add_parser(
+        "restore", help="restore a backup from DIR into DATABASE_URL's empty database"
+    )
+    restore.add_argument("folder", type=Path, metavar="DIR", help="a folder `backup` wrote")
     _admin_parser(commands)
     for command in (ask, chat_cmd):
         command.add_argument("--role", choices=["learner", "staff"], default="learner")
@@ -174,6 +183,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(settings.log_level)
     if args.command == "admin":
         return asyncio.run(_admin(settings, args))
+    if args.command in ("backup", "restore"):
+        return asyncio.run(_backup(settings, args.command, args.folder))
     if args.command == "run" and settings.telegram_bot_token is None:
         print("bot: TELEGRAM_BOT_TOKEN is not set; use `python -m bot chat`", file=sys.stderr)
         return 2
@@ -185,6 +196,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception:
         log.exception("bot %s failed", args.command)
         return 1
+    return 0
+
+
+async def _backup(settings: Settings, command: str, folder: Path) -> int:
+    """`backup DIR` or `restore DIR` on DATABASE_URL: each table's rows, printed."""
+    try:
+        store = await Store.open(settings.database_url, settings.question_log_days)
+    except Exception as exc:  # the driver's own errors: said, without a traceback
+        print(f"bot {command}: the database cannot be opened: {exc}", file=sys.stderr)
+        return 2
+    try:
+        if command == "backup":
+            counts = await store.back_up(folder)
+        else:
+            counts = await store.restore(folder)
+    except (BackupError, OSError) as exc:
+        print(f"bot {command}: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        await store.close()
+    done = "backed up to" if command == "backup" else "restored from"
+    rows = ", ".join(f"{name} {count}" for name, count in counts.items() if count)
+    print(f"{sum(counts.values())} rows {done} {folder} ({rows or 'no rows'})")
     return 0
 
 

@@ -37,7 +37,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql import ColumnElement
 
 from alliance.language import detect_language
-from bot.store import migrations
+from bot.store import backups, migrations
 from bot.store.accounts import Accounts
 from bot.store.curated import Curated
 from bot.store.guesses import Guesses
@@ -133,6 +133,14 @@ class Store:
 
     async def close(self) -> None:
         await self._engine.dispose()
+
+    async def back_up(self, folder: Path) -> dict[str, int]:
+        """A consistent backup of every table into `folder` (bot.store.backups)."""
+        return await backups.back_up(self._engine, folder)
+
+    async def restore(self, folder: Path) -> dict[str, int]:
+        """A backup loaded into this store, which must hold no data (bot.store.backups)."""
+        return await backups.restore(self._engine, folder)
 
     async def reachable(self) -> bool:
         """Whether the database answers a query now (for health checks)."""

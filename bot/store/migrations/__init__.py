@@ -36,6 +36,11 @@ def head() -> str | None:
     return ScriptDirectory.from_config(config()).get_current_head()
 
 
+def revisions() -> set[str]:
+    """Every revision this version of the assistant knows."""
+    return {script.revision for script in ScriptDirectory.from_config(config()).walk_revisions()}
+
+
 def upgrade(connection: Connection) -> None:
     """Bring the database to the newest revision, in the caller's transaction."""
     if connection.dialect.name == "postgresql":
