@@ -4,9 +4,11 @@ answers through the Bot API emulator, and reports its health on /healthz."""
 import json
 import signal
 import time
+import urllib.request
 
 import pytest
 from processes import free_port, handled, stop
+from prometheus_client.parser import text_string_to_metric_families
 from webhook_replica import get, post, start_replica
 
 from bench.bot_api_emulator import BotAPIEmulator
@@ -73,6 +75,26 @@ def test_an_update_with_the_secret_is_answered(webhook):
     assert post(url, _update(10, 72, "When was the alliance established?"), SECRET) == 200
     [reply] = emulator.wait_for_messages(72)
     assert "8 June 2020" in reply["text"]
+
+
+def test_metrics_count_the_webhooks_answers_without_personal_data(webhook):
+    emulator, url, port, _, _ = webhook
+    assert post(url, _update(40, 74, "When was the alliance established?"), SECRET) == 200
+    assert emulator.wait_for_messages(74)
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+        assert response.headers["Content-Type"].startswith("text/plain")
+        text = response.read().decode()
+    families = {family.name: family for family in text_string_to_metric_families(text)}
+    answered = {
+        sample.labels["outcome"]: sample.value
+        for sample in families["alliance_answers"].samples
+        if sample.name == "alliance_answers_total" and sample.labels["channel"] == "telegram"
+    }
+    assert answered.get("answered", 0) >= 1
+    assert "alliance_index_age_seconds" in families and "alliance_tickets" in families
+    assert "alliance established" not in text
+    labels = {key for family in families.values() for s in family.samples for key in s.labels}
+    assert labels <= {"channel", "outcome", "reason", "stage", "state", "version", "le"}
 
 
 @pytest.mark.parametrize(

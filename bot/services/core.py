@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
+import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -14,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from alliance.settings import Settings
 from bot.engine.answering import Engine
 from bot.engine.results import Answer, Role
-from bot.services import curation, staff_loop
+from bot.services import curation, metrics, staff_loop
 from bot.services.asking import Asked, Asker, SlowDown, TooLong, cited_passages
 from bot.services.people import People
 from bot.services.reindex import Reindexer
@@ -101,15 +102,23 @@ class Core:
         """Answer `question` in the asker's conversation and log it; refused when over the
         length limit or the asker's pace."""
         settings, store = self.settings, self.store
+        channel, started = staff_loop.channel_of(asker.chat_id), time.perf_counter()
+        metrics.QUESTIONS.labels(channel).inc()
         refused = self.too_long(question)
         if refused is not None:
+            metrics.REFUSED.labels(channel, "too_long").inc()
             return refused
         wait = await store.take_question(asker.pace_id, asker.per_minute)
         if wait:
+            metrics.REFUSED.labels(channel, "too_fast").inc()
             return SlowDown(max(1, round(wait)))
         max_age = timedelta(seconds=settings.history_max_age_s)
         history = await store.history(asker.chat_id, asker.user_id, settings.history_turns, max_age)
-        answer = await self.engine.answer(question, asker.role, history)
+        try:
+            answer = await self.engine.answer(question, asker.role, history)
+        except Exception:
+            metrics.FAILED.labels(channel).inc()
+            raise
         question_id = await store.log_question(
             user_id=asker.user_id,
             chat_id=asker.chat_id,
@@ -131,6 +140,7 @@ class Core:
         )
         if settings.log_message_text:
             log.debug("user %s asked %r", asker.user_id, question)
+        metrics.answered(channel, answer, time.perf_counter() - started)
         return Asked(answer, question_id)
 
     async def open_ticket(
@@ -235,6 +245,10 @@ class Core:
         """An answer outside any channel's conversation (the command line): not logged, not
         paced; the same length limit."""
         return self.too_long(question) or await self.engine.answer(question, role, history)
+
+    async def metrics(self) -> bytes:
+        """This process's metrics, in Prometheus's text format."""
+        return await metrics.exposition(self.store, self.engine.index_version)
 
     async def health(self) -> Health:
         return Health(

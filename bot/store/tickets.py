@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.store.records import Person, Reply, StaffAnswer, Ticket, record, records
@@ -200,6 +200,13 @@ class Tickets:
             statement = statement.where(TicketTable.staff_chat_id == staff_chat_id)
         async with self._engine.connect() as connection:
             return records(Ticket, await connection.execute(statement))
+
+    async def count_by_state(self) -> dict[str, int]:
+        """How many tickets are in each state (every state named, 0 included)."""
+        statement = select(TicketTable.state, func.count()).group_by(TicketTable.state)
+        async with self._engine.connect() as connection:
+            found = dict((await connection.execute(statement)).tuples().all())
+        return {state: int(found.get(state, 0)) for state in (OPEN, ANSWERED, CLOSED, EXPIRED)}
 
     async def of_learner_chat(self, learner_chat_id: int, limit: int = 50) -> list[Ticket]:
         """The tickets a learner's conversation opened, oldest first."""

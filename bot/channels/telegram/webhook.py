@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 import tornado.web
 from telegram import Update
 
+from bot.services.metrics import CONTENT_TYPE
+
 if TYPE_CHECKING:
     from telegram.ext import Application
 
@@ -70,6 +72,21 @@ class _Health(tornado.web.RequestHandler):
         )
 
 
+class _Metrics(tornado.web.RequestHandler):
+    """This process's metrics, in Prometheus's text format (bot.services.metrics)."""
+
+    def initialize(self, app: Application) -> None:
+        self._app = app
+
+    async def get(self) -> None:
+        found: Services | None = self._app.bot_data.get("services")
+        if found is None:  # the core is not open yet
+            self.set_status(503)
+            return
+        self.set_header("Content-Type", CONTENT_TYPE)
+        self.write(await found.core.metrics())
+
+
 def run_webhook(app: Application, settings: Settings, engine: Engine) -> None:
     asyncio.run(_serve(app, settings, engine))
 
@@ -86,6 +103,7 @@ async def _serve(app: Application, settings: Settings, engine: Engine) -> None:
     routes: list[tuple[str, type[tornado.web.RequestHandler], dict[str, object]]] = [
         (urlsplit(url).path or "/", _Updates, {"app": app, "secret": secret.encode()}),
         ("/healthz", _Health, {"app": app, "engine": engine}),
+        ("/metrics", _Metrics, {"app": app}),
     ]
     web = tornado.web.Application(routes)
     server = web.listen(

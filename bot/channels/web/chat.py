@@ -34,6 +34,7 @@ from bot.channels.web.texts import PAGE
 from bot.engine.results import Role, audiences_for
 from bot.services import staff_loop
 from bot.services.asking import Asked, Asker, SlowDown, TooLong
+from bot.services.metrics import CONTENT_TYPE as METRICS_TYPE
 
 log = logging.getLogger(__name__)
 
@@ -377,6 +378,12 @@ async def healthz(found: Services) -> JSONResponse:
     """Ready (200) or not (503): an index is published and the database answers."""
     health = await found.core.health()
     return JSONResponse(health.to_json_dict(), status_code=200 if health.ready else 503)
+
+
+@router.get("/metrics", tags=["operations"], response_class=Response)
+async def metrics(found: Services) -> Response:
+    """This process's metrics, in Prometheus's text format (bot.services.metrics)."""
+    return Response(await found.core.metrics(), media_type=METRICS_TYPE)
 
 
 # The page
