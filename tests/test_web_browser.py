@@ -12,7 +12,7 @@ import threading
 import pytest
 from conftest import copy_of
 from processes import free_port
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
@@ -379,18 +379,19 @@ def test_an_admin_uploads_a_document_it_is_answered_from_then_disables_and_delet
 
 
 def _row(driver, path: str) -> str:
-    """The documents table's row of `path` ("" when there is none, or the page is reloading)."""
+    """The documents table's row of `path` ("" when there is none, or the page is reloading:
+    its elements may leave the document between finding and reading them)."""
     try:
         rows = driver.find_elements(By.CSS_SELECTOR, f"tr[data-path='{path}']")
         return rows[0].text if rows else ""
-    except StaleElementReferenceException:
+    except WebDriverException:
         return ""
 
 
 def _progress(driver) -> str:
     try:
         return driver.find_element(By.ID, "progress-text").text
-    except (StaleElementReferenceException, NoSuchElementException):
+    except WebDriverException:  # not there yet, or the page reloading
         return ""
 
 
