@@ -92,20 +92,15 @@ def run_load(
 ) -> dict:
     """`during(emulator, pid)` is entered for the timed load (the soak injects faults there)."""
     with BotAPIEmulator(TOKEN) as emulator:
-        env = {
-            **os.environ,
-            "PYTHONPATH": str(REPO),
-            "KNOWLEDGE_DIR": str(settings.knowledge_dir),
-            "INDEX_DIR": str(settings.index_dir),
-            "EMBEDDING_BACKEND": settings.embedding_backend,
-            "TELEGRAM_BOT_TOKEN": TOKEN,
-            "TELEGRAM_API_BASE_URL": emulator.base_url,
-            "DATABASE_URL": f"sqlite+aiosqlite:///{database}",
+        env = process_environment(
+            settings,
+            database,
+            TELEGRAM_BOT_TOKEN=TOKEN,
+            TELEGRAM_API_BASE_URL=emulator.base_url,
             # The emulator has no flood limits: measure the bot's own capacity.
-            "USER_QUESTIONS_PER_MINUTE": "600",
-            "TELEGRAM_MESSAGES_PER_SECOND": "0",
-            "LOG_LEVEL": "WARNING",
-        }
+            USER_QUESTIONS_PER_MINUTE="600",
+            TELEGRAM_MESSAGES_PER_SECOND="0",
+        )
         log = database.with_suffix(".log")
         started = time.perf_counter()
         with log.open("w") as output:  # a pipe nobody reads could fill and stall the bot
@@ -154,6 +149,21 @@ def run_load(
         "reply_p95_ms": round(percentile(waits, 95) * 1000, 1),
         "rss_mb": round(rss_mb),
         "peak_rss_mb": round(peak_mb),
+    }
+
+
+def process_environment(settings: Settings, database: Path, **variables: str) -> dict[str, str]:
+    """What a channel's process under load runs with: this checkout, the run's index and
+    model, its own SQLite database, warnings only, and `variables`."""
+    return {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "KNOWLEDGE_DIR": str(settings.knowledge_dir),
+        "INDEX_DIR": str(settings.index_dir),
+        "EMBEDDING_BACKEND": settings.embedding_backend,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{database}",
+        "LOG_LEVEL": "WARNING",
+        **variables,
     }
 
 

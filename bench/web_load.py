@@ -9,7 +9,6 @@ has all three too)."""
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
 import sys
 import time
@@ -18,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from bench.bot_load import free_port, peak_rss_mb, stop
+from bench.bot_load import free_port, peak_rss_mb, process_environment, stop
 from bench.stats import percentile
 
 if TYPE_CHECKING:
@@ -32,19 +31,14 @@ def run_web_load(
 ) -> dict:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(REPO),
-        "KNOWLEDGE_DIR": str(settings.knowledge_dir),
-        "INDEX_DIR": str(settings.index_dir),
-        "EMBEDDING_BACKEND": settings.embedding_backend,
-        "DATABASE_URL": f"sqlite+aiosqlite:///{database}",
-        "WEB_PUBLIC_URL": base,
+    env = process_environment(
+        settings,
+        database,
+        WEB_PUBLIC_URL=base,
         # Each client has its own address (X-Forwarded-For from 127.0.0.1): measure the server's
         # capacity, not its rate limit.
-        "WEB_QUESTIONS_PER_MINUTE": "600",
-        "LOG_LEVEL": "WARNING",
-    }
+        WEB_QUESTIONS_PER_MINUTE="600",
+    )
     log = database.with_suffix(".log")
     started = time.perf_counter()
     with log.open("w") as output:

@@ -7,7 +7,6 @@ bot and the web server (so does `python -m bench`)."""
 
 from __future__ import annotations
 
-import os
 import queue
 import subprocess
 import sys
@@ -15,14 +14,13 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bench.bot_load import peak_rss_mb, stop
+from bench.bot_load import peak_rss_mb, process_environment, stop
 from bench.stats import percentile
 from bench.wecom_emulator import Shown, WeComEmulator
 
 if TYPE_CHECKING:
     from alliance.settings import Settings
 
-REPO = Path(__file__).resolve().parent.parent
 QUIET_FOR_S = 2.0  # after the last answer: time for a duplicate to show
 
 
@@ -36,19 +34,14 @@ def run_wecom_load(
             finished.put((shown.req_id, time.perf_counter()))
 
         emulator.on_finish = on_finish
-        env = {
-            **os.environ,
-            "PYTHONPATH": str(REPO),
-            "KNOWLEDGE_DIR": str(settings.knowledge_dir),
-            "INDEX_DIR": str(settings.index_dir),
-            "EMBEDDING_BACKEND": settings.embedding_backend,
-            "DATABASE_URL": f"sqlite+aiosqlite:///{database}",
-            "WECOM_BOT_ID": emulator.bot_id,
-            "WECOM_BOT_SECRET": emulator.secret,
-            "WECOM_WS_URL": emulator.url,
-            "USER_QUESTIONS_PER_MINUTE": "600",  # the bot's capacity, not its allowance
-            "LOG_LEVEL": "WARNING",
-        }
+        env = process_environment(
+            settings,
+            database,
+            WECOM_BOT_ID=emulator.bot_id,
+            WECOM_BOT_SECRET=emulator.secret,
+            WECOM_WS_URL=emulator.url,
+            USER_QUESTIONS_PER_MINUTE="600",  # the bot's capacity, not its allowance
+        )
         log = database.with_suffix(".log")
         started = time.perf_counter()
         with log.open("w") as output:

@@ -161,6 +161,8 @@ class Engine:
         self.index = IndexWatcher(settings, retriever, model, on_switch=self._answer.cache_clear)
         self.curated: CuratedAnswers | None = None
         self._question_vectors: OrderedDict[str, list[float]] = OrderedDict()
+        # The FAQ's questions by language, of the retriever they were read from.
+        self._suggested: tuple[Retriever | None, dict[str, list[str]]] = (None, {})
 
     def use_curated(self, source: CuratedSource) -> CuratedAnswers:
         """Answer from `source`'s curated answers first, from now on."""
@@ -206,14 +208,12 @@ class Engine:
         retriever = await self.index.current()
         if retriever is None:
             return []
-        found: list[str] = []
-        for passage in retriever.index.passages.values():
-            meta, section = passage.metadata, str(passage.metadata.get("section", ""))
-            faq = meta.get("topic") == "faq" and meta.get("audience") == "public"
-            asks = meta.get("lang") == language and section.endswith(("?", "？"))
-            if faq and asks and section not in found:
-                found.append(section)
-        return found[:count]
+        if self._suggested[0] is not retriever:  # read once per index version
+            self._suggested = (retriever, {})
+        known = self._suggested[1]
+        if language not in known:
+            known[language] = _faq_questions(retriever, language)
+        return known[language][:count]
 
     async def answer(
         self, question: str, role: Role = "learner", history: Sequence[tuple[str, str]] = ()
@@ -330,6 +330,18 @@ class Engine:
         else:
             text = (_UNAVAILABLE if role == "learner" else _NO_INDEX)[language]
         return Answer(answer=text, abstained=True, language=language, latency_ms=_since(started))
+
+
+def _faq_questions(retriever: Retriever, language: str) -> list[str]:
+    """The learners' FAQ headings in `language` that ask something, in the FAQ's order."""
+    found: list[str] = []
+    for passage in retriever.index.passages.values():
+        meta, section = passage.metadata, str(passage.metadata.get("section", ""))
+        faq = meta.get("topic") == "faq" and meta.get("audience") == "public"
+        asks = meta.get("lang") == language and section.endswith(("?", "？"))
+        if faq and asks and section not in found:
+            found.append(section)
+    return found
 
 
 def _embed_each(embed: Callable[[str], list[float]], texts: list[str]) -> list[list[float]]:

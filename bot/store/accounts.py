@@ -40,6 +40,11 @@ class Account:
     disabled_at: datetime | None
 
     @property
+    def described(self) -> str:
+        """Its role, with its branch if it has one: "staff, Chengdu-Jinniu"."""
+        return self.role if self.branch is None else f"{self.role}, {self.branch}"
+
+    @property
     def active(self) -> bool:
         """Can sign in: not disabled, and a password has been chosen."""
         return self.disabled_at is None and self.password_hash is not None

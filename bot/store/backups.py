@@ -8,6 +8,7 @@ every id, and moves PostgreSQL's id sequences past them."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import shutil
@@ -81,7 +82,7 @@ async def _snapshot(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
         return
     with tempfile.TemporaryDirectory(prefix="alliance-backup-") as work:
         copy = Path(work) / "snapshot.db"
-        _sqlite_copy(str(url.database), copy)
+        await asyncio.to_thread(_sqlite_copy, str(url.database), copy)  # off the event loop
         snapshot_engine = create_async_engine(f"sqlite+aiosqlite:///{copy}")
         try:
             async with snapshot_engine.connect() as connection:

@@ -115,9 +115,10 @@ async def link(update: Update, context: Context) -> None:
     if account is None:
         await incoming.message.reply_text(labels.LINK["wrong"][language])
         return
-    role = account.role if account.branch is None else f"{account.role}, {account.branch}"
     await incoming.message.reply_text(
-        labels.LINK["linked"][language].format(app="Telegram", name=account.name, role=role)
+        labels.LINK["linked"][language].format(
+            app="Telegram", name=account.name, role=account.described
+        )
     )
 
 

@@ -128,8 +128,8 @@ class StaffDesk:
         account = await self.core.people.link_wecom(argument, userid)
         if account is None:
             return plain(_both(labels.LINK["wrong"]))
-        role = account.role if account.branch is None else f"{account.role}, {account.branch}"
-        return plain(_both(labels.LINK["linked"], app="WeCom", name=account.name, role=role))
+        linked = labels.LINK["linked"]
+        return plain(_both(linked, app="WeCom", name=account.name, role=account.described))
 
     async def _branch(self, search: str, userid: str) -> str:
         """/branch: the branches whose staff answer, or the one `search` names chosen."""

@@ -89,13 +89,15 @@
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify(body),
     });
+    if (!response.ok) throw await failure(response);
+    return response.json();
+  }
+
+  // A refusal's own words ({"detail": "..."}), else the page's "something went wrong".
+  async function failure(response) {
     let data = null;
-    try { data = await response.json(); } catch (e) { data = null; }
-    if (!response.ok) {
-      const detail = data && typeof data.detail === "string" ? data.detail : t.failed;
-      throw new Error(detail);
-    }
-    return data;
+    try { data = await response.json(); } catch (error) { data = null; }
+    return new Error(data && typeof data.detail === "string" ? data.detail : t.failed);
   }
 
   // /api/ask/stream: the "looking it up" line at once, each paragraph as it comes, then the
@@ -106,11 +108,7 @@
       headers: { "Content-Type": "application/json", "Accept": "text/event-stream" },
       body: JSON.stringify({ question: question, conversation_id: conversation }),
     });
-    if (!response.ok || !response.body) {
-      let data = null;
-      try { data = await response.json(); } catch (error) { data = null; }
-      throw new Error(data && typeof data.detail === "string" ? data.detail : t.failed);
-    }
+    if (!response.ok || !response.body) throw await failure(response);
     const live = el("div", "live");
     li.appendChild(live);
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
