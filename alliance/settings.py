@@ -153,7 +153,20 @@ class Settings(BaseSettings):
         "127.0.0.1", description="Address the webhook server listens on (0.0.0.0 in a container)."
     )
     telegram_webhook_port: int = Field(
-        8080, ge=1, le=65535, description="Port of the webhook server; it also serves /healthz."
+        8080,
+        ge=1,
+        le=65535,
+        description="Port of the webhook server; it also serves /healthz and /metrics.",
+    )
+    health_port: int | None = Field(
+        None,
+        ge=1,
+        le=65535,
+        description="Port for /healthz and /metrics in the processes with no server of their "
+        "own (Telegram long polling, WeCom); off when unset. The image sets 8080.",
+    )
+    health_listen: str = Field(
+        "127.0.0.1", description="Address the HEALTH_PORT server listens on (0.0.0.0 to scrape)."
     )
 
     # The staff loop
@@ -258,6 +271,13 @@ class Settings(BaseSettings):
         "sqlite+aiosqlite:///data/assistant.db",
         description="SQLAlchemy async URL of the database of users, roles, feedback and the "
         "question log; postgresql+asyncpg://... when several replicas share state.",
+    )
+    update_claim_stale_s: float = Field(
+        120,
+        gt=0,
+        description="An update (Telegram, WeCom) claimed this many seconds ago and never "
+        "finished was cut short by a crash, and is handled again when delivered again; keep it "
+        "above the slowest answer (LLM_TIMEOUT_S).",
     )
     question_log_days: int = Field(
         90, ge=1, description="Days a logged question and answer is kept (feedback is kept)."

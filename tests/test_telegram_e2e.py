@@ -9,6 +9,7 @@ import re
 import signal
 import sqlite3
 import struct
+import urllib.request
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -16,8 +17,9 @@ import yaml
 from conftest import copy_of, markdown
 from PIL import Image
 from PIL.PngImagePlugin import PngImageFile
-from processes import handled, polling_bot
+from processes import free_port, handled, polling_bot
 from sqlalchemy import update
+from webhook_replica import get
 
 from alliance.settings import Settings
 from bench.bot_api_emulator import BotAPIEmulator, html_problem
@@ -63,7 +65,12 @@ def bot_settings(shipped_index, real_embeddings, tmp_path_factory) -> Settings:
 
 
 @pytest.fixture(scope="module")
-def telegram(bot_settings, tmp_path_factory):
+def health_port():
+    return free_port()
+
+
+@pytest.fixture(scope="module")
+def telegram(bot_settings, health_port, tmp_path_factory):
     folder = tmp_path_factory.mktemp("bot")
     log, database = folder / "bot.log", folder / "assistant.db"
     with (
@@ -78,9 +85,21 @@ def telegram(bot_settings, tmp_path_factory):
             DATABASE_URL=f"sqlite+aiosqlite:///{database}",
             USER_QUESTIONS_PER_MINUTE=str(QUESTIONS_PER_MINUTE),
             LOG_LEVEL="INFO",
+            HEALTH_PORT=str(health_port),
         ) as process,
     ):
         yield emulator, process, log, database
+
+
+def test_long_polling_serves_its_health_and_metrics_on_the_health_port(telegram, health_port):
+    emulator, _, _, _ = telegram
+    _reply(emulator, "How do I transfer credits?", 4242)
+    status, health = get(health_port, "/healthz")
+    assert status == 200 and health["ready"] is True and health["database"] is True
+    assert health["index_version"]
+    with urllib.request.urlopen(f"http://127.0.0.1:{health_port}/metrics", timeout=10) as response:
+        exposition = response.read().decode()
+    assert 'alliance_answers_total{channel="telegram"' in exposition
 
 
 def _replies(emulator, text, user_id, count=1, **kwargs):

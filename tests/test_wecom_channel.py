@@ -6,11 +6,13 @@ as `python -m bot wecom` for its exit codes."""
 
 import re
 import sqlite3
+import urllib.request
 from pathlib import Path
 
 import pytest
 from in_process import logging_to, on_a_thread, settings_for
-from processes import logged, run
+from processes import free_port, logged, run
+from webhook_replica import get
 
 from alliance.settings import Settings
 from bench.wecom_emulator import Shown, WeComEmulator
@@ -33,6 +35,7 @@ def wecom(shipped_index, real_embeddings, tmp_path_factory):
             WECOM_WS_URL=emulator.url,
             DATABASE_URL=f"sqlite+aiosqlite:///{folder / 'assistant.db'}",
             USER_QUESTIONS_PER_MINUTE="100",
+            HEALTH_PORT=str(free_port()),
         )
         engine = build_engine(settings, without_index=True, embeddings=real_embeddings)
         connection = connect(settings)
@@ -41,7 +44,7 @@ def wecom(shipped_index, real_embeddings, tmp_path_factory):
             on_a_thread(lambda: serve(settings, engine, connection), connection.stop),
         ):
             assert emulator.wait_for(lambda: emulator.subscriptions == 1), log.read_text()
-            yield emulator, log, folder / "assistant.db"
+            yield emulator, log, folder / "assistant.db", settings.health_port
 
 
 def _handled(log: Path, msgid: str, times: int = 1) -> bool:
@@ -83,7 +86,7 @@ def _votes(database: Path, user: str) -> list[tuple[int, int]]:
 
 
 def test_questions_in_either_language_are_streamed_back_with_their_sources(wecom):
-    emulator, log, _ = wecom
+    emulator, log, _, _ = wecom
     english = _answer(emulator, log, "When was the alliance established?", "learner-en")
     assert english.kind == "stream" and english.finished
     assert english.snapshots[0] == LOOKING["en"] and len(english.snapshots) == 2
@@ -94,8 +97,17 @@ def test_questions_in_either_language_are_streamed_back_with_their_sources(wecom
     assert "2020年6月8日" in chinese.content and "**来源**" in chinese.content
 
 
+def test_the_connected_bot_serves_its_health_and_metrics_on_the_health_port(wecom):
+    emulator, log, _, port = wecom
+    _answer(emulator, log, "What is the credit bank?", "learner-health")
+    status, health = get(port, "/healthz")
+    assert status == 200 and health["ready"] is True and health["database"] is True
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+        assert 'alliance_answers_total{channel="wecom"' in response.read().decode()
+
+
 def test_a_group_that_mentions_the_bot_is_answered_in_the_group(wecom):
-    emulator, log, _ = wecom
+    emulator, log, _, _ = wecom
     shown = _answer(
         emulator, log, "@联盟助手 When was the alliance established?", "member", chatid="grp-1"
     )
@@ -107,7 +119,7 @@ def test_a_group_that_mentions_the_bot_is_answered_in_the_group(wecom):
 
 
 def test_a_user_opening_the_chat_is_welcomed_in_both_languages(wecom):
-    emulator, _, _ = wecom
+    emulator, _, _, _ = wecom
     before = len(emulator.seen_by("newcomer"))
     emulator.enter_chat("newcomer")
     assert emulator.wait_for(lambda: len(emulator.seen_by("newcomer")) > before)
@@ -116,7 +128,7 @@ def test_a_user_opening_the_chat_is_welcomed_in_both_languages(wecom):
 
 
 def test_a_message_delivered_twice_is_answered_once(wecom):
-    emulator, log, _ = wecom
+    emulator, log, _, _ = wecom
     for _ in range(2):
         emulator.user_message("What is the credit bank?", userid="twice", msgid="dup-1")
     assert _handled(log, "dup-1", times=2)  # both deliveries handled: one answered, one skipped
@@ -125,7 +137,7 @@ def test_a_message_delivered_twice_is_answered_once(wecom):
 
 
 def test_what_is_not_a_question_gets_a_short_bilingual_reply(wecom):
-    emulator, log, _ = wecom
+    emulator, log, _, _ = wecom
     emulator.user_message("", userid="sender", msgid="img-1", msgtype="image")
     assert _handled(log, "img-1")
     [reply] = emulator.seen_by("sender")
@@ -133,20 +145,20 @@ def test_what_is_not_a_question_gets_a_short_bilingual_reply(wecom):
 
 
 def test_an_overlong_question_is_refused_whole_not_cut(wecom):
-    emulator, log, _ = wecom
+    emulator, log, _, _ = wecom
     shown = _answer(emulator, log, "学分" * 3000, "verbose")
     limit = Settings.model_fields["max_question_chars"].default
     assert shown.snapshots == [f"消息太长（6000 个字符，最多 {limit} 个），请简短地提一个问题。"]
 
 
 def test_voice_is_answered_from_what_wecom_heard(wecom):
-    emulator, log, _ = wecom
+    emulator, log, _, _ = wecom
     shown = _answer(emulator, log, "联盟是什么时候成立的", "speaker", msgtype="voice")
     assert "2020年6月8日" in shown.content
 
 
 def test_hostile_callbacks_are_skipped_and_the_next_question_answered(wecom):
-    emulator, log, _ = wecom
+    emulator, log, _, _ = wecom
     emulator.raw({"cmd": "aibot_msg_callback", "headers": {"req_id": "h1"}, "body": "x"})
     emulator.raw({"cmd": "aibot_msg_callback", "headers": {"req_id": "h2"}, "body": {}})
     forged = {"msgid": ["a"], "from": {"userid": 5}, "msgtype": "text", "text": None}
@@ -173,7 +185,7 @@ def test_the_command_names_missing_settings_and_a_refused_secret(shipped_index):
 
 
 def test_each_answer_has_a_card_whose_vote_is_kept_and_thanked(wecom):
-    emulator, log, database = wecom
+    emulator, log, database, _ = wecom
     _answer(emulator, log, "What is the credit bank?", "voter")
     card = _card(emulator, "voter")
     assert set(_keys(card)) == {"👍", "👎", "Sources"}
@@ -187,7 +199,7 @@ def test_each_answer_has_a_card_whose_vote_is_kept_and_thanked(wecom):
 
 
 def test_the_sources_button_shows_the_cited_passages_in_the_chat(wecom):
-    emulator, log, _ = wecom
+    emulator, log, _, _ = wecom
     _answer(emulator, log, "联盟是什么时候成立的？", "reader")
     card = _card(emulator, "reader")
     assert set(_keys(card)) == {"👍", "👎", "来源"}
@@ -197,7 +209,7 @@ def test_the_sources_button_shows_the_cited_passages_in_the_chat(wecom):
 
 
 def test_forged_card_presses_change_nothing(wecom):
-    emulator, log, database = wecom
+    emulator, log, database, _ = wecom
     _answer(emulator, log, "What is the credit bank?", "owner")
     card = _card(emulator, "owner")
     task, keys = _content(card)["task_id"], _keys(card)
@@ -218,7 +230,7 @@ def test_forged_card_presses_change_nothing(wecom):
 
 
 def test_an_answer_cut_off_by_a_lost_connection_comes_once_it_is_back(wecom):
-    emulator, log, _ = wecom
+    emulator, log, _, _ = wecom
     subscriptions = emulator.subscriptions
     emulator.drop_on_finish = True  # the answer's last frame is lost with the connection
     emulator.user_message("When was the alliance established?", userid="cut-off", msgid="cut-1")

@@ -51,13 +51,14 @@ def get(port: int, path: str) -> tuple[int, dict]:
 
 
 def post(url: str, body: bytes, secret: str | None) -> int:
-    """POST an update as Telegram does; the HTTP status the bot answered with."""
+    """POST an update as Telegram does; the HTTP status the bot answered with, once it handled
+    the update (or 25 s on, for a long one)."""
     headers = {"Content-Type": "application/json"}
     if secret is not None:
         headers["X-Telegram-Bot-Api-Secret-Token"] = secret
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=60) as response:
             return response.status
     except urllib.error.HTTPError as error:
         return error.code

@@ -28,8 +28,6 @@ from bot.store.roles import Roles
 
 log = logging.getLogger(__name__)
 
-CLAIM_STALE_AFTER = timedelta(minutes=2)  # a claim this old without an answer was a crash
-
 
 @dataclass(frozen=True, kw_only=True)
 class Health:
@@ -86,9 +84,10 @@ class Core:
 
     async def claim(self, bot_id: int, update_id: int, started: datetime | None = None) -> bool:
         """Whether this process handles a bot's update (a Telegram update, a WeCom message):
-        never handled, or its handling cut short by a crash: claimed over CLAIM_STALE_AFTER ago,
-        or before `started` (this process), and never finished."""
-        abandoned_before = datetime.now(UTC) - CLAIM_STALE_AFTER
+        never handled, or its handling cut short by a crash: claimed over UPDATE_CLAIM_STALE_S
+        ago, or before `started` (this process), and never finished."""
+        stale_after = timedelta(seconds=self.settings.update_claim_stale_s)
+        abandoned_before = datetime.now(UTC) - stale_after
         if started is not None:
             abandoned_before = max(abandoned_before, started)
         return await self.store.claim_update(bot_id, update_id, abandoned_before)

@@ -200,6 +200,14 @@ class Store:
         async with self._engine.begin() as connection:
             await connection.execute(finished)
 
+    async def update_finished(self, bot_id: int, update_id: int) -> bool:
+        """Whether the bot's update was handled to the end (not merely claimed)."""
+        statement = select(HandledUpdate.done).where(
+            HandledUpdate.bot_id == bot_id, HandledUpdate.update_id == update_id
+        )
+        async with self._engine.connect() as connection:
+            return bool((await connection.execute(statement)).scalar())
+
     # Abuse control
     async def take_question(self, user_id: int, per_minute: int, now: float | None = None) -> float:
         """Spend one of the user's questions: 0 when it may go ahead, else the seconds until it

@@ -21,12 +21,19 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
+from tornado.httpserver import HTTPServer
 
 from alliance.errors import AllianceError
 from alliance.settings import Settings
-from bot.channels import labels
+from bot.channels import health, labels
 from bot.channels.telegram import admin, curation, escalation, gaps, handlers, texts, uploads
-from bot.channels.telegram.context import BotApplication, Context, Services, user_language
+from bot.channels.telegram.context import (
+    BotApplication,
+    Context,
+    Services,
+    health_status,
+    user_language,
+)
 from bot.channels.telegram.delivery import DeliveringRateLimiter
 from bot.channels.telegram.notifier import TelegramNotifier
 from bot.channels.telegram.ordering import PerChatInOrder
@@ -153,9 +160,15 @@ async def start_services(app: BotApplication, settings: Settings, engine: Engine
     await _register_commands(app, settings)
     rounds = core.rounds(TelegramNotifier(app.bot, core))
     app.bot_data["ticket_rounds"] = asyncio.create_task(rounds.keep_running(), name="rounds")
+    if not settings.telegram_webhook_url:
+        # Long polling has no server of its own: /healthz and /metrics on one for the purpose.
+        app.bot_data["health_server"] = health.listen(settings, health_status(app), lambda: core)
 
 
 async def stop_services(app: BotApplication) -> None:
+    server: HTTPServer | None = app.bot_data.get("health_server")
+    if server is not None:
+        server.stop()
     rounds: asyncio.Task[None] | None = app.bot_data.get("ticket_rounds")
     if rounds is not None:
         rounds.cancel()
@@ -191,7 +204,7 @@ def run_bot(settings: Settings, engine: Engine) -> None:
     if settings.telegram_webhook_url:
         from bot.channels.telegram.webhook import run_webhook
 
-        run_webhook(app, settings, engine)
+        run_webhook(app, settings)
         return
     log.info("starting the Telegram bot (long polling)")
     poll(app)

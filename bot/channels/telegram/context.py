@@ -11,6 +11,7 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from bot.channels.health import Status, core_status
 from bot.services.core import Core
 
 
@@ -38,6 +39,21 @@ class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict
 
 # The application built with this context; its other type parameters are the library's.
 BotApplication = Application[Any, Context, Any, Any, Any, Any]
+
+
+def core_of(app: Application[Any, Any, Any, Any, Any, Any]) -> Core | None:
+    """The application's core once `start_services` opened it (None before)."""
+    found: Services | None = app.bot_data.get("services")
+    return found.core if found is not None else None
+
+
+def health_status(app: Application[Any, Any, Any, Any, Any, Any]) -> Status:
+    """What /healthz reports for this bot: ready while it runs with its core able to answer."""
+
+    async def status() -> tuple[bool, dict[str, object]]:
+        return await core_status(core_of(app), running=app.running)
+
+    return status
 
 
 class NotForHandlerError(Exception):

@@ -40,13 +40,22 @@ def reply_language(user: User, text: str) -> str:
 
 
 # Each update once
+HANDLED_ELSEWHERE = "handled_elsewhere"  # bot_data: ids of updates another process is handling
+
+
 async def claim_update(update: Update, context: Context) -> None:
     """First of all handlers: an update handled before (Telegram re-delivering it) stops here.
-    One whose handling was cut short by a crash is handled again."""
+    One whose handling was cut short by a crash is handled again; one being handled by another
+    replica now is marked for the webhook to ask Telegram to deliver it again later."""
     found = context.services
-    if not await found.core.claim(found.bot_id, update.update_id, found.polling_since):
+    if await found.core.claim(found.bot_id, update.update_id, found.polling_since):
+        return
+    if await found.core.store.update_finished(found.bot_id, update.update_id):
         log.warning("update %s was handled before; skipped", update.update_id)
-        raise ApplicationHandlerStop
+    else:
+        log.warning("update %s is being handled elsewhere; left for later", update.update_id)
+        context.bot_data.setdefault(HANDLED_ELSEWHERE, set()).add(update.update_id)
+    raise ApplicationHandlerStop
 
 
 async def finish_update(update: Update, context: Context) -> None:

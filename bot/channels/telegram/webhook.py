@@ -1,5 +1,6 @@
 """Webhook mode: a small tornado server that takes Telegram's updates, checking the secret token
-on every request, and answers /healthz with the index version and whether the bot is ready."""
+on every request and answering each once it is handled (so that an update a dying replica had
+in hand is delivered again), with /healthz and /metrics beside."""
 
 from __future__ import annotations
 
@@ -14,19 +15,21 @@ from urllib.parse import urlsplit
 import tornado.web
 from telegram import Update
 
-from bot.services.metrics import CONTENT_TYPE
+from bot.channels import health
+from bot.channels.telegram.context import core_of, health_status
+from bot.channels.telegram.handlers import HANDLED_ELSEWHERE
 
 if TYPE_CHECKING:
     from telegram.ext import Application
 
     from alliance.settings import Settings
-    from bot.channels.telegram.context import Services
-    from bot.engine.answering import Engine
 
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_BODY_BYTES = 1_000_000  # an update is a few kilobytes
+HANDLED_WITHIN_S = 25  # well inside the time Telegram waits for a webhook's answer
+_HANDLING: set[asyncio.Task[None]] = set()  # kept referenced until done
 
 
 class _Updates(tornado.web.RequestHandler):
@@ -49,49 +52,33 @@ class _Updates(tornado.web.RequestHandler):
             log.warning("webhook request that is no update: %s", type(exc).__name__)
             self.set_status(400)
             return
-        await self._app.update_queue.put(update)
+        app = self._app
+        if not app.running:  # starting or stopping: Telegram delivers it again
+            self.set_status(503)
+            return
+        # Answered once handled (or HANDLED_WITHIN_S on, for a re-index or a long upload, which
+        # goes on): a replica that dies meanwhile leaves the request unanswered, and Telegram
+        # delivers the update again, through the load balancer to another replica.
+        handling = asyncio.create_task(
+            app.update_processor.process_update(update, app.process_update(update))
+        )
+        _HANDLING.add(handling)
+        handling.add_done_callback(_HANDLING.discard)
+        await asyncio.wait({handling}, timeout=HANDLED_WITHIN_S)
+        elsewhere: set[int] = app.bot_data.get(HANDLED_ELSEWHERE, set())
+        if update.update_id in elsewhere:  # another replica has it in hand: again later
+            elsewhere.discard(update.update_id)
+            self.set_status(503)
+            self.set_header("Retry-After", "5")
+            return
         self.set_status(200)
 
 
-class _Health(tornado.web.RequestHandler):
-    def initialize(self, app: Application, engine: Engine) -> None:
-        self._app = app
-        self._engine = engine
-
-    async def get(self) -> None:
-        found: Services | None = self._app.bot_data.get("services")
-        health = await found.core.health() if found is not None else None
-        ready = self._app.running and health is not None and health.ready
-        self.set_status(200 if ready else 503)
-        self.write(
-            {
-                "ready": ready,
-                "index_version": self._engine.index_version,
-                "database": health is not None and health.database,
-            }
-        )
+def run_webhook(app: Application, settings: Settings) -> None:
+    asyncio.run(_serve(app, settings))
 
 
-class _Metrics(tornado.web.RequestHandler):
-    """This process's metrics, in Prometheus's text format (bot.services.metrics)."""
-
-    def initialize(self, app: Application) -> None:
-        self._app = app
-
-    async def get(self) -> None:
-        found: Services | None = self._app.bot_data.get("services")
-        if found is None:  # the core is not open yet
-            self.set_status(503)
-            return
-        self.set_header("Content-Type", CONTENT_TYPE)
-        self.write(await found.core.metrics())
-
-
-def run_webhook(app: Application, settings: Settings, engine: Engine) -> None:
-    asyncio.run(_serve(app, settings, engine))
-
-
-async def _serve(app: Application, settings: Settings, engine: Engine) -> None:
+async def _serve(app: Application, settings: Settings) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signal_number in (signal.SIGINT, signal.SIGTERM):
@@ -102,8 +89,7 @@ async def _serve(app: Application, settings: Settings, engine: Engine) -> None:
     secret = secret_setting.get_secret_value()
     routes: list[tuple[str, type[tornado.web.RequestHandler], dict[str, object]]] = [
         (urlsplit(url).path or "/", _Updates, {"app": app, "secret": secret.encode()}),
-        ("/healthz", _Health, {"app": app, "engine": engine}),
-        ("/metrics", _Metrics, {"app": app}),
+        *health.routes(health_status(app), lambda: core_of(app)),
     ]
     web = tornado.web.Application(routes)
     server = web.listen(

@@ -10,6 +10,7 @@ import signal
 
 from alliance.errors import AllianceError
 from alliance.settings import Settings
+from bot.channels import health
 from bot.channels.wecom.connection import LongConnection
 from bot.channels.wecom.handlers import WeComHandlers
 from bot.channels.wecom.notifier import WeComNotifier
@@ -49,10 +50,17 @@ async def serve(settings: Settings, engine: Engine, connection: LongConnection) 
         handlers = WeComHandlers(core, connection, connection.bot_id)
         # The staff loop's rounds for WeCom: staff answers to learners who asked here.
         rounds = asyncio.create_task(core.rounds(WeComNotifier(connection, core)).keep_running())
+
+        async def status() -> tuple[bool, dict[str, object]]:
+            return await health.core_status(core, running=connection.subscribed.is_set())
+
+        server = health.listen(settings, status, lambda: core)
         log.info("starting the WeCom bot (long connection)")
         try:
             return await connection.run(handlers.on_callback)
         finally:
+            if server is not None:
+                server.stop()
             rounds.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await rounds

@@ -62,7 +62,7 @@ class WeComHandlers:
                 else:
                     await self._message(body, req_id, userid, chat)
                 # Only once its reply went out: a message whose reply was lost is handled again
-                # when WeCom delivers it again (after CLAIM_STALE_AFTER, or a restart).
+                # when WeCom delivers it again (after UPDATE_CLAIM_STALE_S, or a restart).
                 await self.core.store.finish_update(self.bot_number, number)
             finally:  # the mark that all it caused is done (tests wait for it)
                 log.info("WeCom message %s handled", number)
