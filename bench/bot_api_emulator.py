@@ -42,9 +42,12 @@ BOT_USER = {
 
 
 class BotAPIEmulator:
-    def __init__(self, token: str, bot_id: int = BOT_ID) -> None:
+    def __init__(
+        self, token: str, bot_id: int = BOT_ID, address: tuple[str, int] = ("127.0.0.1", 0)
+    ) -> None:
         """One bot's side of the Bot API; another `bot_id` is another bot, whose update ids
-        start from 1 again."""
+        start from 1 again. It listens on `address` (a free port on 127.0.0.1 by default; a
+        container's own address and port in scripts/test-image and scripts/test-stack)."""
         self.token = token
         self.bot_user = {**BOT_USER, "id": bot_id}
         self.calls: list[tuple[str, dict]] = []
@@ -66,7 +69,7 @@ class BotAPIEmulator:
         self.last_update_id = 0  # the latest update queued
         self._message_ids = itertools.count(1000)
         self._changed = threading.Condition()
-        self._server = _QuietServer(("127.0.0.1", 0), self._handler())
+        self._server = _QuietServer(address, self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
