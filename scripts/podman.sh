@@ -15,13 +15,12 @@ BASE_PYTHON_VERSION=3.11.7  # the Dockerfile's default base; the lock needs >= 3
 BASE_LIBRARIES=ca-certificates,libssl3,libffi8,libsqlite3-0,libbz2-1.0,liblzma5,zlib1g,libreadline8,libncursesw6,libexpat1,libuuid1,libnsl2,libtirpc3,libcrypt1
 # netavark and aardvark-dns: containers on one network find each other by name; catatonit: pods.
 PODMAN_PACKAGES=(podman buildah mmdebstrap uidmap fuse-overlayfs slirp4netns runc
-  containernetworking-plugins netavark aardvark-dns catatonit iptables podman-compose)
+  containernetworking-plugins netavark aardvark-dns catatonit iptables)
 
 step() { printf '\n== %s (%ss)\n' "$*" "$SECONDS" >&2; }
 
 if ! command -v podman >/dev/null || ! command -v mmdebstrap >/dev/null ||
-   ! command -v podman-compose >/dev/null || [ ! -x /usr/lib/podman/aardvark-dns ] ||
-   ! command -v catatonit >/dev/null; then
+   [ ! -x /usr/lib/podman/aardvark-dns ] || ! command -v catatonit >/dev/null; then
   step "installing podman"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \

@@ -23,6 +23,7 @@ SECRET = "replica-secret_0123456789"
 INVITE_CODE = "longquan-code-2026"
 ADMIN_ID = 7
 QUESTIONS_PER_MINUTE = 4
+CLAIM_STALE_S = 3
 STAFF_QUESTION = "How much is the teaching allowance for a visiting teacher per class hour?"
 
 
@@ -34,14 +35,22 @@ def shared_index(shipped_index, tmp_path_factory) -> Settings:
 
 
 @pytest.fixture(scope="module")
-def replicas(shared_index, postgres, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("replicas")
-    shared = {
+def replica_environment(postgres) -> dict[str, str]:
+    """What every replica of the deployment is started with: one database."""
+    return {
         "DATABASE_URL": postgres.new_database(),
         "ADMIN_USER_IDS": str(ADMIN_ID),
         "STAFF_INVITE_CODES": f"chengdu-longquan={hash_code(INVITE_CODE)}",
         "USER_QUESTIONS_PER_MINUTE": str(QUESTIONS_PER_MINUTE),
+        # A replica's unfinished claim counts as a crash after this long (120 s by default).
+        "UPDATE_CLAIM_STALE_S": str(CLAIM_STALE_S),
     }
+
+
+@pytest.fixture(scope="module")
+def replicas(shared_index, replica_environment, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("replicas")
+    shared = replica_environment
     with BotAPIEmulator(TOKEN) as emulator:
         started = []
         try:
@@ -203,3 +212,39 @@ def _questions(stats: str) -> int:
     found = re.search(r"(\d+) questions", stats)
     assert found is not None, stats
     return int(found.group(1))
+
+
+def test_an_update_a_dying_replica_had_in_hand_is_answered_once_by_another(
+    replicas, shared_index, replica_environment, tmp_path
+):
+    """A third replica takes an update and is killed while answering it (held in
+    sendChatAction): Telegram gets no answer and delivers it again, to a replica that says
+    503 (in hand elsewhere) until the claim is stale, then answers it: one reply."""
+    emulator, urls = replicas
+    port, user = free_port(), 88
+    dying = start_replica(
+        shared_index, tmp_path / "dying.log", emulator, port, SECRET, **replica_environment
+    )
+
+    def typing() -> int:
+        return sum(name == "sendChatAction" for name, _ in list(emulator.calls))
+
+    typed = typing()
+    emulator.delay("sendChatAction", 60)
+    emulator.user_message("When was the alliance established?", user_id=user)
+    [update] = emulator.take_updates()
+    body = json.dumps(update).encode()
+    with ThreadPoolExecutor(1) as pool:
+        first = pool.submit(post, f"http://127.0.0.1:{port}/telegram-updates", body, SECRET)
+        assert emulator.wait_for(lambda: typing() > typed), "the dying replica never took it"
+        dying.kill()
+        dying.wait()
+        with pytest.raises(OSError):  # no answer: Telegram will deliver it again
+            first.result()
+    statuses = [post(urls[0], body, SECRET)]
+    while statuses[-1] == 503:
+        time.sleep(0.5)
+        statuses.append(post(urls[0], body, SECRET))
+    assert statuses[0] == 503 and statuses[-1] == 200, statuses
+    [reply] = emulator.wait_for_messages(user, count=2, timeout=5)
+    assert "8 June 2020" in reply["text"]
