@@ -45,8 +45,8 @@ ENV PATH=/opt/venv/bin:$PATH \
     HEALTH_LISTEN=0.0.0.0 \
     HEALTH_PORT=8080
 COPY --from=build /opt/venv /opt/venv
-# Caches made now, read-only at run time: matplotlib's font list and jieba's dictionary (which
-# would otherwise be written under $HOME and /tmp on every start).
+# Caches made now, read at run time: matplotlib's font list and jieba's dictionary (which would
+# otherwise be written under $HOME and /tmp at every start).
 RUN python -c "import matplotlib.font_manager, jieba; jieba.initialize()" \
  && chmod -R a+rX /opt/matplotlib /tmp/jieba.cache \
  && useradd --no-create-home --uid 10001 alliance

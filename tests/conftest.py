@@ -30,16 +30,20 @@ def markdown(title: str, body: str, audience: str = "public", lang: str = "en") 
 
 # The files that take longest, longest first: xdist hands files out in collection order, so
 # these start at once on the workers rather than leaving one of them at the end.
-SLOWEST_FIRST = [
-    "test_ingest_kill.py",
-    "test_deployment.py",
+SLOWEST_FIRST = [  # by the seconds each file took in a full run (--durations=0), most first
+    "test_telegram_faults.py",
     "test_telegram_e2e.py",
     "test_eval.py",
-    "test_web_channel.py",
-    "test_access_control.py",
-    "test_telegram_faults.py",
-    "test_hostile_messages.py",
     "test_bot_cli.py",
+    "test_ingest_kill.py",
+    "test_replicas.py",
+    "test_web_channel.py",
+    "test_hostile_messages.py",
+    "test_access_control.py",
+    "test_web_browser.py",
+    "test_backups.py",
+    "test_staff_loop.py",
+    "test_ingest_cli.py",
 ]
 
 
