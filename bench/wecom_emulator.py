@@ -63,6 +63,7 @@ class WeComEmulator:
         self.subscriptions = 0  # successful ones, over all connections
         self.stream_seconds = 360.0  # a stream must finish this soon after its first frame
         self.ack_delay = 0.0  # seconds before each reply is acknowledged (a slow server)
+        self.subscribe_delay = 0.0  # seconds between a subscribe frame and its acknowledgement
         self.answers_heartbeats = True  # False: pings go unanswered (a half-dead connection)
         # True: the next frame that would finish a stream is lost with the connection
         self.drop_on_finish = False
@@ -225,6 +226,7 @@ class WeComEmulator:
                 self._changed.notify_all()
 
     def _subscribe(self, connection: ServerConnection, body: dict[str, Any], req_id: str) -> bool:
+        time.sleep(self.subscribe_delay)
         if (body.get("bot_id"), body.get("secret")) != (self.bot_id, self.secret):
             self._ack(connection, req_id, BAD_SECRET, "invalid bot_id or secret")
             return False  # the real server keeps the socket open

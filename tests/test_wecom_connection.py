@@ -43,9 +43,9 @@ async def _running(connection: LongConnection, received: list | None = None):
         await asyncio.wait_for(connection.subscribed.wait(), 20)
         yield task
     finally:
-        connection.stop()
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(task, 20)
+        connection.stop()  # at once, even in the middle of dialling again
+        done, _ = await asyncio.wait({task}, timeout=5)
+        assert done, "the connection was still running 5 s after stop()"
 
 
 async def _received(received: list, count: int) -> bool:
@@ -114,6 +114,21 @@ async def test_unanswered_heartbeats_mean_a_dead_connection_and_a_new_one(wecom)
         wecom.answers_heartbeats = False
         assert await _wait(wecom, lambda: wecom.subscriptions == 2)
         wecom.answers_heartbeats = True
+
+
+async def test_a_stop_while_subscribing_stops_the_bot_at_once(wecom):
+    """A stop (SIGTERM) between dialling and the subscription's acknowledgement, as when it comes
+    while the bot dials again, is not lost."""
+    wecom.subscribe_delay = 1.0
+    connection = _connection(wecom)
+    task = asyncio.create_task(connection.run(_ignore))
+    assert await _wait(wecom, lambda: wecom.commands("aibot_subscribe"))  # not acknowledged yet
+    connection.stop()
+    assert await asyncio.wait_for(task, 5) == "stopped"
+
+
+async def _ignore(frame: dict) -> None:
+    pass
 
 
 async def test_a_takeover_stops_the_bot_without_dialling_back(wecom):

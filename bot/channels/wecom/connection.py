@@ -190,6 +190,9 @@ class LongConnection:
         if ack.get("errcode"):
             raise ConnectionError(f"subscribe refused: {ack.get('errcode')} {ack.get('errmsg')}")
         self._socket = socket
+        if self._stopping.is_set():  # stop() came while subscribing, when there was no socket
+            await socket.close()
+            return
         self.subscribed.set()
         log.info("subscribed to WeCom as bot %s", self.bot_id)
 
