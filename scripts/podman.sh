@@ -19,6 +19,11 @@ PODMAN_PACKAGES=(podman buildah mmdebstrap uidmap fuse-overlayfs slirp4netns run
 
 step() { printf '\n== %s (%ss)\n' "$*" "$SECONDS" >&2; }
 
+if [ "$(id -u)" -ne 0 ]; then  # rootless podman needs subordinate ids set up: not done here
+  echo "the image and stack tests run podman as root (run them with sudo)" >&2
+  exit 2
+fi
+
 if ! command -v podman >/dev/null || ! command -v mmdebstrap >/dev/null ||
    [ ! -x /usr/lib/podman/aardvark-dns ] || ! command -v catatonit >/dev/null; then
   step "installing podman"
@@ -73,13 +78,15 @@ base_image() {
     --exclude=lib/python3.11/test --exclude=lib/python3.11/idlelib \
     --exclude=lib/python3.11/tkinter --exclude='lib/python3.11/lib-dynload/_tkinter*' \
     --exclude=__pycache__ --exclude='*.a' lib include bin/python3.11
+  local mirrors=()  # the machine's own apt sources when it has them, else Debian's default
+  [ -f /etc/apt/sources.list.d/debian.sources ] && mirrors=(/etc/apt/sources.list.d/debian.sources)
   mmdebstrap --quiet --variant=minbase --include="$BASE_LIBRARIES" \
     --customize-hook="tar -C \"\$1/usr/local\" -xf $PODMAN_WORK/python.tar" \
     --customize-hook='for n in python3 python; do ln -sf python3.11 "$1/usr/local/bin/$n"; done' \
     --customize-hook='chroot "$1" /sbin/ldconfig' \
     --customize-hook='chroot "$1" /usr/local/bin/python3 -m ensurepip --default-pip >/dev/null 2>&1' \
     --customize-hook='chroot "$1" /usr/local/bin/python3 -c "import ssl, sqlite3, ctypes, lzma, bz2, zlib, uuid, venv, ensurepip"' \
-    bookworm "$PODMAN_WORK/base.tar" /etc/apt/sources.list.d/debian.sources
+    bookworm "$PODMAN_WORK/base.tar" "${mirrors[@]}"
   podman import --quiet --change 'ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin' \
     --change 'ENV LANG=C.UTF-8' --change 'CMD ["python3"]' "$PODMAN_WORK/base.tar" "$BASE_IMAGE" >/dev/null
   rm -f "$PODMAN_WORK/python.tar" "$PODMAN_WORK/base.tar"
