@@ -6,7 +6,9 @@ is delivered again, as Telegram does, until the bot answers it 200), and the cou
     python -m bench.webhook_round --listen 0.0.0.0:8081 --webhook http://nginx:8080/tg \\
         --secret S --bots 2 --questions 60
 
-It prints "posted N" as it goes (a script may act on it, e.g. kill a replica), then one JSON
+With --hold-at N, question N goes first to one replica (--hold-via), whose answer the emulator
+stalls: "held N" is printed once it is, for a script to kill that replica with the update in
+hand. It prints "posted N" as it goes, then one JSON
 line of figures: answered (exactly one reply), lost (none), duplicated (more than one), wrong
 (not the expected answer), then "round ok" or "round FAILED" (also its exit status, unless
 --stay keeps the emulator serving for the bots started next)."""
@@ -15,6 +17,7 @@ import argparse
 import itertools
 import json
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -32,13 +35,16 @@ FIRST_USER = 500_000
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
-def deliver(url: str, update: dict, secret: str, give_up_after: float) -> int:
-    """Post one update until the bot answers 200; the number of failed attempts."""
+def deliver(
+    url: str, update: dict, secret: str, give_up_after: float, first_to: str | None = None
+) -> int:
+    """Post one update until the bot answers 200 (the first time to `first_to` when given, as
+    a load balancer might pick that replica); the number of failed attempts."""
     body, failures, wait = json.dumps(update).encode(), 0, 0.2
     deadline = time.monotonic() + give_up_after
     while True:
         request = urllib.request.Request(
-            url,
+            first_to if first_to is not None and not failures else url,
             data=body,
             headers={"Content-Type": "application/json", SECRET_HEADER: secret},
             method="POST",
@@ -67,6 +73,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--give-up-after", type=float, default=240.0)
     parser.add_argument("--token", default=TOKEN, help="the bots' TELEGRAM_BOT_TOKEN")
     parser.add_argument(
+        "--hold-at",
+        type=int,
+        default=0,
+        help="question number whose answer is held (sendChatAction stalls) at --hold-via, "
+        "printing 'held N' once it is: a replica to kill while it has an update in hand",
+    )
+    parser.add_argument("--hold-via", help="the replica's own webhook URL for --hold-at")
+    parser.add_argument(
         "--stay", action="store_true", help="serve the Bot API on after the round, until killed"
     )
     args = parser.parse_args(argv)
@@ -80,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _round(emulator: BotAPIEmulator, args: argparse.Namespace) -> int:
     print(f"emulator on {args.listen}, waiting for {args.bots} bot(s)", flush=True)
-    if not emulator.wait_for(lambda: _webhooks_set(emulator) >= args.bots, timeout=300):
+    if not emulator.wait_for(lambda: _calls(emulator, "setWebhook") >= args.bots, timeout=300):
         print("the bots never set their webhook", file=sys.stderr)
         return 1
     asked, failures, started = [], 0, time.monotonic()
@@ -89,8 +103,12 @@ def _round(emulator: BotAPIEmulator, args: argparse.Namespace) -> int:
     ):
         user = FIRST_USER + number
         emulator.user_message(question, user_id=user, language=language)
+        held = number + 1 == args.hold_at
+        if held:
+            _announce_hold(emulator, number + 1)
         for update in emulator.take_updates():
-            failures += deliver(args.webhook, update, args.secret, args.give_up_after)
+            first_to = args.hold_via if held else None
+            failures += deliver(args.webhook, update, args.secret, args.give_up_after, first_to)
         asked.append((user, QUESTIONS[number % len(QUESTIONS)][2]))
         print(f"posted {number + 1}", flush=True)
         time.sleep(args.pace)
@@ -119,8 +137,22 @@ def _round(emulator: BotAPIEmulator, args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
-def _webhooks_set(emulator: BotAPIEmulator) -> int:
-    return sum(name == "setWebhook" for name, _ in list(emulator.calls))
+def _announce_hold(emulator: BotAPIEmulator, number: int) -> None:
+    """Stall the next sendChatAction (the bot shows "typing" before it answers) and print
+    "held N" once a bot is stalled in it."""
+    typed = _calls(emulator, "sendChatAction")
+    emulator.delay("sendChatAction", 120)
+
+    def watch() -> None:
+        if emulator.wait_for(lambda: _calls(emulator, "sendChatAction") > typed, timeout=60):
+            print(f"held {number}", flush=True)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def _calls(emulator: BotAPIEmulator, method: str) -> int:
+    return sum(name == method for name, _ in list(emulator.calls))
+
 
 
 if __name__ == "__main__":
