@@ -154,6 +154,5 @@ def _calls(emulator: BotAPIEmulator, method: str) -> int:
     return sum(name == method for name, _ in list(emulator.calls))
 
 
-
 if __name__ == "__main__":
     sys.exit(main())
