@@ -2,10 +2,12 @@
 database answers. The web server waits for a PostgreSQL server that starts after it."""
 
 import asyncio
+import signal
 import time
 
 import pytest
 from postgres_server import PostgresServer
+from processes import free_port, logged, start
 from web_app import web_client
 
 from bot.engine.factory import build_engine
@@ -61,3 +63,20 @@ async def test_a_late_database_is_waited_for_and_a_lost_one_reported(shipped_ind
 def _start_later(server: PostgresServer) -> None:
     time.sleep(1.5)
     server.start()
+
+
+def test_a_web_server_waiting_for_its_database_stops_when_asked(shipped_index, tmp_path):
+    """SIGTERM (a container stopping) ends the wait for a database that never comes, where
+    uvicorn would act on it only once started."""
+    log = tmp_path / "web.log"
+    unreachable = f"postgresql+asyncpg://alliance:x@127.0.0.1:{free_port()}/alliance"
+    process = start(
+        ["bot", "web", "--port", str(free_port())], shipped_index, log, DATABASE_URL=unreachable
+    )
+    try:
+        assert logged(log, "not reachable"), log.read_text()[-2000:]
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=15) != 0, log.read_text()[-2000:]  # it never served
+    finally:
+        process.kill()
+    assert "stopped while waiting for the database" in log.read_text()

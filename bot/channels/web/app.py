@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
 
 import uvicorn
@@ -23,11 +23,16 @@ from bot.channels.web import accounts, chat, console, console_people, errors, wo
 from bot.channels.web.context import WebServices, cited_html
 from bot.channels.web.security import AnswerIds, Guard
 from bot.engine.answering import Engine
-from bot.services.core import open_core
+from bot.services.core import Core, open_core
 
 log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
+STOP_CHECK_S = 0.5  # how often a start-up waiting for the database looks for a stop signal
+
+
+class StoppedWhileStarting(Exception):
+    """A stop signal came while the server was still starting."""
 
 
 def build_app(settings: Settings, engine: Engine) -> FastAPI:
@@ -38,7 +43,9 @@ def build_app(settings: Settings, engine: Engine) -> FastAPI:
         key = settings.web_secret_key
         if key is None:
             log.warning("WEB_SECRET_KEY is not set: answer ids last as long as this process")
-        async with open_core(settings, engine) as core:
+        async with contextlib.AsyncExitStack() as scope:
+            opening = scope.enter_async_context(open_core(settings, engine))
+            core = await _unless_stopped(opening, app)
             app.state.services = WebServices(
                 core=core,
                 answer_ids=AnswerIds(
@@ -94,11 +101,25 @@ async def _sign_in_needed(request: Request, exc: Exception) -> Response:
     return page
 
 
+async def _unless_stopped(opening: Awaitable[Core], app: FastAPI) -> Core:
+    """The core, once open; a stop signal while it waits (for a database server that has not
+    started) ends the wait, where uvicorn would only act on it after the start-up."""
+    server: uvicorn.Server | None = getattr(app.state, "server", None)
+    task = asyncio.ensure_future(opening)
+    while not task.done():
+        await asyncio.wait({task}, timeout=STOP_CHECK_S)
+        if server is not None and server.should_exit and not task.done():
+            task.cancel()
+            raise StoppedWhileStarting("stopped while waiting for the database")
+    return task.result()
+
+
 def run_web(settings: Settings, engine: Engine, host: str, port: int) -> None:
     """Serve the web channel until interrupted."""
     log.info("web chat on http://%s:%d (public address %s)", host, port, settings.web_public_url)
-    uvicorn.run(
-        build_app(settings, engine),
+    app = build_app(settings, engine)
+    config = uvicorn.Config(
+        app,
         host=host,
         port=port,
         proxy_headers=True,
@@ -107,3 +128,5 @@ def run_web(settings: Settings, engine: Engine, host: str, port: int) -> None:
         access_log=False,  # paths carry one-time tokens and conversation ids
         server_header=False,
     )
+    app.state.server = server = uvicorn.Server(config)
+    server.run()
