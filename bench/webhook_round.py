@@ -23,6 +23,7 @@ import urllib.error
 import urllib.request
 
 from bench.bot_api_emulator import BotAPIEmulator
+from bot.channels.telegram.webhook import SECRET_HEADER
 
 TOKEN = "424242:IMAGE-test-token-for-the-emulator"
 QUESTIONS = (
@@ -32,7 +33,6 @@ QUESTIONS = (
     ("学分银行的学分可以保留多久？", "zh", ""),
 )
 FIRST_USER = 500_000
-SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
 def deliver(
